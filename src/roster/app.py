@@ -1,0 +1,109 @@
+"""create_app(): routers, middleware, lifespan. Wiring only."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+
+from roster import __version__
+from roster.config import Settings, get_settings
+from roster.directory.errors import DirectoryError
+from roster.logging import configure as configure_logging
+from roster.middleware import RequestMiddleware
+from roster.scim.errors import ScimError
+from roster.scim.http import error_response
+from roster.scim.routes import discovery
+from roster.scim.routes.errors import directory_to_scim
+from roster.store.db import Database
+
+SCIM_PREFIX = "/scim/v2"
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = database is None
+        app.state.db = database or Database(
+            settings.database_url, pool_size=settings.database_pool_size
+        )
+        try:
+            yield
+        finally:
+            if owned:
+                await app.state.db.dispose()
+
+    app = FastAPI(
+        title="Roster SCIM 2.0",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=f"{SCIM_PREFIX}/openapi.json",
+    )
+    app.state.settings = settings
+    if database is not None:
+        app.state.db = database
+
+    app.include_router(discovery.router, prefix=SCIM_PREFIX)
+
+    @app.exception_handler(ScimError)
+    async def scim_error(request: Request, exc: ScimError) -> Response:
+        return error_response(exc)
+
+    @app.exception_handler(DirectoryError)
+    async def directory_error(request: Request, exc: DirectoryError) -> Response:
+        return error_response(directory_to_scim(exc))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code == 404:
+            detail = f"no such endpoint: {request.url.path}"
+        elif exc.status_code == 405:
+            detail = f"{request.method} is not allowed on {request.url.path}"
+        else:
+            detail = str(exc.detail)
+        return error_response(ScimError(exc.status_code, detail, headers=dict(exc.headers or {})))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return error_response(
+            ScimError(
+                400, f"invalid request parameter {where}: {first.get('msg', '')}", "invalidValue"
+            )
+        )
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> Response:
+        return JSONResponse({"status": "ok"})
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz(request: Request) -> Response:
+        try:
+            await request.app.state.db.ping()
+        except Exception:
+            return JSONResponse({"status": "database unreachable"}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    app.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)
+    return app
+
+
+def app_factory() -> FastAPI:
+    """Entry point for `uvicorn --factory` (one app per worker process)."""
+    return create_app()

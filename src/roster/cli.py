@@ -1,0 +1,177 @@
+"""The `roster` command. Its commands and options are stable: others script against them."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from roster.config import get_settings
+from roster.directory import tenants, tokens
+from roster.directory.errors import DirectoryError
+from roster.store import migrate
+from roster.store.db import Database, DatabaseURLError
+
+T = TypeVar("T")
+
+app = typer.Typer(help="Roster: people directory and SCIM 2.0 service.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+tenant_app = typer.Typer(help="Companies.", no_args_is_help=True)
+scim_app = typer.Typer(help="SCIM provisioning for a company.", no_args_is_help=True)
+token_app = typer.Typer(help="SCIM bearer tokens.", no_args_is_help=True)
+attribute_app = typer.Typer(help="A company's custom attributes.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(tenant_app, name="tenant")
+app.add_typer(scim_app, name="scim")
+scim_app.add_typer(token_app, name="token")
+app.add_typer(attribute_app, name="attribute")
+
+err = Console(stderr=True)
+
+
+def fail(message: str) -> typer.Exit:
+    err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+    return typer.Exit(1)
+
+
+def run(action: Callable[[Database], Awaitable[T]], *, upgrade: bool = True) -> T:
+    """Run one directory action against the configured database, schema upgraded first."""
+    settings = get_settings()
+
+    async def go() -> T:
+        database = Database(settings.database_url, pool_size=2)
+        try:
+            return await action(database)
+        finally:
+            await database.dispose()
+
+    try:
+        if upgrade:
+            migrate.upgrade(settings.database_url)
+        return asyncio.run(go())
+    except DirectoryError as exc:
+        raise fail(exc.message) from None
+    except DatabaseURLError as exc:
+        raise fail(f"ROSTER_DATABASE_URL: {exc}") from None
+    except OSError as exc:
+        raise fail(f"cannot reach the database ({exc})") from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Upgrade the schema, then serve Roster over HTTP."""
+    import uvicorn
+
+    settings = get_settings()
+    try:
+        migrate.upgrade(settings.database_url)
+    except DatabaseURLError as exc:
+        raise fail(f"ROSTER_DATABASE_URL: {exc}") from None
+    except OSError as exc:
+        raise fail(f"cannot reach the database ({exc})") from None
+    uvicorn.run(
+        "roster.app:app_factory",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_level=settings.log_level.lower(),
+        timeout_keep_alive=75,  # longer than Okta's idle connections
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the database schema to the latest version."""
+    settings = get_settings()
+    try:
+        migrate.upgrade(settings.database_url)
+    except DatabaseURLError as exc:
+        raise fail(f"ROSTER_DATABASE_URL: {exc}") from None
+    except OSError as exc:
+        raise fail(f"cannot reach the database ({exc})") from None
+    typer.echo("database schema is up to date")
+
+
+@tenant_app.command("create")
+def tenant_create(
+    subdomain: str,
+    name: Annotated[str | None, typer.Option(help='Display name, e.g. "Acme Inc".')] = None,
+) -> None:
+    """Create a company."""
+    tenant = run(lambda db: tenants.create_tenant(db, subdomain, name))
+    typer.echo(f"created company {tenant.subdomain} ({tenant.name})")
+
+
+@scim_app.command("enable")
+def scim_enable(subdomain: str) -> None:
+    """Turn SCIM provisioning on for a company."""
+    run(lambda db: tenants.set_scim_enabled(db, subdomain, True))
+    typer.echo(f"SCIM enabled for {subdomain}")
+
+
+@scim_app.command("disable")
+def scim_disable(subdomain: str) -> None:
+    """Turn SCIM provisioning off; every token stops working until it is turned on again."""
+    run(lambda db: tenants.set_scim_enabled(db, subdomain, False))
+    typer.echo(f"SCIM disabled for {subdomain}")
+
+
+@token_app.command("create")
+def token_create(
+    subdomain: str,
+    label: Annotated[str, typer.Option(help="What the token is for, e.g. Okta.")] = "",
+) -> None:
+    """Create a token and print it once, alone on stdout."""
+    _token_id, secret = run(lambda db: tokens.create_token(db, subdomain, label))
+    sys.stdout.write(secret + "\n")
+
+
+@token_app.command("list")
+def token_list(subdomain: str) -> None:
+    """List a company's tokens (never their secrets)."""
+    records = run(lambda db: tokens.list_tokens(db, subdomain))
+    table = Table("id", "label", "created", "last used", "status")
+    for r in records:
+        table.add_row(
+            r.id,
+            r.label,
+            r.created_at.strftime("%Y-%m-%d %H:%M:%SZ"),
+            r.last_used_at.strftime("%Y-%m-%d %H:%M:%SZ") if r.last_used_at else "never",
+            "revoked" if r.revoked_at else "active",
+        )
+    Console(width=200).print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(subdomain: str, token_id: str) -> None:
+    """Revoke a token; it fails from the next request on."""
+    run(lambda db: tokens.revoke_token(db, subdomain, token_id))
+    typer.echo(f"revoked token {token_id}")
+
+
+@attribute_app.command("add")
+def attribute_add(
+    subdomain: str,
+    name: str,
+    type_: Annotated[
+        str, typer.Option("--type", help="string, number, boolean or date.")
+    ] = "string",
+) -> None:
+    """Define a custom attribute ahead of the identity provider sending it."""
+    run(lambda db: tenants.add_custom_attribute(db, subdomain, name, type_))
+    typer.echo(f"added custom attribute {name} ({type_})")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,53 @@
+"""Every setting Roster reads, from ROSTER_* environment variables (see README)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_COMPANY_EXTENSION = "urn:ietf:params:scim:schemas:extension:15Five:2.0:User"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ROSTER_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///roster.db",
+        description="sqlite:///PATH (embedded default) or postgresql://USER@HOST/DB",
+    )
+    public_url: str = Field(
+        default="",
+        description="Public base URL (https://roster.example.com) used in meta.location; "
+        "empty means the URL the request came in on",
+    )
+    company_extension_urn: str = Field(
+        default=DEFAULT_COMPANY_EXTENSION,
+        description="URN of the company extension schema (dates, location, custom attributes)",
+    )
+    max_body_bytes: int = Field(default=1024 * 1024, description="Largest request body accepted")
+    max_page_size: int = Field(default=1000, description="Largest count a list request returns")
+    default_page_size: int = Field(default=100, description="count when a list omits it")
+    max_filter_length: int = Field(default=4096, description="Longest filter accepted")
+    max_patch_operations: int = Field(default=1000, description="Most operations in one PATCH")
+    max_members_per_request: int = Field(
+        default=100_000, description="Most group members in one request"
+    )
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
+    log_json: bool = Field(default=True, description="One JSON object per log line")
+    token_last_used_resolution_seconds: int = Field(
+        default=60, description="How often a token's last-used time is written"
+    )
+
+    @property
+    def token_last_used_seconds_delta(self) -> timedelta:
+        return timedelta(seconds=self.token_last_used_resolution_seconds)
+
+    database_pool_size: int = Field(default=10, description="Connections per worker (PostgreSQL)")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

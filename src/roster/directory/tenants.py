@@ -1,0 +1,102 @@
+"""Companies: creation, SCIM on/off, settings, custom attributes."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from roster.directory.errors import conflict, invalid, not_found
+from roster.scim.schema import CUSTOM_TYPES, CustomAttribute
+from roster.store import tenants as store
+from roster.store.db import Database
+from roster.store.tenants import DEFAULT_SETTINGS, Tenant
+from roster.store.types import utcnow
+
+_SUBDOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_CUSTOM_NAME = re.compile(r"^custom[A-Za-z0-9_]{1,94}$")
+
+
+def check_subdomain(subdomain: str) -> None:
+    if not _SUBDOMAIN.match(subdomain):
+        raise invalid(
+            f"subdomain {subdomain!r} is not a lowercase DNS label: use 1-63 characters "
+            "a-z, 0-9 and '-', not starting or ending with '-' (e.g. acme)",
+            "subdomain",
+        )
+
+
+async def create_tenant(db: Database, subdomain: str, name: str | None = None) -> Tenant:
+    check_subdomain(subdomain)
+    try:
+        async with db.write() as conn:
+            return await store.insert_tenant(conn, subdomain=subdomain, name=name or subdomain)
+    except IntegrityError:
+        raise conflict(f"a company with subdomain {subdomain!r} already exists") from None
+
+
+async def get_tenant(db: Database, subdomain: str) -> Tenant:
+    async with db.read() as conn:
+        tenant = await store.tenant_by_subdomain(conn, subdomain)
+    if tenant is None:
+        raise not_found(
+            f"no company with subdomain {subdomain!r} (create it with `roster tenant create`)"
+        )
+    return tenant
+
+
+async def set_scim_enabled(db: Database, subdomain: str, enabled: bool) -> Tenant:
+    tenant = await get_tenant(db, subdomain)
+    async with db.write() as conn:
+        await store.update_tenant(conn, tenant.id, scim_enabled=enabled)
+    return await get_tenant(db, subdomain)
+
+
+async def set_sso_enabled(db: Database, subdomain: str, enabled: bool) -> Tenant:
+    tenant = await get_tenant(db, subdomain)
+    async with db.write() as conn:
+        await store.update_tenant(conn, tenant.id, sso_enabled=enabled)
+    return await get_tenant(db, subdomain)
+
+
+async def update_settings(db: Database, subdomain: str, **changes: Any) -> Tenant:
+    unknown = set(changes) - set(DEFAULT_SETTINGS)
+    if unknown:
+        raise invalid(f"unknown company setting(s): {', '.join(sorted(unknown))}")
+    tenant = await get_tenant(db, subdomain)
+    async with db.write() as conn:
+        await store.update_tenant(conn, tenant.id, settings={**tenant.settings, **changes})
+    return await get_tenant(db, subdomain)
+
+
+def check_custom_attribute(name: str, type_: str) -> None:
+    if not _CUSTOM_NAME.match(name):
+        raise invalid(
+            f"custom attribute name {name!r} must start with 'custom' followed by letters, "
+            "digits or '_' (e.g. customDepartmentCode)",
+            "name",
+        )
+    if type_ not in CUSTOM_TYPES:
+        raise invalid(
+            f"custom attribute type {type_!r} is not one of {', '.join(CUSTOM_TYPES)}", "type"
+        )
+
+
+async def add_custom_attribute(
+    db: Database, subdomain: str, name: str, type_: str, *, source: str = "admin"
+) -> None:
+    check_custom_attribute(name, type_)
+    tenant = await get_tenant(db, subdomain)
+    async with db.write() as conn:
+        locked = await store.lock_tenant(conn, tenant.id)
+        if any(a["name"].lower() == name.lower() for a in locked.custom_attributes):
+            raise conflict(f"custom attribute {name!r} already exists")
+        entry = {"name": name, "type": type_, "source": source, "created_at": utcnow().isoformat()}
+        await store.update_tenant(
+            conn, tenant.id, custom_attributes=[*locked.custom_attributes, entry]
+        )
+
+
+def custom_attributes(tenant: Tenant) -> tuple[CustomAttribute, ...]:
+    return tuple(CustomAttribute(a["name"], a["type"]) for a in tenant.custom_attributes)

@@ -1,0 +1,131 @@
+"""The outermost layer: request id, path normalisation, body limit, access log,
+metrics, and a last line of defence that turns any unexpected failure into a
+SCIM 500 with the request id and no traceback."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from typing import Any
+
+from prometheus_client import Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from roster.logging import get_logger
+from roster.scim.errors import ScimError
+from roster.scim.http import error_response
+
+REQUESTS = Counter("roster_http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram(
+    "roster_http_request_duration_seconds",
+    "HTTP request duration",
+    ["method", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+_SLASHES = re.compile(r"/{2,}")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
+log = get_logger("roster.access")
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class RequestMiddleware:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = dict(scope.get("headers") or [])
+        incoming = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if _REQUEST_ID.match(incoming) else secrets.token_hex(8)
+        state: dict[str, Any] = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        path = scope["path"]
+        normalised = _SLASHES.sub("/", path)
+        if len(normalised) > 1 and normalised.endswith("/"):
+            normalised = normalised.rstrip("/") or "/"
+        if normalised != path:
+            scope = {**scope, "path": normalised, "raw_path": normalised.encode()}
+        status = 500
+        started_response = False
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status, started_response
+            if message["type"] == "http.response.start":
+                started_response = True
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        received = 0
+
+        async def receive_wrapper() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise BodyTooLarge
+            return message
+
+        try:
+            length = headers.get(b"content-length")
+            if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
+                raise BodyTooLarge
+            await self.app(scope, receive_wrapper, send_wrapper)
+        except BodyTooLarge:
+            if not started_response:
+                await self._error(
+                    send_wrapper,
+                    ScimError(
+                        413,
+                        f"the request body is larger than {self.max_body_bytes} bytes; "
+                        "send fewer operations or members per request",
+                    ),
+                    request_id,
+                )
+        except Exception:
+            log.exception("unhandled error", request_id=request_id, path=scope["path"])
+            if not started_response:
+                await self._error(
+                    send_wrapper,
+                    ScimError(
+                        500,
+                        f"unexpected error; nothing was changed. Quote request id "
+                        f"{request_id} to support",
+                    ),
+                    request_id,
+                )
+        finally:
+            duration = time.perf_counter() - started
+            route = scope.get("route")
+            route_path = getattr(route, "path", "unmatched")
+            REQUESTS.labels(scope["method"], route_path, str(status)).inc()
+            LATENCY.labels(scope["method"], route_path).observe(duration)
+            log.info(
+                "request",
+                request_id=request_id,
+                tenant=state.get("tenant"),
+                method=scope["method"],
+                path=scope["path"],
+                status=status,
+                duration_ms=round(duration * 1000, 2),
+            )
+
+    @staticmethod
+    async def _error(send: Send, error: ScimError, request_id: str) -> None:
+        response = error_response(error)
+        await response({"type": "http"}, _empty_receive, send)
+        del request_id
+
+
+async def _empty_receive() -> Message:
+    return {"type": "http.disconnect"}

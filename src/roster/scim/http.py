@@ -1,0 +1,60 @@
+"""SCIM over HTTP: media types, JSON bodies, responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from roster.scim.errors import ScimError, invalid_syntax
+
+SCIM_MEDIA_TYPE = "application/scim+json"
+_ACCEPTED_BODY_TYPES = ("application/scim+json", "application/json", "text/json")
+
+
+class ScimResponse(Response):
+    media_type = SCIM_MEDIA_TYPE
+
+    def render(self, content: Any) -> bytes:
+        if content is None:
+            return b""
+        return orjson.dumps(content)
+
+
+def scim_response(
+    body: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> ScimResponse:
+    return ScimResponse(body, status_code=status, headers=headers)
+
+
+def error_response(error: ScimError, request_id: str | None = None) -> ScimResponse:
+    headers = dict(error.headers)
+    if error.status == 401:
+        headers.setdefault("WWW-Authenticate", 'Bearer realm="roster"')
+    if request_id:
+        headers["X-Request-Id"] = request_id
+    return scim_response(error.body(), error.status, headers)
+
+
+async def json_body(request: Request) -> dict[str, Any]:
+    """The request's JSON object. Okta and Entra send application/scim+json or
+    application/json, with or without a charset; a missing content type is tolerated."""
+    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if content_type and content_type not in _ACCEPTED_BODY_TYPES:
+        raise ScimError(
+            415,
+            f"Content-Type {content_type!r} is not supported: send application/scim+json "
+            "or application/json",
+        )
+    raw = await request.body()
+    if not raw.strip():
+        raise invalid_syntax("the request body is empty: send a JSON object")
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise invalid_syntax(f"the request body is not valid JSON ({exc.msg})") from None
+    if not isinstance(body, dict):
+        raise invalid_syntax("the request body must be a JSON object")
+    return body

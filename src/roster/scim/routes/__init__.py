@@ -1,0 +1,1 @@
+"""SCIM endpoints: parse, call the directory, render. Thin by design."""

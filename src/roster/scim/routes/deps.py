@@ -1,0 +1,79 @@
+"""What every SCIM request starts with: the bearer token -> the company."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends
+from starlette.requests import Request
+
+from roster.config import Settings
+from roster.directory import tokens
+from roster.directory.tenants import custom_attributes
+from roster.scim.errors import ScimError
+from roster.scim.schema import UserSchemas
+from roster.store.db import Database
+from roster.store.tenants import Tenant
+
+
+@dataclass(frozen=True)
+class ScimContext:
+    tenant: Tenant
+    token_id: str
+    base_url: str  # .../scim/v2, no trailing slash
+    schemas: UserSchemas
+    request_id: str
+    db: Database
+    settings: Settings
+
+    @property
+    def actor(self) -> str:
+        return f"token:{self.token_id}"
+
+
+def _unauthorized(detail: str) -> ScimError:
+    return ScimError(401, detail, headers={"WWW-Authenticate": 'Bearer realm="roster"'})
+
+
+async def scim_context(request: Request) -> ScimContext:
+    db: Database = request.app.state.db
+    settings: Settings = request.app.state.settings
+    header = request.headers.get("authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise _unauthorized(
+            "authentication required: send the SCIM token from Roster's Integrations page "
+            "as 'Authorization: Bearer <token>'"
+        )
+    credential = await tokens.authenticate(
+        db, secret.strip(), touch_every=settings.token_last_used_seconds_delta
+    )
+    if credential is None:
+        raise _unauthorized(
+            "the token is not valid or has been revoked: generate a new one on Roster's "
+            "Integrations page and paste it into the identity provider"
+        )
+    tenant = credential.tenant
+    request.state.tenant = tenant.subdomain
+    if not tenant.scim_enabled:
+        raise _unauthorized(
+            f"SCIM is disabled for {tenant.subdomain!r}: an Account Admin can enable it on "
+            "Roster's Integrations page"
+        )
+    if settings.public_url:
+        base = settings.public_url.rstrip("/") + "/scim/v2"
+    else:
+        base = f"{request.url.scheme}://{request.url.netloc}/scim/v2"
+    return ScimContext(
+        tenant=tenant,
+        token_id=credential.token_id,
+        base_url=base,
+        schemas=UserSchemas(settings.company_extension_urn, custom_attributes(tenant)),
+        request_id=request.state.request_id,
+        db=db,
+        settings=settings,
+    )
+
+
+Scim = Annotated[ScimContext, Depends(scim_context)]

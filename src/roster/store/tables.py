@@ -1,0 +1,176 @@
+"""The schema. Every key leads with tenant_id so the data distributes by company.
+
+Alembic migrations (store/migrations) own the schema; this module describes it
+for queries and must match the latest migration (a test compares them).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from roster.store.types import JSONType, UTCDateTime
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+tenants = sa.Table(
+    "tenants",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("subdomain", sa.String(63), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("scim_enabled", sa.Boolean, nullable=False, default=False),
+    sa.Column("sso_enabled", sa.Boolean, nullable=False, default=False),
+    # Company settings: sync_managers, reassign_reporters, link_existing_people,
+    # send_welcome_email, allow_csv_import (support only).
+    sa.Column("settings", JSONType, nullable=False, default=dict),
+    # The company's custom attributes: [{"name", "type", "source", "created_at"}]. Kept on
+    # the company row so the token lookup that starts every request brings them along.
+    sa.Column("custom_attributes", JSONType, nullable=False, default=list),
+    # Last "user id" handed out in this company (people.number).
+    sa.Column("last_person_number", sa.BigInteger, nullable=False, default=0),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+scim_tokens = sa.Table(
+    "scim_tokens",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, sa.ForeignKey("tenants.id"), nullable=False),
+    sa.Column("id", sa.String(36), nullable=False),
+    sa.Column("label", sa.String(200), nullable=False, default=""),
+    # sha256 of the secret: tokens have 256 bits of entropy, so a fast hash is enough
+    # and lets the lookup be one indexed equality.
+    sa.Column("secret_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_used_at", UTCDateTime, nullable=True),
+    sa.Column("revoked_at", UTCDateTime, nullable=True),
+    sa.PrimaryKeyConstraint("tenant_id", "id"),
+)
+
+people = sa.Table(
+    "people",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, sa.ForeignKey("tenants.id"), nullable=False),
+    sa.Column("id", sa.String(36), nullable=False),  # the SCIM id, time-ordered
+    sa.Column("number", sa.BigInteger, nullable=False),  # Roster's internal user id
+    sa.Column("user_name", sa.String(320), nullable=False),
+    sa.Column("user_name_lower", sa.String(320), nullable=False),
+    sa.Column("external_id", sa.String(320), nullable=True),
+    sa.Column("given_name", sa.String(200), nullable=True),
+    sa.Column("family_name", sa.String(200), nullable=True),
+    sa.Column("middle_name", sa.String(200), nullable=True),
+    sa.Column("formatted_name", sa.String(400), nullable=True),
+    sa.Column("display_name", sa.String(400), nullable=True),
+    sa.Column("title", sa.String(200), nullable=True),
+    sa.Column("locale", sa.String(35), nullable=True),
+    sa.Column("preferred_language", sa.String(35), nullable=True),
+    sa.Column("timezone", sa.String(64), nullable=True),
+    sa.Column("active", sa.Boolean, nullable=False, default=True),
+    sa.Column("email", sa.String(320), nullable=True),  # the primary email
+    sa.Column("email_lower", sa.String(320), nullable=True),
+    sa.Column("emails", JSONType, nullable=False, default=list),
+    sa.Column("phone_numbers", JSONType, nullable=False, default=list),
+    sa.Column("employee_number", sa.String(100), nullable=True),
+    sa.Column("department", sa.String(200), nullable=True),
+    sa.Column("division", sa.String(200), nullable=True),
+    sa.Column("cost_center", sa.String(200), nullable=True),
+    sa.Column("organization", sa.String(200), nullable=True),
+    sa.Column("manager_id", sa.String(36), nullable=True),
+    # A manager reference that matched nobody yet; linked when a match arrives.
+    sa.Column("manager_pending", sa.String(320), nullable=True),
+    sa.Column("start_date", sa.Date, nullable=True),
+    sa.Column("hire_date", sa.Date, nullable=True),
+    sa.Column("termination_date", sa.Date, nullable=True),
+    sa.Column("location", sa.String(400), nullable=True),
+    sa.Column("custom", JSONType, nullable=False, default=dict),
+    sa.Column("password_hash", sa.String(200), nullable=True),
+    # How the person came to be: scim, console, csv, cli.
+    sa.Column("source", sa.String(16), nullable=False),
+    # Set on the first SCIM write: the person is then managed by the IdP.
+    sa.Column("idp_linked_at", UTCDateTime, nullable=True),
+    sa.Column("deleted_at", UTCDateTime, nullable=True),  # tombstone (SCIM DELETE)
+    sa.Column("version", sa.Integer, nullable=False, default=1),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id", "id"),
+    sa.UniqueConstraint("tenant_id", "number"),
+    sa.Index(
+        "uq_people_user_name_live",
+        "tenant_id",
+        "user_name_lower",
+        unique=True,
+        sqlite_where=sa.text("deleted_at IS NULL"),
+        postgresql_where=sa.text("deleted_at IS NULL"),
+    ),
+    sa.Index(
+        "uq_people_email_live",
+        "tenant_id",
+        "email_lower",
+        unique=True,
+        sqlite_where=sa.text("deleted_at IS NULL"),
+        postgresql_where=sa.text("deleted_at IS NULL"),
+    ),
+    sa.Index("ix_people_external_id", "tenant_id", "external_id"),
+    sa.Index("ix_people_employee_number", "tenant_id", "employee_number"),
+    sa.Index("ix_people_manager", "tenant_id", "manager_id"),
+    sa.Index("ix_people_manager_pending", "tenant_id", "manager_pending"),
+)
+
+groups = sa.Table(
+    "groups",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, sa.ForeignKey("tenants.id"), nullable=False),
+    sa.Column("id", sa.String(36), nullable=False),
+    sa.Column("display_name", sa.String(400), nullable=False),
+    sa.Column("display_name_lower", sa.String(400), nullable=False),
+    sa.Column("external_id", sa.String(320), nullable=True),
+    # Roster's own classification ("Groups", "Departments", "Teams"); never set by SCIM.
+    sa.Column("group_type", sa.String(64), nullable=False, default="Groups"),
+    sa.Column("source", sa.String(16), nullable=False),  # idp or roster
+    sa.Column("version", sa.Integer, nullable=False, default=1),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id", "id"),
+    sa.Index("ix_groups_display_name", "tenant_id", "display_name_lower"),
+)
+
+group_members = sa.Table(
+    "group_members",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, nullable=False),
+    sa.Column("group_id", sa.String(36), nullable=False),
+    sa.Column("person_id", sa.String(36), nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id", "group_id", "person_id"),
+    sa.ForeignKeyConstraint(
+        ["tenant_id", "group_id"], ["groups.tenant_id", "groups.id"], ondelete="CASCADE"
+    ),
+    sa.ForeignKeyConstraint(
+        ["tenant_id", "person_id"], ["people.tenant_id", "people.id"], ondelete="CASCADE"
+    ),
+    sa.Index("ix_group_members_person", "tenant_id", "person_id"),
+)
+
+audit_events = sa.Table(
+    "audit_events",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, sa.ForeignKey("tenants.id"), nullable=False),
+    sa.Column("id", sa.String(36), nullable=False),  # time-ordered
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("actor", sa.String(100), nullable=False),  # token:<id>, admin:<email>, cli
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("resource_type", sa.String(16), nullable=False),
+    sa.Column("resource_id", sa.String(36), nullable=True),
+    sa.Column("request_id", sa.String(64), nullable=True),
+    sa.Column("request", JSONType, nullable=True),  # what was asked, secrets redacted
+    sa.Column("changes", JSONType, nullable=True),  # what changed
+    sa.Column("notes", JSONType, nullable=True),  # ignored attributes, pending managers
+    sa.PrimaryKeyConstraint("tenant_id", "id"),
+    sa.Index("ix_audit_events_resource", "tenant_id", "resource_id"),
+)

@@ -1,0 +1,212 @@
+"""Companies and their SCIM tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roster.store.tables import scim_tokens, tenants
+from roster.store.types import utcnow
+
+
+@dataclass(frozen=True)
+class Tenant:
+    id: int
+    subdomain: str
+    name: str
+    scim_enabled: bool
+    sso_enabled: bool
+    settings: dict[str, Any]
+    custom_attributes: tuple[dict[str, Any], ...] = ()
+
+    def setting(self, key: str) -> Any:
+        return self.settings.get(key, DEFAULT_SETTINGS[key])
+
+
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "sync_managers": True,
+    "reassign_reporters": False,
+    "link_existing_people": True,
+    "send_welcome_email": False,
+    "allow_csv_import": False,
+}
+
+
+def _tenant(row: Any) -> Tenant:
+    return Tenant(
+        id=row.id,
+        subdomain=row.subdomain,
+        name=row.name,
+        scim_enabled=row.scim_enabled,
+        sso_enabled=row.sso_enabled,
+        settings=dict(row.settings or {}),
+        custom_attributes=tuple(row.custom_attributes or ()),
+    )
+
+
+_TENANT_COLUMNS = (
+    tenants.c.id,
+    tenants.c.subdomain,
+    tenants.c.name,
+    tenants.c.scim_enabled,
+    tenants.c.sso_enabled,
+    tenants.c.settings,
+    tenants.c.custom_attributes,
+)
+
+
+async def insert_tenant(conn: AsyncConnection, *, subdomain: str, name: str) -> Tenant:
+    result = await conn.execute(
+        tenants.insert()
+        .values(
+            subdomain=subdomain,
+            name=name,
+            scim_enabled=False,
+            sso_enabled=False,
+            settings={},
+            custom_attributes=[],
+            last_person_number=0,
+            created_at=utcnow(),
+        )
+        .returning(*_TENANT_COLUMNS)
+    )
+    return _tenant(result.one())
+
+
+async def tenant_by_subdomain(conn: AsyncConnection, subdomain: str) -> Tenant | None:
+    row = (
+        await conn.execute(sa.select(*_TENANT_COLUMNS).where(tenants.c.subdomain == subdomain))
+    ).first()
+    return _tenant(row) if row else None
+
+
+async def tenant_by_id(conn: AsyncConnection, tenant_id: int) -> Tenant | None:
+    row = (await conn.execute(sa.select(*_TENANT_COLUMNS).where(tenants.c.id == tenant_id))).first()
+    return _tenant(row) if row else None
+
+
+async def update_tenant(conn: AsyncConnection, tenant_id: int, **values: Any) -> None:
+    await conn.execute(tenants.update().where(tenants.c.id == tenant_id).values(**values))
+
+
+async def allocate_person_numbers(conn: AsyncConnection, tenant_id: int, count: int) -> int:
+    """Reserve `count` consecutive user ids; returns the first."""
+    last = (
+        await conn.execute(
+            tenants.update()
+            .where(tenants.c.id == tenant_id)
+            .values(last_person_number=tenants.c.last_person_number + count)
+            .returning(tenants.c.last_person_number)
+        )
+    ).scalar_one()
+    return int(last) - count + 1
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    tenant_id: int
+    id: str
+    label: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+_TOKEN_COLUMNS = (
+    scim_tokens.c.tenant_id,
+    scim_tokens.c.id,
+    scim_tokens.c.label,
+    scim_tokens.c.created_at,
+    scim_tokens.c.last_used_at,
+    scim_tokens.c.revoked_at,
+)
+
+
+async def insert_token(
+    conn: AsyncConnection, *, tenant_id: int, token_id: str, label: str, secret_hash: str
+) -> None:
+    await conn.execute(
+        scim_tokens.insert().values(
+            tenant_id=tenant_id,
+            id=token_id,
+            label=label,
+            secret_hash=secret_hash,
+            created_at=utcnow(),
+        )
+    )
+
+
+async def list_tokens(conn: AsyncConnection, tenant_id: int) -> list[TokenRecord]:
+    rows = await conn.execute(
+        sa.select(*_TOKEN_COLUMNS)
+        .where(scim_tokens.c.tenant_id == tenant_id)
+        .order_by(scim_tokens.c.created_at, scim_tokens.c.id)
+    )
+    return [TokenRecord(**row._mapping) for row in rows]
+
+
+async def revoke_token(conn: AsyncConnection, tenant_id: int, token_id: str) -> bool:
+    result = await conn.execute(
+        scim_tokens.update()
+        .where(
+            scim_tokens.c.tenant_id == tenant_id,
+            scim_tokens.c.id == token_id,
+            scim_tokens.c.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+    )
+    return result.rowcount > 0
+
+
+@dataclass(frozen=True)
+class Credential:
+    """What a bearer token resolves to: the token and its company."""
+
+    token_id: str
+    secret_hash: str
+    last_used_at: datetime | None
+    tenant: Tenant
+
+
+async def credential_by_hash(conn: AsyncConnection, secret_hash: str) -> Credential | None:
+    row = (
+        await conn.execute(
+            sa.select(
+                scim_tokens.c.id.label("token_id"),
+                scim_tokens.c.secret_hash,
+                scim_tokens.c.last_used_at,
+                *_TENANT_COLUMNS,
+            )
+            .join(tenants, tenants.c.id == scim_tokens.c.tenant_id)
+            .where(scim_tokens.c.secret_hash == secret_hash, scim_tokens.c.revoked_at.is_(None))
+        )
+    ).first()
+    if row is None:
+        return None
+    return Credential(
+        token_id=row.token_id,
+        secret_hash=row.secret_hash,
+        last_used_at=row.last_used_at,
+        tenant=_tenant(row),
+    )
+
+
+async def touch_token(conn: AsyncConnection, tenant_id: int, token_id: str, at: datetime) -> None:
+    await conn.execute(
+        scim_tokens.update()
+        .where(scim_tokens.c.tenant_id == tenant_id, scim_tokens.c.id == token_id)
+        .values(last_used_at=at)
+    )
+
+
+async def lock_tenant(conn: AsyncConnection, tenant_id: int) -> Tenant:
+    """Re-read the company row, locked until the transaction ends (PostgreSQL; SQLite's
+    write transactions are serial already)."""
+    query = sa.select(*_TENANT_COLUMNS).where(tenants.c.id == tenant_id)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return _tenant((await conn.execute(query)).one())
