@@ -372,6 +372,29 @@ class UserSchemas:
                 return schema
         return None
 
+    def find(self, urn: str | None, attr: str, sub: str | None) -> Attribute | None:
+        """The attribute a (possibly URN-qualified) path names; a complex attribute
+        without a sub-attribute stands for its `value` (RFC 7644 §3.4.2.2)."""
+        if attr.lower() == "meta" and (urn is None or urn.lower() == CORE_USER.lower()):
+            return META.sub(sub) if sub else None
+        if urn is None:
+            candidates = [self.core, *self.extensions]
+        elif urn.lower() == CORE_USER.lower():
+            candidates = [self.core]
+        else:
+            ext = self.extension(urn)
+            candidates = [ext] if ext else []
+        for schema in candidates:
+            found = schema.attribute(attr)
+            if found is None:
+                continue
+            if sub:
+                return found.sub(sub)
+            if found.kind == "complex":
+                return found.sub("value")
+            return found
+        return None
+
     def with_custom(self, extra: Sequence[CustomAttribute]) -> UserSchemas:
         return replace(self, custom=self.custom + tuple(extra))
 

@@ -1,0 +1,511 @@
+"""People: creation, replacement, deactivation, tombstones, managers, linking.
+
+One transaction per operation, an audit row per write. SCIM, the console, CSV import
+and the CLI all come through here, so a rule lives in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
+
+from roster.directory.audit import diff, jsonable, redact
+from roster.directory.errors import DirectoryError, conflict, forbidden, not_found
+from roster.directory.passwords import hash_password
+from roster.scim.users import REPLACEABLE, UNSET, PersonInput
+from roster.store import audit as audit_store
+from roster.store import people as store
+from roster.store import tenants as tenant_store
+from roster.store.db import Database
+from roster.store.ids import new_id
+from roster.store.people import Person
+from roster.store.tenants import Tenant
+from roster.store.types import utcnow
+
+SOURCES = ("scim", "console", "csv", "cli")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks: `token:<id>` for the IdP, `admin:<email>`, `cli`, `csv:<file>`."""
+
+    name: str
+    request_id: str | None = None
+
+    @property
+    def is_idp(self) -> bool:
+        return self.name.startswith("token:")
+
+
+@dataclass
+class Written:
+    person: Person
+    created: bool
+    linked: bool = False
+
+
+def _state(p: Person) -> str:
+    return "active" if p["active"] else "deactivated"
+
+
+def _keys(values: dict[str, Any]) -> dict[str, Any]:
+    return {"user_name": values["user_name"], "email": values["email"]}
+
+
+def conflict_detail(holder: Person, *, user_name: str | None, email: str | None) -> str:
+    """Why a create or update collides, and what the admin does about it."""
+    who = f"person {holder['id']} (userName {holder['user_name']!r}, {_state(holder)})"
+    if user_name and holder["user_name_lower"] == user_name.lower():
+        what = f"userName {user_name!r} is already taken by {who}"
+    else:
+        what = f"email {email!r} is already in use by {who}"
+    if not holder["active"]:
+        fix = (
+            "Fix: in Roster, change that deactivated person's email/userName to a placeholder "
+            "(e.g. deactivated+name@your-domain), then retry the assignment in the identity "
+            "provider."
+        )
+    elif holder["idp_linked_at"] is None:
+        fix = (
+            "Fix: that person existed before SCIM; assign them in the identity provider with "
+            "exactly this email so its lookup links them (or turn on 'link existing people on "
+            "create' in Roster's SCIM settings)."
+        )
+    else:
+        fix = (
+            f"That person is already provisioned by the identity provider (externalId "
+            f"{holder['external_id']!r}); two IdP users map to one person. Fix the duplicate "
+            "in the identity provider."
+        )
+    return f"{what}. {fix}"
+
+
+async def _register_custom(conn: AsyncConnection, tenant: Tenant, data: PersonInput) -> None:
+    if not data.new_custom:
+        return
+    locked = await tenant_store.lock_tenant(conn, tenant.id)
+    known = {a["name"].lower() for a in locked.custom_attributes}
+    added = [
+        {"name": c.name, "type": c.type, "source": "idp", "created_at": utcnow().isoformat()}
+        for c in data.new_custom
+        if c.name.lower() not in known
+    ]
+    if added:
+        await tenant_store.update_tenant(
+            conn, tenant.id, custom_attributes=[*locked.custom_attributes, *added]
+        )
+        data.notes.extend(f"registered custom attribute {a['name']} (string)" for a in added)
+
+
+async def _manager_values(
+    conn: AsyncConnection, tenant: Tenant, data: PersonInput, person_id: str
+) -> dict[str, Any]:
+    """manager_id / manager_pending for a request's manager reference."""
+    if data.manager_ref is UNSET:
+        return {}
+    if not tenant.setting("sync_managers"):
+        if data.manager_ref is not None:
+            data.notes.append("manager ignored: manager sync is off in the SCIM settings")
+        return {}
+    if data.manager_ref is None:
+        return {"manager_id": None, "manager_pending": None}
+    ref: str = data.manager_ref
+    manager_id = await store.resolve_reference(conn, tenant.id, ref)
+    if manager_id == person_id:
+        data.notes.append("manager ignored: a person cannot be their own manager")
+        return {}
+    if manager_id is None:
+        data.notes.append(
+            f"manager {ref!r} matches nobody yet (tried SCIM id, user id, email, employee "
+            "number); it will be linked when that person arrives"
+        )
+        return {"manager_id": None, "manager_pending": ref}
+    return {"manager_id": manager_id, "manager_pending": None}
+
+
+def _field_values(data: PersonInput) -> dict[str, Any]:
+    values = {k: v for k, v in data.fields.items() if k in REPLACEABLE or k == "active"}
+    user_name = data.fields["user_name"]
+    values["user_name"] = user_name
+    values["user_name_lower"] = user_name.lower()
+    email = values.get("email")
+    values["email_lower"] = email.lower() if email else None
+    values["custom"] = data.custom
+    return values
+
+
+async def _password_values(tenant: Tenant, data: PersonInput) -> dict[str, Any]:
+    if data.password is None:
+        return {}
+    if tenant.sso_enabled:
+        data.notes.append("password discarded: the company signs in with SSO")
+        return {}
+    return {"password_hash": await hash_password(data.password)}
+
+
+async def _audit(
+    conn: AsyncConnection,
+    tenant: Tenant,
+    actor: Actor,
+    action: str,
+    person_id: str,
+    *,
+    request: Any,
+    changes: Any,
+    notes: Sequence[str] = (),
+) -> None:
+    await audit_store.record(
+        conn,
+        tenant.id,
+        actor=actor.name,
+        action=action,
+        resource_type="User",
+        resource_id=person_id,
+        request_id=actor.request_id,
+        request=redact(request) if request is not None else None,
+        changes=changes,
+        notes=list(notes) or None,
+    )
+
+
+async def create_person(
+    db: Database,
+    tenant: Tenant,
+    data: PersonInput,
+    *,
+    actor: Actor,
+    source: str,
+    request: Any = None,
+) -> Written:
+    if source != "scim" and source != "csv" and tenant.scim_enabled:
+        raise forbidden(
+            "people are created by the identity provider while SCIM is on: assign the person "
+            "to Roster in the IdP (manual creation is off)"
+        )
+    password = await _password_values(tenant, data)
+    values = _field_values(data)
+    try:
+        async with db.write() as conn:
+            holders = await store.holder_of(
+                conn, tenant.id, user_name=values["user_name"], email=values["email"]
+            )
+            if holders:
+                target = holders[0]
+                linkable = (
+                    source == "scim"
+                    and len(holders) == 1
+                    and tenant.setting("link_existing_people")
+                    and target["active"]
+                    and target["idp_linked_at"] is None
+                    and target["source"] != "scim"
+                )
+                if not linkable:
+                    raise conflict(conflict_detail(target, **_keys(values)))
+                # Linking keeps the person's data: only what the IdP sends is written.
+                kept = {k: v for k, v in values.items() if v not in (None, [], {})}
+                kept.setdefault("custom", {**(target["custom"] or {}), **data.custom})
+                linked_person = await _apply_update(
+                    conn,
+                    tenant,
+                    target,
+                    data,
+                    kept,
+                    password,
+                    actor=actor,
+                    action="person.link",
+                    request=request,
+                )
+                return Written(linked_person, created=True, linked=True)
+            await _register_custom(conn, tenant, data)
+            person_id = new_id()
+            now = utcnow()
+            number = await tenant_store.allocate_person_numbers(conn, tenant.id, 1)
+            row = {
+                **{f: None for f in REPLACEABLE},
+                "emails": [],
+                "phone_numbers": [],
+                "active": True,
+                **values,
+                **password,
+                **await _manager_values(conn, tenant, data, person_id),
+                "tenant_id": tenant.id,
+                "id": person_id,
+                "number": number,
+                "source": source,
+                "idp_linked_at": now if source == "scim" else None,
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+            await store.insert_person(conn, row)
+            person = await store.get_person(conn, tenant.id, person_id)
+            assert person is not None
+            linked = await store.link_pending_reports(conn, tenant.id, person)
+            if linked:
+                data.notes.append(f"linked as manager of {len(linked)} waiting report(s)")
+            changes = {k: jsonable(v) for k, v in values.items() if v not in (None, [], {})}
+            await _audit(
+                conn,
+                tenant,
+                actor,
+                "person.create",
+                person_id,
+                request=request,
+                changes=changes,
+                notes=data.notes,
+            )
+            return Written(person, created=True)
+    except IntegrityError:
+        # Lost a race with a concurrent create of the same userName or email.
+        async with db.read() as conn:
+            holders = await store.holder_of(
+                conn, tenant.id, user_name=values["user_name"], email=values["email"]
+            )
+        if holders:
+            raise conflict(conflict_detail(holders[0], **_keys(values))) from None
+        raise
+
+
+async def _apply_update(
+    conn: AsyncConnection,
+    tenant: Tenant,
+    person: Person,
+    data: PersonInput,
+    values: dict[str, Any],
+    password: dict[str, Any],
+    *,
+    actor: Actor,
+    action: str,
+    request: Any,
+) -> Person:
+    await _register_custom(conn, tenant, data)
+    updates = {**values, **await _manager_values(conn, tenant, data, person["id"])}
+    changes = diff(person, updates)
+    if password:
+        changes["password"] = ["[REDACTED]", "[REDACTED]"]
+    now = utcnow()
+    linking = actor.is_idp and person["idp_linked_at"] is None
+    if linking:
+        changes["idp_linked_at"] = [None, now.isoformat()]
+    if not changes:
+        return person  # nothing to write: Okta repeats unchanged PUTs often
+    row = {k: v for k, v in updates.items() if k in changes}
+    row.update(password)
+    if linking:
+        row["idp_linked_at"] = now
+    row["updated_at"] = now
+    if not await store.update_person(
+        conn, tenant.id, person["id"], row, expected_version=person["version"]
+    ):
+        raise DirectoryError(
+            "precondition", f"person {person['id']} changed meanwhile; read it and try again"
+        )
+    updated = await store.get_person(conn, tenant.id, person["id"])
+    assert updated is not None
+    if person["active"] and not updated["active"] and tenant.setting("reassign_reporters"):
+        moved = await store.reassign_reports(conn, tenant.id, person["id"], updated["manager_id"])
+        if moved:
+            data.notes.append(f"moved {len(moved)} direct report(s) to this person's manager")
+    if any(k in changes for k in ("email", "employee_number")):
+        linked = await store.link_pending_reports(conn, tenant.id, updated)
+        if linked:
+            data.notes.append(f"linked as manager of {len(linked)} waiting report(s)")
+    await _audit(
+        conn,
+        tenant,
+        actor,
+        action,
+        person["id"],
+        request=request,
+        changes=changes,
+        notes=data.notes,
+    )
+    return updated
+
+
+InputFor = Callable[[Person], Awaitable[PersonInput]]
+
+
+async def update_person(
+    db: Database,
+    tenant: Tenant,
+    person_id: str,
+    make_input: InputFor,
+    *,
+    actor: Actor,
+    action: str,
+    request: Any = None,
+    if_match: int | None = None,
+) -> Written:
+    """Replace a person with what `make_input` computes from their current record
+    (PUT ignores it; PATCH applies operations to it)."""
+    try:
+        async with db.write() as conn:
+            person = await store.get_person(conn, tenant.id, person_id, for_update=True)
+            if person is None:
+                raise not_found(f"User {person_id} not found")
+            if if_match is not None and if_match != person["version"]:
+                raise DirectoryError(
+                    "precondition",
+                    f'User {person_id} is at version W/"{person["version"]}", not '
+                    f'W/"{if_match}": read it again and retry',
+                )
+            data = await make_input(person)
+            values = _field_values(data)
+            if "active" not in data.fields:
+                values.pop("active", None)
+            holders = await store.holder_of(
+                conn,
+                tenant.id,
+                user_name=values["user_name"],
+                email=values["email"],
+                excluding=person_id,
+            )
+            if holders:
+                raise conflict(conflict_detail(holders[0], **_keys(values)))
+            password = await _password_values(tenant, data)
+            updated = await _apply_update(
+                conn,
+                tenant,
+                person,
+                data,
+                values,
+                password,
+                actor=actor,
+                action=action,
+                request=request,
+            )
+            return Written(updated, created=False)
+    except IntegrityError:
+        raise conflict(
+            f"User {person_id}: the new userName or email was taken by a concurrent request"
+        ) from None
+
+
+async def get_person(db: Database, tenant: Tenant, person_id: str) -> Person:
+    async with db.read() as conn:
+        person = await store.get_person(conn, tenant.id, person_id)
+    if person is None:
+        raise not_found(f"User {person_id} not found")
+    return person
+
+
+async def delete_person(
+    db: Database, tenant: Tenant, person_id: str, *, actor: Actor, if_match: int | None = None
+) -> None:
+    """SCIM DELETE: a tombstone. 404 from then on; the data stays, an admin can restore."""
+    async with db.write() as conn:
+        person = await store.get_person(conn, tenant.id, person_id, for_update=True)
+        if person is None:
+            raise not_found(f"User {person_id} not found")
+        if if_match is not None and if_match != person["version"]:
+            raise DirectoryError("precondition", f"User {person_id} changed; read it again")
+        await store.set_deleted(conn, tenant.id, person_id, utcnow())
+        new_manager = person["manager_id"] if tenant.setting("reassign_reporters") else None
+        moved = await store.reassign_reports(conn, tenant.id, person_id, new_manager)
+        notes = [f"{len(moved)} direct report(s) moved"] if moved else []
+        await _audit(
+            conn,
+            tenant,
+            actor,
+            "person.delete",
+            person_id,
+            request=None,
+            changes={"deleted": [False, True]},
+            notes=notes,
+        )
+
+
+async def restore_person(db: Database, tenant: Tenant, person_id: str, *, actor: Actor) -> Person:
+    async with db.write() as conn:
+        person = await store.get_any_person(conn, tenant.id, person_id)
+        if person is None:
+            raise not_found(f"no person {person_id} in {tenant.subdomain}")
+        if person["deleted_at"] is None:
+            raise conflict(f"person {person_id} is not deleted")
+        holders = await store.holder_of(
+            conn, tenant.id, user_name=person["user_name"], email=person["email"]
+        )
+        if holders:
+            raise conflict(
+                "cannot restore: "
+                + conflict_detail(holders[0], user_name=person["user_name"], email=person["email"])
+            )
+        await store.restore(conn, tenant.id, person_id, utcnow())
+        await _audit(
+            conn,
+            tenant,
+            actor,
+            "person.restore",
+            person_id,
+            request=None,
+            changes={"deleted": [True, False]},
+        )
+        restored = await store.get_person(conn, tenant.id, person_id)
+        assert restored is not None
+        return restored
+
+
+@dataclass
+class Page:
+    total: int
+    people: list[Person]
+    groups: dict[str, list[dict[str, Any]]]
+    managers: dict[str, dict[str, Any]]
+
+
+async def list_people(
+    db: Database,
+    tenant: Tenant,
+    *,
+    where: ColumnElement[bool] | None,
+    order_by: Sequence[ColumnElement[Any]],
+    offset: int,
+    limit: int,
+    after_id: str | None = None,
+    with_groups: bool = True,
+    with_total: bool = True,
+) -> Page:
+    async with db.read() as conn:
+        total = await store.count_people(conn, tenant.id, where=where) if with_total else -1
+        rows = (
+            await store.list_people(
+                conn,
+                tenant.id,
+                where=where,
+                order_by=order_by,
+                offset=offset,
+                limit=limit,
+                after_id=after_id,
+            )
+            if limit > 0
+            else []
+        )
+        ids = [p["id"] for p in rows]
+        groups = await store.groups_of(conn, tenant.id, ids) if with_groups and ids else {}
+        manager_ids = [p["manager_id"] for p in rows if p["manager_id"]]
+        managers = await store.managers(conn, tenant.id, manager_ids)
+    return Page(total, rows, groups, managers)
+
+
+async def person_view(
+    db: Database, tenant: Tenant, person: Person, *, with_groups: bool = True
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The groups and manager a person is shown with."""
+    async with db.read() as conn:
+        groups = (
+            (await store.groups_of(conn, tenant.id, [person["id"]]))[person["id"]]
+            if with_groups
+            else []
+        )
+        manager = None
+        if person["manager_id"]:
+            manager = (await store.managers(conn, tenant.id, [person["manager_id"]])).get(
+                person["manager_id"]
+            )
+    return groups, manager

@@ -1,0 +1,205 @@
+"""Rendering helpers shared by resources: projection, list responses, ETags, paging."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from roster.scim.errors import ScimError, invalid_value
+from roster.scim.filters import AttrPath, parse_attr_path
+from roster.scim.schema import LIST_RESPONSE
+
+ALWAYS = {"id", "schemas"}
+
+
+def _paths(text: str | None) -> list[AttrPath]:
+    if not text:
+        return []
+    return [
+        parse_attr_path(part.strip(), invalid_value) for part in text.split(",") if part.strip()
+    ]
+
+
+def _key(obj: dict[str, Any], name: str) -> str | None:
+    lname = name.lower()
+    return next((k for k in obj if k.lower() == lname), None)
+
+
+def _holder(doc: dict[str, Any], path: AttrPath, core_urn: str) -> dict[str, Any] | None:
+    if path.urn is None or path.urn.lower() == core_urn.lower():
+        return doc
+    key = _key(doc, path.urn)
+    value = doc.get(key) if key else None
+    return value if isinstance(value, dict) else None
+
+
+class Projection:
+    """`attributes` / `excludedAttributes` (RFC 7644 §3.4.2.5)."""
+
+    def __init__(self, attributes: str | None, excluded: str | None, core_urn: str) -> None:
+        self.include = _paths(attributes)
+        self.exclude = _paths(excluded)
+        self.core_urn = core_urn
+
+    @property
+    def identity(self) -> bool:
+        return not self.include and not self.exclude
+
+    def excludes(self, attr: str) -> bool:
+        """True when a top-level core attribute is left out (so it need not be read)."""
+        lattr = attr.lower()
+        if self.include:
+            return not any(p.attr.lower() == lattr and p.urn is None for p in self.include)
+        return any(p.attr.lower() == lattr and p.urn is None and not p.sub for p in self.exclude)
+
+    def apply(self, doc: dict[str, Any]) -> dict[str, Any]:
+        if self.identity:
+            return doc
+        if self.include:
+            out: dict[str, Any] = {k: v for k, v in doc.items() if k in ALWAYS}
+            for path in self.include:
+                self._copy(doc, out, path)
+            return out
+        out = dict(doc)
+        for path in self.exclude:
+            if path.urn is None and path.attr in ALWAYS:
+                continue
+            holder = out
+            if path.urn is not None and path.urn.lower() != self.core_urn.lower():
+                ext_key = _key(out, path.urn)
+                if ext_key is None or not isinstance(out[ext_key], dict):
+                    continue
+                holder = out[ext_key] = dict(out[ext_key])
+            key = _key(holder, path.attr)
+            if key is None:
+                continue
+            value = holder[key]
+            if path.sub and isinstance(value, dict):
+                holder[key] = {k: v for k, v in value.items() if k.lower() != path.sub.lower()}
+            elif path.sub and isinstance(value, list):
+                holder[key] = [
+                    {k: v for k, v in e.items() if k.lower() != path.sub.lower()}
+                    for e in value
+                    if isinstance(e, dict)
+                ]
+            else:
+                holder.pop(key)
+        return out
+
+    def _copy(self, doc: dict[str, Any], out: dict[str, Any], path: AttrPath) -> None:
+        src = _holder(doc, path, self.core_urn)
+        if src is None:
+            return
+        key = _key(src, path.attr)
+        if key is None:
+            return
+        value = src[key]
+        if path.sub:
+            if isinstance(value, dict):
+                skey = _key(value, path.sub)
+                if skey is None:
+                    return
+                value = {skey: value[skey]}
+            elif isinstance(value, list):
+                value = [
+                    {k: v for k, v in e.items() if k.lower() == path.sub.lower()}
+                    for e in value
+                    if isinstance(e, dict)
+                ]
+        if src is doc:
+            dst = out
+        else:
+            ext_key = _key(doc, path.urn or "") or (path.urn or "")
+            dst = out.setdefault(ext_key, {})
+        if isinstance(value, dict) and isinstance(dst.get(key), dict):
+            dst[key].update(value)
+        else:
+            dst[key] = value
+
+
+def list_response(
+    resources: list[dict[str, Any]],
+    *,
+    total: int,
+    start_index: int,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "schemas": [LIST_RESPONSE],
+        "totalResults": total,
+        "startIndex": start_index,
+        "itemsPerPage": len(resources),
+    }
+    if extra:
+        body.update(extra)
+    body["Resources"] = resources
+    return body
+
+
+def parse_if_match(header: str | None) -> int | None:
+    """If-Match: W/"3" or "3" -> 3; * or absent -> None (any version)."""
+    if header is None or header.strip() == "*":
+        return None
+    text = header.strip()
+    if text.startswith("W/"):
+        text = text[2:]
+    text = text.strip('"')
+    if not text.isdigit():
+        raise ScimError(412, f"If-Match {header!r} is not a version this server issued")
+    return int(text)
+
+
+def encode_cursor(last_id: str) -> str:
+    return base64.urlsafe_b64encode(last_id.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str | None:
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raw = ""
+    if not raw or len(raw) > 64:
+        raise ScimError(
+            400,
+            f"cursor {cursor!r} is not one this server issued; start again without it",
+            "invalidCursor",
+        )
+    return raw
+
+
+class Paging:
+    """startIndex/count (1-based, RFC 7644 §3.4.2.4) or cursor/count (RFC 9865)."""
+
+    def __init__(
+        self,
+        *,
+        start_index: Any,
+        count: Any,
+        cursor: str | None,
+        default_count: int,
+        max_count: int,
+    ) -> None:
+        self.start_index = max(1, _int(start_index, "startIndex", 1))
+        self.count = min(max(0, _int(count, "count", default_count)), max_count)
+        self.cursor = cursor
+        self.after_id = decode_cursor(cursor) if cursor is not None else None
+
+    @property
+    def offset(self) -> int:
+        return 0 if self.cursor is not None else self.start_index - 1
+
+
+def _int(value: Any, name: str, default: int) -> int:
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        raise invalid_value(f"{name} must be an integer")
+    if isinstance(value, int):
+        return value
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise invalid_value(f"{name} must be an integer, got {value!r}") from None

@@ -1,0 +1,265 @@
+"""/Users: Okta's and Entra's whole user lifecycle."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlalchemy.sql.elements import ColumnElement
+
+from roster.directory import people
+from roster.directory.people import Actor, Page
+from roster.scim.documents import (
+    Paging,
+    Projection,
+    encode_cursor,
+    list_response,
+    parse_if_match,
+)
+from roster.scim.errors import ScimError, invalid_value, not_found
+from roster.scim.filters import AttrPath, Field, parse_attr_path, parse_filter, resolve
+from roster.scim.http import ScimResponse, json_body, scim_response
+from roster.scim.patch import apply_to_document, parse_operations
+from roster.scim.routes.deps import Scim, ScimContext
+from roster.scim.schema import CORE_USER, SEARCH_REQUEST, UserSchemas
+from roster.scim.users import PersonInput, etag, parse_user, render_user
+from roster.store import people as people_store
+from roster.store.filtering import compile_filter
+from roster.store.people import Person
+from roster.store.tables import people as people_table
+
+router = APIRouter(tags=["users"])
+
+_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/scim+json": {"schema": {"type": "object"}}},
+    }
+}
+
+
+def _actor(ctx: ScimContext) -> Actor:
+    return Actor(ctx.actor, ctx.request_id)
+
+
+def _valid_id(person_id: str) -> str:
+    # Never a null, empty or "None" id: those are 404s, not lookups.
+    if not person_id or person_id.lower() in ("none", "null", "undefined") or len(person_id) > 64:
+        raise not_found("User", person_id)
+    return person_id
+
+
+def _render(
+    ctx: ScimContext,
+    person: Person,
+    groups: list[dict[str, Any]],
+    manager: dict[str, Any] | None,
+) -> dict[str, Any]:
+    return render_user(
+        person, base_url=ctx.base_url, schemas=ctx.schemas, groups=groups, manager=manager
+    )
+
+
+async def _single(
+    ctx: ScimContext,
+    person: Person,
+    status: int = 200,
+    projection: Projection | None = None,
+    data: PersonInput | None = None,
+) -> ScimResponse:
+    projection = projection or Projection(None, None, CORE_USER)
+    groups, manager = await people.person_view(
+        ctx.db, ctx.tenant, person, with_groups=not projection.excludes("groups")
+    )
+    if data is not None and data.new_custom:  # registered by this very request
+        ctx = replace(ctx, schemas=ctx.schemas.with_custom(data.new_custom))
+    doc = projection.apply(_render(ctx, person, groups, manager))
+    headers = {"ETag": etag(person["version"]), "Location": f"{ctx.base_url}/Users/{person['id']}"}
+    return scim_response(doc, status, headers)
+
+
+def _lookup(schemas: UserSchemas) -> Any:
+    return lambda path: schemas.find(path.urn, path.attr, path.sub)
+
+
+def _where(ctx: ScimContext, filter_text: str | None) -> ColumnElement[bool] | None:
+    if filter_text is None or filter_text == "":
+        return None
+    ast = parse_filter(filter_text, max_length=ctx.settings.max_filter_length)
+    return compile_filter(resolve(ast, _lookup(ctx.schemas)), people_store.column_for)
+
+
+def _order(
+    ctx: ScimContext, sort_by: str | None, sort_order: str | None
+) -> list[ColumnElement[Any]]:
+    order = (sort_order or "ascending").lower()
+    if order not in ("ascending", "descending"):
+        raise invalid_value("sortOrder must be ascending or descending")
+    tail: list[ColumnElement[Any]] = [
+        people_table.c.id.desc() if order == "descending" else people_table.c.id
+    ]
+    if not sort_by:
+        return tail
+    path: AttrPath = parse_attr_path(sort_by, invalid_value)
+    attr = ctx.schemas.find(path.urn, path.attr, path.sub)
+    if attr is None or not attr.filterable or attr.field is None:
+        raise invalid_value(f"sortBy {sort_by!r} is not a sortable attribute")
+    column = people_store.sort_column_for(Field(attr.field, attr.kind, attr.case_exact, sort_by))
+    nulls_last = column.is_(None)
+    if order == "descending":
+        return [nulls_last, column.desc(), *tail]
+    return [nulls_last, column, *tail]
+
+
+async def _search(ctx: ScimContext, params: dict[str, Any]) -> ScimResponse:
+    paging = Paging(
+        start_index=params.get("startIndex"),
+        count=params.get("count"),
+        cursor=params.get("cursor"),
+        default_count=ctx.settings.default_page_size,
+        max_count=ctx.settings.max_page_size,
+    )
+    projection = Projection(params.get("attributes"), params.get("excludedAttributes"), CORE_USER)
+    where = _where(ctx, params.get("filter"))
+    if paging.cursor is not None and params.get("sortBy"):
+        raise invalid_value("sortBy cannot be combined with cursor paging; page by index")
+    order = _order(ctx, params.get("sortBy"), params.get("sortOrder"))
+    limit = paging.count + 1 if paging.cursor is not None else paging.count
+    page: Page = await people.list_people(
+        ctx.db,
+        ctx.tenant,
+        where=where,
+        order_by=order,
+        offset=paging.offset,
+        limit=limit,
+        after_id=paging.after_id,
+        with_groups=not projection.excludes("groups"),
+    )
+    extra: dict[str, Any] = {}
+    rows = page.people
+    if paging.cursor is not None and len(rows) > paging.count:
+        rows = rows[: paging.count]
+        extra["nextCursor"] = encode_cursor(rows[-1]["id"])
+    resources = [
+        projection.apply(
+            _render(ctx, p, page.groups.get(p["id"], []), page.managers.get(p["manager_id"] or ""))
+        )
+        for p in rows
+    ]
+    start = 1 if paging.cursor is not None else paging.start_index
+    return scim_response(list_response(resources, total=page.total, start_index=start, extra=extra))
+
+
+@router.get("/Users")
+async def list_users(request: Request, ctx: Scim) -> ScimResponse:
+    return await _search(ctx, dict(request.query_params))
+
+
+@router.post("/Users/.search", openapi_extra=_BODY)
+async def search_users(request: Request, ctx: Scim) -> ScimResponse:
+    body = await json_body(request)
+    schemas = body.get("schemas")
+    if schemas is not None and SEARCH_REQUEST not in (schemas if isinstance(schemas, list) else []):
+        raise invalid_value(f"a search body's schemas must be [{SEARCH_REQUEST!r}]")
+    params = {k: v for k, v in body.items() if k != "schemas"}
+    for key in ("attributes", "excludedAttributes"):
+        if isinstance(params.get(key), list):
+            params[key] = ",".join(str(v) for v in params[key])
+    for key in ("filter", "sortBy", "sortOrder", "attributes", "excludedAttributes", "cursor"):
+        if params.get(key) is not None and not isinstance(params[key], str):
+            raise invalid_value(f"{key} must be a string")
+    return await _search(ctx, params)
+
+
+async def _parse(ctx: ScimContext, body: dict[str, Any]) -> PersonInput:
+    return parse_user(body, ctx.schemas)
+
+
+@router.post("/Users", status_code=201, openapi_extra=_BODY)
+async def create_user(request: Request, ctx: Scim) -> ScimResponse:
+    body = await json_body(request)
+    data = parse_user(body, ctx.schemas)
+    written = await people.create_person(
+        ctx.db, ctx.tenant, data, actor=_actor(ctx), source="scim", request=body
+    )
+    return await _single(ctx, written.person, 201, data=data)
+
+
+@router.get("/Users/{person_id}")
+async def get_user(person_id: str, request: Request, ctx: Scim) -> ScimResponse:
+    person = await people.get_person(ctx.db, ctx.tenant, _valid_id(person_id))
+    projection = Projection(
+        request.query_params.get("attributes"),
+        request.query_params.get("excludedAttributes"),
+        CORE_USER,
+    )
+    return await _single(ctx, person, projection=projection)
+
+
+@router.put("/Users/{person_id}", openapi_extra=_BODY)
+async def replace_user(person_id: str, request: Request, ctx: Scim) -> ScimResponse:
+    body = await json_body(request)
+    data = parse_user(body, ctx.schemas)
+
+    async def replacement(_current: Person) -> PersonInput:
+        return data
+
+    written = await people.update_person(
+        ctx.db,
+        ctx.tenant,
+        _valid_id(person_id),
+        replacement,
+        actor=_actor(ctx),
+        action="person.replace",
+        request=body,
+        if_match=parse_if_match(request.headers.get("if-match")),
+    )
+    return await _single(ctx, written.person, data=data)
+
+
+@router.patch("/Users/{person_id}", openapi_extra=_BODY)
+async def patch_user(person_id: str, request: Request, ctx: Scim) -> ScimResponse:
+    body = await json_body(request)
+    urns = tuple(s.id for s in ctx.schemas.extensions)
+    operations = parse_operations(
+        body, extension_urns=urns, max_operations=ctx.settings.max_patch_operations
+    )
+
+    parsed: list[PersonInput] = []
+
+    async def patched(current: Person) -> PersonInput:
+        manager = {"id": current["manager_id"]} if current["manager_id"] else None
+        doc = render_user(
+            current, base_url=ctx.base_url, schemas=ctx.schemas, manager=manager, for_patch=True
+        )
+        doc = apply_to_document(doc, operations, core_urns=(CORE_USER,))
+        parsed.append(parse_user(doc, ctx.schemas))
+        return parsed[-1]
+
+    written = await people.update_person(
+        ctx.db,
+        ctx.tenant,
+        _valid_id(person_id),
+        patched,
+        actor=_actor(ctx),
+        action="person.patch",
+        request=body,
+        if_match=parse_if_match(request.headers.get("if-match")),
+    )
+    return await _single(ctx, written.person, data=parsed[-1] if parsed else None)
+
+
+@router.delete("/Users/{person_id}", status_code=204)
+async def delete_user(person_id: str, request: Request, ctx: Scim) -> ScimResponse:
+    await people.delete_person(
+        ctx.db,
+        ctx.tenant,
+        _valid_id(person_id),
+        actor=_actor(ctx),
+        if_match=parse_if_match(request.headers.get("if-match")),
+    )
+    return scim_response(None, 204)
+
+
+__all__ = ["ScimError", "router"]

@@ -1,0 +1,385 @@
+"""The User resource: SCIM JSON <-> the person's domain fields.
+
+`parse_user` reads a full User (POST, PUT, or the result of a PATCH) into a
+`PersonInput`; `render_user` turns a stored person into SCIM JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from roster.scim.errors import invalid_value
+from roster.scim.schema import (
+    CORE_USER,
+    ENTERPRISE_USER,
+    CustomAttribute,
+    UserSchemas,
+    is_custom_name,
+)
+from roster.scim.values import as_bool, as_date, as_email, as_number, as_text, location
+
+# Text fields: SCIM name -> (domain field, longest value).
+CORE_TEXT = {
+    "externalid": ("external_id", 320),
+    "displayname": ("display_name", 400),
+    "title": ("title", 200),
+    "locale": ("locale", 35),
+    "preferredlanguage": ("preferred_language", 35),
+}
+NAME_TEXT = {
+    "formatted": ("formatted_name", 400),
+    "familyname": ("family_name", 200),
+    "givenname": ("given_name", 200),
+    "middlename": ("middle_name", 200),
+}
+ENTERPRISE_TEXT = {
+    "employeenumber": ("employee_number", 100),
+    "costcenter": ("cost_center", 200),
+    "organization": ("organization", 200),
+    "division": ("division", 200),
+    "department": ("department", 200),
+}
+COMPANY_DATES = {
+    "startdate": "start_date",
+    "hiredate": "hire_date",
+    "terminationdate": "termination_date",
+}
+# Attributes Roster owns or computes: accepted in input and dropped without error.
+IGNORED_CORE = {"id", "meta", "groups", "timezone", "schemas"}
+# Every field a full replace sets (absent -> cleared); Roster-owned ones are not here.
+REPLACEABLE = (
+    [f for f, _ in CORE_TEXT.values()]
+    + [f for f, _ in NAME_TEXT.values()]
+    + [f for f, _ in ENTERPRISE_TEXT.values()]
+    + list(COMPANY_DATES.values())
+    + ["location", "emails", "email", "phone_numbers"]
+)
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+
+@dataclass
+class PersonInput:
+    """What a request asks a person to be. Absent fields of a full replace are None."""
+
+    fields: dict[str, Any] = field(default_factory=dict)
+    custom: dict[str, Any] = field(default_factory=dict)
+    new_custom: list[CustomAttribute] = field(default_factory=list)
+    manager_ref: Any = UNSET  # str, None (clear) or UNSET (untouched)
+    password: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _lower_keys(obj: dict[str, Any]) -> dict[str, Any]:
+    return {k.lower(): v for k, v in obj.items() if isinstance(k, str)}
+
+
+def _object(value: Any, where: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise invalid_value(f"{where} must be a JSON object")
+    return _lower_keys(value)
+
+
+def _multi(value: Any, where: str) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        value = [value]  # a single value where an array belongs: accepted
+    if not isinstance(value, list):
+        raise invalid_value(f"{where} must be an array of objects")
+    out = []
+    for i, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise invalid_value(f"{where}[{i}] must be an object with a value")
+        out.append(_lower_keys(item))
+    return out
+
+
+def _emails(value: Any) -> list[dict[str, Any]]:
+    emails = []
+    for i, item in enumerate(_multi(value, "emails")):
+        address = as_email(item.get("value"), f"emails[{i}].value")
+        if address is None:
+            continue  # Okta's "push empty values"
+        entry: dict[str, Any] = {"value": address}
+        kind = as_text(item.get("type"), f"emails[{i}].type", 32)
+        if kind:
+            entry["type"] = kind
+        if item.get("primary") is not None and as_bool(item["primary"], f"emails[{i}].primary"):
+            entry["primary"] = True
+        emails.append(entry)
+    primaries = [e for e in emails if e.get("primary")]
+    for extra in primaries[:-1]:  # a newly added primary replaces the old (RFC 7644 §3.5.2)
+        extra.pop("primary")
+    if emails and not primaries:
+        chosen = next((e for e in emails if e.get("type") == "work"), emails[0])
+        chosen["primary"] = True
+    return emails
+
+
+def _phones(value: Any) -> list[dict[str, Any]]:
+    phones = []
+    for i, item in enumerate(_multi(value, "phoneNumbers")):
+        number = as_text(item.get("value"), f"phoneNumbers[{i}].value", 64)
+        if number is None:
+            continue
+        entry: dict[str, Any] = {"value": number}
+        kind = as_text(item.get("type"), f"phoneNumbers[{i}].type", 32)
+        if kind:
+            entry["type"] = kind
+        if item.get("primary") is not None and as_bool(
+            item["primary"], f"phoneNumbers[{i}].primary"
+        ):
+            entry["primary"] = True
+        phones.append(entry)
+    return phones
+
+
+def _manager_ref(value: Any, where: str) -> str | None:
+    """Enterprise manager: {"value": ...}, or Entra's bare string."""
+    if isinstance(value, dict):
+        value = _lower_keys(value).get("value")
+    ref = as_text(value, where, 320)
+    return ref.lower() if ref else None
+
+
+def _custom_value(attr: CustomAttribute, value: Any, where: str) -> Any:
+    if attr.type == "boolean":
+        return None if value is None or value == "" else as_bool(value, where)
+    if attr.type == "number":
+        return as_number(value, where)
+    if attr.type == "date":
+        parsed = as_date(value, where)
+        return parsed.isoformat() if parsed else None
+    return as_text(value, where, 2000)
+
+
+def parse_user(body: dict[str, Any], schemas: UserSchemas) -> PersonInput:
+    """A full User document -> PersonInput. Unknown attributes are noted, not rejected."""
+    out = PersonInput()
+    top = _lower_keys(body)
+    user_name = as_text(top.get("username"), "userName", 320)
+    if user_name is None:
+        raise invalid_value("userName is required (usually the person's work email)")
+    out.fields["user_name"] = user_name
+    for key, (fname, size) in CORE_TEXT.items():
+        out.fields[fname] = as_text(top.get(key), key_name(key), size)
+    name = _object(top.get("name"), "name")
+    for key, (fname, size) in NAME_TEXT.items():
+        out.fields[fname] = as_text(name.get(key), f"name.{key_name(key)}", size)
+    if "active" in top and top["active"] is not None:
+        out.fields["active"] = as_bool(top["active"], "active")
+    emails = _emails(top.get("emails"))
+    out.fields["emails"] = emails
+    out.fields["email"] = next((e["value"] for e in emails if e.get("primary")), None)
+    out.fields["phone_numbers"] = _phones(top.get("phonenumbers"))
+    password = top.get("password")
+    if password is not None and password != "":
+        if not isinstance(password, str) or len(password) > 1024:
+            raise invalid_value("password must be a string of at most 1024 characters")
+        out.password = password
+
+    enterprise_urn = ENTERPRISE_USER.lower()
+    company_urn = schemas.company_urn.lower()
+    known_urns = {CORE_USER.lower(), enterprise_urn, company_urn}
+    for key, value in top.items():
+        if key in known_urns or key.startswith("urn:"):
+            if key not in known_urns and value is not None:
+                out.notes.append(f"ignored unknown extension {key}")
+            continue
+        if (
+            key not in CORE_TEXT
+            and key not in IGNORED_CORE
+            and key not in {"username", "name", "active", "emails", "phonenumbers", "password"}
+        ):
+            out.notes.append(f"ignored unknown attribute {key}")
+
+    ent = _object(top.get(enterprise_urn), ENTERPRISE_USER)
+    for key, (fname, size) in ENTERPRISE_TEXT.items():
+        out.fields[fname] = as_text(ent.get(key), f"{ENTERPRISE_USER}:{key_name(key)}", size)
+    out.manager_ref = _manager_ref(ent.get("manager"), f"{ENTERPRISE_USER}:manager.value")
+
+    company_raw = body.get(_original_key(body, company_urn))
+    company = _object(company_raw, schemas.company_urn)
+    original_keys = {k.lower(): k for k in company_raw} if isinstance(company_raw, dict) else {}
+    for key, fname in COMPANY_DATES.items():
+        out.fields[fname] = as_date(company.get(key), f"{schemas.company_urn}:{key_name(key)}")
+    out.fields["location"] = location(company.get("location"), f"{schemas.company_urn}:location")
+    for alias in ("managerid", "manageremail"):
+        if out.manager_ref is None and company.get(alias):
+            out.manager_ref = _manager_ref(company[alias], f"{schemas.company_urn}:{alias}")
+    custom_by_name = {c.name.lower(): c for c in schemas.custom}
+    for key, value in company.items():
+        if key in COMPANY_DATES or key in ("location", "managerid", "manageremail"):
+            continue
+        original = original_keys.get(key, key)
+        attr = custom_by_name.get(key)
+        if attr is None:
+            if not is_custom_name(original):
+                out.notes.append(
+                    f"ignored {schemas.company_urn}:{original}: custom attribute names start "
+                    "with 'custom'"
+                )
+                continue
+            attr = CustomAttribute(original, "string")  # registered on first use
+            out.new_custom.append(attr)
+            custom_by_name[key] = attr
+        out.custom[attr.name] = _custom_value(attr, value, f"{schemas.company_urn}:{original}")
+    for attr in schemas.custom:
+        out.custom.setdefault(attr.name, None)
+    out.custom = {k: v for k, v in out.custom.items() if v is not None}
+    return out
+
+
+def _original_key(body: dict[str, Any], lower: str) -> str:
+    return next((k for k in body if isinstance(k, str) and k.lower() == lower), lower)
+
+
+_CANONICAL = {
+    k.lower(): k
+    for k in [
+        "externalId",
+        "displayName",
+        "title",
+        "locale",
+        "preferredLanguage",
+        "formatted",
+        "familyName",
+        "givenName",
+        "middleName",
+        "employeeNumber",
+        "costCenter",
+        "organization",
+        "division",
+        "department",
+        "startDate",
+        "hireDate",
+        "terminationDate",
+    ]
+}
+
+
+def key_name(lower: str) -> str:
+    return _CANONICAL.get(lower, lower)
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def render_user(
+    person: dict[str, Any],
+    *,
+    base_url: str,
+    schemas: UserSchemas,
+    groups: list[dict[str, Any]] | None = None,
+    manager: dict[str, Any] | None = None,
+    for_patch: bool = False,
+) -> dict[str, Any]:
+    """A stored person -> SCIM User. `for_patch` keeps a pending manager reference so
+    that a PATCH of other attributes does not drop it."""
+    pid = person["id"]
+    doc: dict[str, Any] = {"schemas": [CORE_USER], "id": pid}
+    if person.get("external_id"):
+        doc["externalId"] = person["external_id"]
+    doc["userName"] = person["user_name"]
+    name = {
+        k: person[f]
+        for k, f in (
+            ("formatted", "formatted_name"),
+            ("familyName", "family_name"),
+            ("givenName", "given_name"),
+            ("middleName", "middle_name"),
+        )
+        if person.get(f)
+    }
+    if name:
+        doc["name"] = name
+    for key, fname in (
+        ("displayName", "display_name"),
+        ("title", "title"),
+        ("locale", "locale"),
+        ("preferredLanguage", "preferred_language"),
+        ("timezone", "timezone"),
+    ):
+        if person.get(fname):
+            doc[key] = person[fname]
+    doc["active"] = bool(person["active"])
+    if person.get("emails"):
+        doc["emails"] = person["emails"]
+    if person.get("phone_numbers"):
+        doc["phoneNumbers"] = person["phone_numbers"]
+    doc["groups"] = [
+        {
+            "value": g["id"],
+            "$ref": f"{base_url}/Groups/{g['id']}",
+            "display": g["display_name"],
+            "type": "direct",
+        }
+        for g in groups or []
+    ]
+    enterprise: dict[str, Any] = {
+        k: person[f]
+        for k, f in (
+            ("employeeNumber", "employee_number"),
+            ("costCenter", "cost_center"),
+            ("organization", "organization"),
+            ("division", "division"),
+            ("department", "department"),
+        )
+        if person.get(f)
+    }
+    if manager is not None:
+        entry = {"value": manager["id"], "$ref": f"{base_url}/Users/{manager['id']}"}
+        if manager.get("display_name"):
+            entry["displayName"] = manager["display_name"]
+        enterprise["manager"] = entry
+    elif for_patch and person.get("manager_pending"):
+        enterprise["manager"] = {"value": person["manager_pending"]}
+    if enterprise:
+        doc["schemas"].append(ENTERPRISE_USER)
+        doc[ENTERPRISE_USER] = enterprise
+    company: dict[str, Any] = {
+        k: _iso(person.get(f))
+        for k, f in (
+            ("startDate", "start_date"),
+            ("hireDate", "hire_date"),
+            ("terminationDate", "termination_date"),
+        )
+        if person.get(f)
+    }
+    if person.get("location"):
+        company["location"] = person["location"]
+    if manager is not None and not for_patch:
+        company["managerId"] = manager["id"]
+        if manager.get("email"):
+            company["managerEmail"] = manager["email"]
+    known = {c.name for c in schemas.custom}
+    for key, value in (person.get("custom") or {}).items():
+        if key in known and value is not None:
+            company[key] = value
+    if company:
+        doc["schemas"].append(schemas.company_urn)
+        doc[schemas.company_urn] = company
+    doc["meta"] = {
+        "resourceType": "User",
+        "created": person["created_at"].isoformat().replace("+00:00", "Z"),
+        "lastModified": person["updated_at"].isoformat().replace("+00:00", "Z"),
+        "location": f"{base_url}/Users/{pid}",
+        "version": etag(person["version"]),
+    }
+    return doc
+
+
+def etag(version: int) -> str:
+    return f'W/"{version}"'

@@ -1,0 +1,52 @@
+"""The audit trail: append-only; no API updates or deletes it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roster.store.ids import new_id
+from roster.store.tables import audit_events
+from roster.store.types import utcnow
+
+
+async def record(
+    conn: AsyncConnection,
+    tenant_id: int,
+    *,
+    actor: str,
+    action: str,
+    resource_type: str,
+    resource_id: str | None,
+    request_id: str | None = None,
+    request: Any = None,
+    changes: Any = None,
+    notes: Any = None,
+) -> None:
+    await conn.execute(
+        audit_events.insert().values(
+            tenant_id=tenant_id,
+            id=new_id(),
+            at=utcnow(),
+            actor=actor,
+            action=action,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            request_id=request_id,
+            request=request,
+            changes=changes,
+            notes=notes or None,
+        )
+    )
+
+
+async def events_for(
+    conn: AsyncConnection, tenant_id: int, resource_id: str | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
+    query = sa.select(audit_events).where(audit_events.c.tenant_id == tenant_id)
+    if resource_id is not None:
+        query = query.where(audit_events.c.resource_id == resource_id)
+    query = query.order_by(audit_events.c.id.desc()).limit(limit)
+    return [dict(r._mapping) for r in await conn.execute(query)]

@@ -1,0 +1,78 @@
+"""Resolved SCIM filters -> SQL. Typed, case-aware, escaped; never evaluated in Python."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from roster.scim.filters import (
+    Field,
+    FieldAnd,
+    FieldCompare,
+    FieldNot,
+    FieldOr,
+    FieldPresent,
+    Resolved,
+)
+
+ColumnFor = Callable[[Field], ColumnElement[Any]]
+
+
+def compile_filter(expr: Resolved, column_for: ColumnFor) -> ColumnElement[bool]:
+    if isinstance(expr, FieldAnd):
+        left, right = compile_filter(expr.left, column_for), compile_filter(expr.right, column_for)
+        return sa.and_(left, right)
+    if isinstance(expr, FieldOr):
+        left, right = compile_filter(expr.left, column_for), compile_filter(expr.right, column_for)
+        return sa.or_(left, right)
+    if isinstance(expr, FieldNot):
+        inner = compile_filter(expr.expr, column_for)
+        # SQL's NOT of a comparison with NULL is NULL; SCIM's "not" includes those rows.
+        return sa.not_(sa.func.coalesce(inner, sa.false()))
+    column = column_for(expr.field)
+    if isinstance(expr, FieldPresent):
+        if expr.field.kind == "string":
+            return sa.and_(column.is_not(None), column != "")
+        return column.is_not(None)
+    return _compare(expr, column)
+
+
+def _compare(expr: FieldCompare, column: ColumnElement[Any]) -> ColumnElement[bool]:
+    op, value = expr.op, expr.value
+    if value is None:
+        return column.is_(None) if op == "eq" else column.is_not(None)
+    fold = expr.field.kind == "string" and not expr.field.case_exact
+    if fold and isinstance(value, str):
+        value = value.lower()
+        column = sa.func.lower(column) if not _is_lowered(column) else column
+    if op in ("co", "sw", "ew"):
+        text = str(value)
+        if op == "co":
+            return column.contains(text, autoescape=True)
+        if op == "sw":
+            return column.startswith(text, autoescape=True)
+        return column.endswith(text, autoescape=True)
+    if (
+        isinstance(value, date)
+        and not isinstance(value, datetime)
+        and not isinstance(column.type, sa.Date | sa.DateTime)
+    ):
+        value = value.isoformat()  # dates are kept as text inside JSON
+    if op == "eq":
+        return column == value
+    if op == "ne":
+        return sa.or_(column.is_(None), column != value)
+    return {
+        "gt": column > value,
+        "ge": column >= value,
+        "lt": column < value,
+        "le": column <= value,
+    }[op]
+
+
+def _is_lowered(column: ColumnElement[Any]) -> bool:
+    return isinstance(column, sa.Column) and column.name.endswith("_lower")
