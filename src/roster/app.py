@@ -19,7 +19,7 @@ from roster.logging import configure as configure_logging
 from roster.middleware import RequestMiddleware
 from roster.scim.errors import ScimError
 from roster.scim.http import error_response
-from roster.scim.routes import discovery, users
+from roster.scim.routes import discovery, groups, users
 from roster.scim.routes.errors import directory_to_scim
 from roster.store.db import Database
 
@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     app.include_router(discovery.router, prefix=SCIM_PREFIX)
     app.include_router(users.router, prefix=SCIM_PREFIX)
+    app.include_router(groups.router, prefix=SCIM_PREFIX)
 
     @app.exception_handler(ScimError)
     async def scim_error(request: Request, exc: ScimError) -> Response:

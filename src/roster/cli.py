@@ -11,9 +11,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from roster.config import get_settings
-from roster.directory import tenants, tokens
+from roster.config import Settings, get_settings
+from roster.directory import groups, people, tenants, tokens
 from roster.directory.errors import DirectoryError
+from roster.directory.people import Actor
+from roster.scim.errors import ScimError
+from roster.scim.schema import UserSchemas
+from roster.scim.users import parse_user
 from roster.store import migrate
 from roster.store.db import Database, DatabaseURLError
 
@@ -25,11 +29,16 @@ tenant_app = typer.Typer(help="Companies.", no_args_is_help=True)
 scim_app = typer.Typer(help="SCIM provisioning for a company.", no_args_is_help=True)
 token_app = typer.Typer(help="SCIM bearer tokens.", no_args_is_help=True)
 attribute_app = typer.Typer(help="A company's custom attributes.", no_args_is_help=True)
+person_app = typer.Typer(help="People (outside SCIM).", no_args_is_help=True)
+group_app = typer.Typer(help="Roster's own groups.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(scim_app, name="scim")
 scim_app.add_typer(token_app, name="token")
 app.add_typer(attribute_app, name="attribute")
+app.add_typer(person_app, name="person")
+app.add_typer(group_app, name="group")
+CLI = Actor("cli")
 
 err = Console(stderr=True)
 
@@ -171,6 +180,65 @@ def attribute_add(
     """Define a custom attribute ahead of the identity provider sending it."""
     run(lambda db: tenants.add_custom_attribute(db, subdomain, name, type_))
     typer.echo(f"added custom attribute {name} ({type_})")
+
+
+@person_app.command("add")
+def person_add(
+    subdomain: str,
+    email: str,
+    given_name: Annotated[str | None, typer.Option(help="First name.")] = None,
+    family_name: Annotated[str | None, typer.Option(help="Last name.")] = None,
+) -> None:
+    """Add a person (refused while SCIM is on: the identity provider creates people then)."""
+    settings: Settings = get_settings()
+
+    async def add(db: Database) -> str:
+        tenant = await tenants.get_tenant(db, subdomain)
+        schemas = UserSchemas(settings.company_extension_urn, tenants.custom_attributes(tenant))
+        body = {
+            "userName": email,
+            "emails": [{"value": email, "type": "work", "primary": True}],
+            "name": {"givenName": given_name, "familyName": family_name},
+        }
+        data = parse_user(body, schemas)
+        written = await people.create_person(db, tenant, data, actor=CLI, source="cli")
+        return str(written.person["id"])
+
+    try:
+        person_id = run(add)
+    except ScimError as exc:
+        raise fail(exc.detail) from None
+    typer.echo(person_id)
+
+
+@person_app.command("restore")
+def person_restore(subdomain: str, person_id: str) -> None:
+    """Bring back a person deleted over SCIM (DELETE keeps their data)."""
+
+    async def restore(db: Database) -> None:
+        tenant = await tenants.get_tenant(db, subdomain)
+        await people.restore_person(db, tenant, person_id, actor=CLI)
+
+    run(restore)
+    typer.echo(f"restored {person_id}")
+
+
+@group_app.command("add")
+def group_add(
+    subdomain: str,
+    name: str,
+    type_: Annotated[
+        str, typer.Option("--type", help="Roster's group type: Groups, Departments, Teams...")
+    ] = "Groups",
+) -> None:
+    """Create a Roster group (Roster's to edit; the identity provider can import it)."""
+
+    async def add(db: Database) -> str:
+        tenant = await tenants.get_tenant(db, subdomain)
+        group = await groups.add_roster_group(db, tenant, name, type_, actor=CLI)
+        return str(group["id"])
+
+    typer.echo(run(add))
 
 
 def main() -> None:

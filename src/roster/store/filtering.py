@@ -20,19 +20,25 @@ from roster.scim.filters import (
 )
 
 ColumnFor = Callable[[Field], ColumnElement[Any]]
+# A comparison the caller compiles itself (e.g. group membership as EXISTS), or None.
+Special = Callable[[FieldCompare], ColumnElement[bool] | None]
 
 
-def compile_filter(expr: Resolved, column_for: ColumnFor) -> ColumnElement[bool]:
-    if isinstance(expr, FieldAnd):
-        left, right = compile_filter(expr.left, column_for), compile_filter(expr.right, column_for)
-        return sa.and_(left, right)
-    if isinstance(expr, FieldOr):
-        left, right = compile_filter(expr.left, column_for), compile_filter(expr.right, column_for)
-        return sa.or_(left, right)
+def compile_filter(
+    expr: Resolved, column_for: ColumnFor, special: Special | None = None
+) -> ColumnElement[bool]:
+    if isinstance(expr, FieldAnd | FieldOr):
+        left = compile_filter(expr.left, column_for, special)
+        right = compile_filter(expr.right, column_for, special)
+        return sa.and_(left, right) if isinstance(expr, FieldAnd) else sa.or_(left, right)
     if isinstance(expr, FieldNot):
-        inner = compile_filter(expr.expr, column_for)
+        inner = compile_filter(expr.expr, column_for, special)
         # SQL's NOT of a comparison with NULL is NULL; SCIM's "not" includes those rows.
         return sa.not_(sa.func.coalesce(inner, sa.false()))
+    if special is not None and isinstance(expr, FieldCompare):
+        custom = special(expr)
+        if custom is not None:
+            return custom
     column = column_for(expr.field)
     if isinstance(expr, FieldPresent):
         if expr.field.kind == "string":

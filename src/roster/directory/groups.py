@@ -1,0 +1,371 @@
+"""Groups: IdP push (create or take over by name, rename, membership, delete) and
+Roster's own groups, whose type and ownership SCIM never changes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
+
+from roster.directory.audit import diff, redact
+from roster.directory.errors import DirectoryError, forbidden, invalid, not_found
+from roster.directory.people import Actor
+from roster.scim.groups import GroupChange
+from roster.scim.users import UNSET
+from roster.store import audit as audit_store
+from roster.store import groups as store
+from roster.store.db import Database
+from roster.store.groups import Group
+from roster.store.ids import new_id
+from roster.store.tenants import Tenant
+from roster.store.types import utcnow
+
+DEFAULT_TYPE = "Groups"
+
+
+@dataclass
+class GroupWritten:
+    group: Group
+    created: bool
+    taken_over: bool = False
+
+
+async def _audit(
+    conn: AsyncConnection,
+    tenant: Tenant,
+    actor: Actor,
+    action: str,
+    group_id: str,
+    *,
+    request: Any = None,
+    changes: Any = None,
+    notes: Sequence[str] = (),
+) -> None:
+    await audit_store.record(
+        conn,
+        tenant.id,
+        actor=actor.name,
+        action=action,
+        resource_type="Group",
+        resource_id=group_id,
+        request_id=actor.request_id,
+        request=redact(request) if request is not None else None,
+        changes=changes,
+        notes=list(notes) or None,
+    )
+
+
+async def _apply_membership(
+    conn: AsyncConnection, tenant: Tenant, group_id: str, change: GroupChange
+) -> dict[str, int]:
+    """Every step is checked before the first is applied; the transaction makes the
+    whole request atomic."""
+    wanted = sorted({i for step in change.steps if step.kind != "remove" for i in step.ids})
+    unknown = await store.unknown_people(conn, tenant.id, wanted)
+    if unknown:
+        raise invalid(
+            f"members: {', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} not "
+            "people of this company; provision the user(s) first, then push the group again",
+            "members",
+        )
+    counts = {"added": 0, "removed": 0}
+    for step in change.steps:
+        if step.kind == "add":
+            counts["added"] += await store.add_members(conn, tenant.id, group_id, step.ids)
+        elif step.kind == "remove":
+            counts["removed"] += await store.remove_members(conn, tenant.id, group_id, step.ids)
+        else:
+            added, removed = await store.replace_members(conn, tenant.id, group_id, step.ids)
+            counts["added"] += added
+            counts["removed"] += removed
+    return counts
+
+
+def _check_owned_by_idp(group: Group) -> None:
+    if group["source"] == "roster":
+        raise forbidden(
+            f"group {group['display_name']!r} was created in Roster and is edited there; "
+            "the identity provider can import it but not change it"
+        )
+
+
+async def create_group(
+    db: Database,
+    tenant: Tenant,
+    change: GroupChange,
+    *,
+    actor: Actor,
+    request: Any = None,
+) -> GroupWritten:
+    """Okta's push: a new group, or, when one with exactly this name exists, that group
+    taken over (its membership becomes the pushed one; its id and type are kept)."""
+    name: str = change.display_name
+    async with db.write() as conn:
+        existing = await store.group_by_exact_name(conn, tenant.id, name)
+        now = utcnow()
+        if existing is not None:
+            group_id = existing["id"]
+            counts = await _apply_membership(conn, tenant, group_id, change)
+            values: dict[str, Any] = {"source": "idp", "updated_at": now}
+            if change.external_id is not UNSET:
+                values["external_id"] = change.external_id
+            await store.update_group(conn, tenant.id, group_id, values)
+            await _audit(
+                conn,
+                tenant,
+                actor,
+                "group.takeover",
+                group_id,
+                request=request,
+                changes={
+                    **diff(existing, {"external_id": values.get("external_id"), "source": "idp"}),
+                    **counts,
+                },
+                notes=[
+                    f"pushed group matched existing {existing['group_type']!r} group by name",
+                    *change.notes,
+                ],
+            )
+            group = await store.get_group(conn, tenant.id, group_id)
+            assert group is not None
+            return GroupWritten(group, created=False, taken_over=True)
+        group_id = new_id()
+        await store.insert_group(
+            conn,
+            {
+                "tenant_id": tenant.id,
+                "id": group_id,
+                "display_name": name,
+                "display_name_lower": name.lower(),
+                "external_id": None if change.external_id is UNSET else change.external_id,
+                "group_type": DEFAULT_TYPE,
+                "source": "idp",
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+        counts = await _apply_membership(conn, tenant, group_id, change)
+        await _audit(
+            conn,
+            tenant,
+            actor,
+            "group.create",
+            group_id,
+            request=request,
+            changes={"display_name": name, **counts},
+            notes=change.notes,
+        )
+        group = await store.get_group(conn, tenant.id, group_id)
+        assert group is not None
+        return GroupWritten(group, created=True)
+
+
+async def change_group(
+    db: Database,
+    tenant: Tenant,
+    group_id: str,
+    change: GroupChange,
+    *,
+    actor: Actor,
+    action: str,
+    request: Any = None,
+    if_match: int | None = None,
+) -> Group:
+    """PATCH or PUT. A request that changes nothing (Okta's rename with every
+    membership change) writes nothing."""
+    async with db.write() as conn:
+        group = await store.get_group(conn, tenant.id, group_id, for_update=True)
+        if group is None:
+            raise not_found(f"Group {group_id} not found")
+        _check_owned_by_idp(group)
+        if if_match is not None and if_match != group["version"]:
+            raise DirectoryError(
+                "precondition",
+                f'Group {group_id} is at version W/"{group["version"]}": read it again',
+            )
+        values: dict[str, Any] = {}
+        if change.display_name is not UNSET and change.display_name != group["display_name"]:
+            values["display_name"] = change.display_name
+            values["display_name_lower"] = change.display_name.lower()
+        if change.external_id is not UNSET and change.external_id != group["external_id"]:
+            values["external_id"] = change.external_id
+        counts = await _apply_membership(conn, tenant, group_id, change)
+        if not values and not counts["added"] and not counts["removed"]:
+            return group
+        values["updated_at"] = utcnow()
+        await store.update_group(conn, tenant.id, group_id, values)
+        changes: dict[str, Any] = diff(
+            group, {k: v for k, v in values.items() if k in ("display_name", "external_id")}
+        )
+        changes.update({k: v for k, v in counts.items() if v})
+        await _audit(
+            conn,
+            tenant,
+            actor,
+            action,
+            group_id,
+            request=request,
+            changes=changes,
+            notes=change.notes,
+        )
+        updated = await store.get_group(conn, tenant.id, group_id)
+        assert updated is not None
+        return updated
+
+
+async def delete_group(
+    db: Database, tenant: Tenant, group_id: str, *, actor: Actor, if_match: int | None = None
+) -> None:
+    async with db.write() as conn:
+        group = await store.get_group(conn, tenant.id, group_id, for_update=True)
+        if group is None:
+            raise not_found(f"Group {group_id} not found")
+        _check_owned_by_idp(group)
+        if if_match is not None and if_match != group["version"]:
+            raise DirectoryError("precondition", f"Group {group_id} changed; read it again")
+        members = await store.member_ids(conn, tenant.id, group_id)
+        await store.delete_group(conn, tenant.id, group_id)
+        await _audit(
+            conn,
+            tenant,
+            actor,
+            "group.delete",
+            group_id,
+            changes={
+                "deleted": {
+                    "display_name": group["display_name"],
+                    "external_id": group["external_id"],
+                    "group_type": group["group_type"],
+                    "members": members,
+                }
+            },
+        )
+
+
+async def get_group(db: Database, tenant: Tenant, group_id: str) -> Group:
+    async with db.read() as conn:
+        group = await store.get_group(conn, tenant.id, group_id)
+    if group is None:
+        raise not_found(f"Group {group_id} not found")
+    return group
+
+
+async def members_of(
+    db: Database, tenant: Tenant, group_ids: Sequence[str]
+) -> dict[str, list[dict[str, Any]]]:
+    async with db.read() as conn:
+        return await store.members_of(conn, tenant.id, group_ids)
+
+
+@dataclass
+class GroupPage:
+    total: int
+    groups: list[Group]
+    members: dict[str, list[dict[str, Any]]] | None
+
+
+async def list_groups(
+    db: Database,
+    tenant: Tenant,
+    *,
+    where: ColumnElement[bool] | None,
+    order_by: Sequence[ColumnElement[Any]],
+    offset: int,
+    limit: int,
+    after_id: str | None = None,
+    with_members: bool = True,
+) -> GroupPage:
+    async with db.read() as conn:
+        total = await store.count_groups(conn, tenant.id, where=where)
+        rows = (
+            await store.list_groups(
+                conn,
+                tenant.id,
+                where=where,
+                order_by=order_by,
+                offset=offset,
+                limit=limit,
+                after_id=after_id,
+            )
+            if limit > 0
+            else []
+        )
+        members = (
+            await store.members_of(conn, tenant.id, [g["id"] for g in rows])
+            if with_members
+            else None
+        )
+    return GroupPage(total, rows, members)
+
+
+async def add_roster_group(
+    db: Database, tenant: Tenant, name: str, group_type: str, *, actor: Actor
+) -> Group:
+    """A group created in Roster (console or CLI): Roster's to edit; Okta may import it."""
+    name = name.strip()
+    group_type = group_type.strip()
+    if not name or len(name) > 400:
+        raise invalid("a group name is 1 to 400 characters", "name")
+    if not group_type or len(group_type) > 64:
+        raise invalid("a group type is 1 to 64 characters (e.g. Groups, Departments, Teams)")
+    async with db.write() as conn:
+        group_id = new_id()
+        now = utcnow()
+        await store.insert_group(
+            conn,
+            {
+                "tenant_id": tenant.id,
+                "id": group_id,
+                "display_name": name,
+                "display_name_lower": name.lower(),
+                "external_id": None,
+                "group_type": group_type,
+                "source": "roster",
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+        await _audit(
+            conn,
+            tenant,
+            actor,
+            "group.create",
+            group_id,
+            changes={"display_name": name, "group_type": group_type, "source": "roster"},
+        )
+        group = await store.get_group(conn, tenant.id, group_id)
+        assert group is not None
+        return group
+
+
+async def set_group_type(
+    db: Database, tenant: Tenant, group_id: str, group_type: str, *, actor: Actor
+) -> Group:
+    """Roster's classification of a group; SCIM never changes it."""
+    group_type = group_type.strip()
+    if not group_type or len(group_type) > 64:
+        raise invalid("a group type is 1 to 64 characters (e.g. Groups, Departments, Teams)")
+    async with db.write() as conn:
+        group = await store.get_group(conn, tenant.id, group_id, for_update=True)
+        if group is None:
+            raise not_found(f"Group {group_id} not found")
+        if group["group_type"] != group_type:
+            await store.update_group(
+                conn, tenant.id, group_id, {"group_type": group_type, "updated_at": utcnow()}
+            )
+            await _audit(
+                conn,
+                tenant,
+                actor,
+                "group.type",
+                group_id,
+                changes={"group_type": [group["group_type"], group_type]},
+            )
+        updated = await store.get_group(conn, tenant.id, group_id)
+        assert updated is not None
+        return updated

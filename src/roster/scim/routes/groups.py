@@ -1,0 +1,236 @@
+"""/Groups: Okta's Push Groups and group import, Entra's membership shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlalchemy.sql.elements import ColumnElement
+
+from roster.directory import groups
+from roster.directory.people import Actor
+from roster.scim.documents import Paging, Projection, encode_cursor, list_response, parse_if_match
+from roster.scim.errors import invalid_value, not_found
+from roster.scim.filters import AttrPath, Field, parse_attr_path, parse_filter, resolve
+from roster.scim.groups import parse_group, parse_group_patch, render_group
+from roster.scim.http import ScimResponse, json_body, scim_response
+from roster.scim.patch import parse_operations
+from roster.scim.routes.deps import Scim, ScimContext
+from roster.scim.schema import CORE_GROUP, GROUP_SCHEMA, META, SEARCH_REQUEST, Attribute
+from roster.store import groups as groups_store
+from roster.store.filtering import compile_filter
+from roster.store.groups import Group
+from roster.store.tables import groups as groups_table
+
+router = APIRouter(tags=["groups"])
+_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/scim+json": {"schema": {"type": "object"}}},
+    }
+}
+
+
+def _actor(ctx: ScimContext) -> Actor:
+    return Actor(ctx.actor, ctx.request_id)
+
+
+def _valid_id(group_id: str) -> str:
+    if not group_id or group_id.lower() in ("none", "null", "undefined") or len(group_id) > 64:
+        raise not_found("Group", group_id)
+    return group_id
+
+
+def _attribute(path: AttrPath) -> Attribute | None:
+    if path.urn is not None and path.urn.lower() != CORE_GROUP.lower():
+        return None
+    if path.attr.lower() == "meta":
+        return META.sub(path.sub) if path.sub else None
+    attr = GROUP_SCHEMA.attribute(path.attr)
+    if attr is None:
+        return None
+    if path.sub:
+        return attr.sub(path.sub)
+    return attr.sub("value") if attr.kind == "complex" else attr
+
+
+def _group_field(f: Field) -> ColumnElement[Any]:
+    if f.name == "display_name":
+        return groups_table.c.display_name_lower
+    return groups_store.column_for(f)
+
+
+def _where(ctx: ScimContext, text: str | None) -> ColumnElement[bool] | None:
+    if not text:
+        return None
+    ast = parse_filter(text, max_length=ctx.settings.max_filter_length)
+    return compile_filter(
+        resolve(ast, _attribute), _group_field, groups_store.member_filter(ctx.tenant.id)
+    )
+
+
+def _order(sort_by: str | None, sort_order: str | None) -> list[ColumnElement[Any]]:
+    order = (sort_order or "ascending").lower()
+    if order not in ("ascending", "descending"):
+        raise invalid_value("sortOrder must be ascending or descending")
+    tail: list[ColumnElement[Any]] = [
+        groups_table.c.id.desc() if order == "descending" else groups_table.c.id
+    ]
+    if not sort_by:
+        return tail
+    attr = _attribute(parse_attr_path(sort_by, invalid_value))
+    if attr is None or attr.field is None or attr.field == "member":
+        raise invalid_value(f"sortBy {sort_by!r} is not a sortable attribute")
+    column = _group_field(Field(attr.field, attr.kind, attr.case_exact, sort_by))
+    return [column.desc() if order == "descending" else column, *tail]
+
+
+async def _single(
+    ctx: ScimContext, group: Group, status: int = 200, projection: Projection | None = None
+) -> ScimResponse:
+    projection = projection or Projection(None, None, CORE_GROUP)
+    members = None
+    if not projection.excludes("members"):
+        members = (await groups.members_of(ctx.db, ctx.tenant, [group["id"]]))[group["id"]]
+    doc = projection.apply(render_group(group, base_url=ctx.base_url, members=members))
+    headers = {
+        "ETag": f'W/"{group["version"]}"',
+        "Location": f"{ctx.base_url}/Groups/{group['id']}",
+    }
+    return scim_response(doc, status, headers)
+
+
+async def _search(ctx: ScimContext, params: dict[str, Any]) -> ScimResponse:
+    paging = Paging(
+        start_index=params.get("startIndex"),
+        count=params.get("count"),
+        cursor=params.get("cursor"),
+        default_count=ctx.settings.default_page_size,
+        max_count=ctx.settings.max_page_size,
+    )
+    projection = Projection(params.get("attributes"), params.get("excludedAttributes"), CORE_GROUP)
+    if paging.cursor is not None and params.get("sortBy"):
+        raise invalid_value("sortBy cannot be combined with cursor paging; page by index")
+    page = await groups.list_groups(
+        ctx.db,
+        ctx.tenant,
+        where=_where(ctx, params.get("filter")),
+        order_by=_order(params.get("sortBy"), params.get("sortOrder")),
+        offset=paging.offset,
+        limit=paging.count + 1 if paging.cursor is not None else paging.count,
+        after_id=paging.after_id,
+        with_members=not projection.excludes("members"),
+    )
+    rows = page.groups
+    extra: dict[str, Any] = {}
+    if paging.cursor is not None and len(rows) > paging.count:
+        rows = rows[: paging.count]
+        extra["nextCursor"] = encode_cursor(rows[-1]["id"])
+    resources = [
+        projection.apply(
+            render_group(
+                g,
+                base_url=ctx.base_url,
+                members=page.members.get(g["id"], []) if page.members is not None else None,
+            )
+        )
+        for g in rows
+    ]
+    start = 1 if paging.cursor is not None else paging.start_index
+    return scim_response(list_response(resources, total=page.total, start_index=start, extra=extra))
+
+
+@router.get("/Groups")
+async def list_groups(request: Request, ctx: Scim) -> ScimResponse:
+    return await _search(ctx, dict(request.query_params))
+
+
+@router.post("/Groups/.search", openapi_extra=_BODY)
+async def search_groups(request: Request, ctx: Scim) -> ScimResponse:
+    body = await json_body(request)
+    schemas = body.get("schemas")
+    if schemas is not None and SEARCH_REQUEST not in (schemas if isinstance(schemas, list) else []):
+        raise invalid_value(f"a search body's schemas must be [{SEARCH_REQUEST!r}]")
+    params = {k: v for k, v in body.items() if k != "schemas"}
+    for key in ("attributes", "excludedAttributes"):
+        if isinstance(params.get(key), list):
+            params[key] = ",".join(str(v) for v in params[key])
+    return await _search(ctx, params)
+
+
+@router.post("/Groups", status_code=201, openapi_extra=_BODY)
+async def create_group(request: Request, ctx: Scim) -> ScimResponse:
+    body = await json_body(request)
+    change = parse_group(body, max_members=ctx.settings.max_members_per_request)
+    written = await groups.create_group(ctx.db, ctx.tenant, change, actor=_actor(ctx), request=body)
+    return await _single(ctx, written.group, 201)
+
+
+@router.get("/Groups/{group_id}")
+async def get_group(group_id: str, request: Request, ctx: Scim) -> ScimResponse:
+    group = await groups.get_group(ctx.db, ctx.tenant, _valid_id(group_id))
+    projection = Projection(
+        request.query_params.get("attributes"),
+        request.query_params.get("excludedAttributes"),
+        CORE_GROUP,
+    )
+    return await _single(ctx, group, projection=projection)
+
+
+@router.put("/Groups/{group_id}", openapi_extra=_BODY)
+async def replace_group(group_id: str, request: Request, ctx: Scim) -> ScimResponse:
+    body = await json_body(request)
+    change = parse_group(body, max_members=ctx.settings.max_members_per_request)
+    group = await groups.change_group(
+        ctx.db,
+        ctx.tenant,
+        _valid_id(group_id),
+        change,
+        actor=_actor(ctx),
+        action="group.replace",
+        request=body,
+        if_match=parse_if_match(request.headers.get("if-match")),
+    )
+    return await _single(ctx, group)
+
+
+@router.patch("/Groups/{group_id}", openapi_extra=_BODY)
+async def patch_group(group_id: str, request: Request, ctx: Scim) -> ScimResponse:
+    body = await json_body(request)
+    operations = parse_operations(
+        body, extension_urns=(), max_operations=ctx.settings.max_patch_operations
+    )
+    change = parse_group_patch(
+        operations,
+        group_id=_valid_id(group_id),
+        max_members=ctx.settings.max_members_per_request,
+    )
+    group = await groups.change_group(
+        ctx.db,
+        ctx.tenant,
+        group_id,
+        change,
+        actor=_actor(ctx),
+        action="group.patch",
+        request=body,
+        if_match=parse_if_match(request.headers.get("if-match")),
+    )
+    attributes = request.query_params.get("attributes")
+    excluded = request.query_params.get("excludedAttributes")
+    if attributes is None and excluded is None:
+        # 204 (RFC 7644 §3.5.2; Okta and Entra accept it): a large group's member list
+        # is not worth sending back on every membership change.
+        return scim_response(None, 204, {"ETag": f'W/"{group["version"]}"'})
+    return await _single(ctx, group, projection=Projection(attributes, excluded, CORE_GROUP))
+
+
+@router.delete("/Groups/{group_id}", status_code=204)
+async def delete_group(group_id: str, request: Request, ctx: Scim) -> ScimResponse:
+    await groups.delete_group(
+        ctx.db,
+        ctx.tenant,
+        _valid_id(group_id),
+        actor=_actor(ctx),
+        if_match=parse_if_match(request.headers.get("if-match")),
+    )
+    return scim_response(None, 204)

@@ -1,0 +1,270 @@
+"""Groups and membership. Membership is a set in a table, changed with set SQL: a
+list of ids travels as ONE parameter (a PostgreSQL array, a JSON array on SQLite),
+so adding one member costs the same in a group of ten or of a hundred thousand."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
+
+from roster.scim.filters import Field, FieldCompare
+from roster.store.tables import group_members, groups, people
+
+Group = dict[str, Any]
+LIVE_PERSON = people.c.deleted_at.is_(None)
+
+
+def id_list(conn: AsyncConnection, ids: Sequence[str]) -> sa.Subquery:
+    """A one-column (`id`) table of the given ids, bound as a single parameter."""
+    if conn.dialect.name == "postgresql":
+        param = sa.bindparam("id_list", list(ids), type_=postgresql.ARRAY(sa.String))
+        return sa.select(sa.func.unnest(param).label("id")).subquery()
+    each = sa.func.json_each(sa.bindparam("id_list", json.dumps(list(ids)))).table_valued("value")
+    return sa.select(each.c.value.label("id")).subquery()
+
+
+def column_for(f: Field) -> ColumnElement[Any]:
+    return groups.c[f.name]
+
+
+def member_filter(tenant_id: int) -> Any:
+    """`members eq "id"` / `members[value eq "id"]` as an EXISTS (Entra checks
+    membership this way)."""
+
+    def special(expr: FieldCompare) -> ColumnElement[bool] | None:
+        if expr.field.name != "member":
+            return None
+        if expr.op != "eq" or not isinstance(expr.value, str):
+            from roster.scim.errors import invalid_filter
+
+            raise invalid_filter("members can only be filtered with eq and a person id")
+        return sa.exists().where(
+            group_members.c.tenant_id == tenant_id,
+            group_members.c.group_id == groups.c.id,
+            group_members.c.person_id == expr.value,
+        )
+
+    return special
+
+
+GROUP_COLUMNS = list(groups.c)
+
+
+async def insert_group(conn: AsyncConnection, values: dict[str, Any]) -> None:
+    await conn.execute(groups.insert().values(**values))
+
+
+async def get_group(
+    conn: AsyncConnection, tenant_id: int, group_id: str, *, for_update: bool = False
+) -> Group | None:
+    query = sa.select(*GROUP_COLUMNS).where(
+        groups.c.tenant_id == tenant_id, groups.c.id == group_id
+    )
+    if for_update and conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = (await conn.execute(query)).first()
+    return dict(row._mapping) if row else None
+
+
+async def group_by_exact_name(conn: AsyncConnection, tenant_id: int, name: str) -> Group | None:
+    row = (
+        await conn.execute(
+            sa.select(*GROUP_COLUMNS)
+            .where(
+                groups.c.tenant_id == tenant_id,
+                groups.c.display_name_lower == name.lower(),
+                groups.c.display_name == name,
+            )
+            .order_by(groups.c.created_at, groups.c.id)
+            .limit(1)
+        )
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+async def update_group(
+    conn: AsyncConnection, tenant_id: int, group_id: str, values: dict[str, Any]
+) -> None:
+    await conn.execute(
+        groups.update()
+        .where(groups.c.tenant_id == tenant_id, groups.c.id == group_id)
+        .values(**values, version=groups.c.version + 1)
+    )
+
+
+async def delete_group(conn: AsyncConnection, tenant_id: int, group_id: str) -> None:
+    await conn.execute(
+        group_members.delete().where(
+            group_members.c.tenant_id == tenant_id, group_members.c.group_id == group_id
+        )
+    )
+    await conn.execute(
+        groups.delete().where(groups.c.tenant_id == tenant_id, groups.c.id == group_id)
+    )
+
+
+async def unknown_people(
+    conn: AsyncConnection, tenant_id: int, ids: Sequence[str], limit: int = 5
+) -> list[str]:
+    """Which of these ids are not live people of this company (a few, for the error)."""
+    if not ids:
+        return []
+    wanted = id_list(conn, ids)
+    known = sa.select(people.c.id).where(
+        people.c.tenant_id == tenant_id, people.c.id == wanted.c.id, LIVE_PERSON
+    )
+    rows = await conn.execute(sa.select(wanted.c.id).where(~known.exists()).limit(limit))
+    return [r[0] for r in rows]
+
+
+def _insert(conn: AsyncConnection) -> Any:
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(group_members)
+    return sqlite.insert(group_members)
+
+
+async def add_members(
+    conn: AsyncConnection, tenant_id: int, group_id: str, ids: Sequence[str]
+) -> int:
+    if not ids:
+        return 0
+    wanted = id_list(conn, ids)
+    source = (
+        sa.select(sa.literal(tenant_id), sa.literal(group_id), wanted.c.id)
+        .where(sa.true())
+        .distinct()
+    )
+    statement = (
+        _insert(conn)
+        .from_select(["tenant_id", "group_id", "person_id"], source)
+        .on_conflict_do_nothing()
+    )
+    return int((await conn.execute(statement)).rowcount or 0)
+
+
+async def remove_members(
+    conn: AsyncConnection, tenant_id: int, group_id: str, ids: Sequence[str]
+) -> int:
+    if not ids:
+        return 0
+    wanted = id_list(conn, ids)
+    result = await conn.execute(
+        group_members.delete().where(
+            group_members.c.tenant_id == tenant_id,
+            group_members.c.group_id == group_id,
+            group_members.c.person_id.in_(sa.select(wanted.c.id)),
+        )
+    )
+    return int(result.rowcount or 0)
+
+
+async def remove_all_members(conn: AsyncConnection, tenant_id: int, group_id: str) -> int:
+    result = await conn.execute(
+        group_members.delete().where(
+            group_members.c.tenant_id == tenant_id, group_members.c.group_id == group_id
+        )
+    )
+    return int(result.rowcount or 0)
+
+
+async def replace_members(
+    conn: AsyncConnection, tenant_id: int, group_id: str, ids: Sequence[str]
+) -> tuple[int, int]:
+    """The membership becomes exactly `ids`: (added, removed)."""
+    if not ids:
+        return 0, await remove_all_members(conn, tenant_id, group_id)
+    wanted = id_list(conn, ids)
+    removed = await conn.execute(
+        group_members.delete().where(
+            group_members.c.tenant_id == tenant_id,
+            group_members.c.group_id == group_id,
+            group_members.c.person_id.not_in(sa.select(wanted.c.id)),
+        )
+    )
+    added = await add_members(conn, tenant_id, group_id, ids)
+    return added, int(removed.rowcount or 0)
+
+
+async def member_ids(conn: AsyncConnection, tenant_id: int, group_id: str) -> list[str]:
+    rows = await conn.execute(
+        sa.select(group_members.c.person_id)
+        .where(group_members.c.tenant_id == tenant_id, group_members.c.group_id == group_id)
+        .order_by(group_members.c.person_id)
+    )
+    return [r[0] for r in rows]
+
+
+async def members_of(
+    conn: AsyncConnection, tenant_id: int, group_ids: Sequence[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """The members of a page of groups, in one query."""
+    out: dict[str, list[dict[str, Any]]] = {gid: [] for gid in group_ids}
+    if not group_ids:
+        return out
+    rows = await conn.execute(
+        sa.select(
+            group_members.c.group_id,
+            people.c.id,
+            people.c.display_name,
+            people.c.user_name,
+        )
+        .join(
+            people,
+            sa.and_(
+                people.c.tenant_id == group_members.c.tenant_id,
+                people.c.id == group_members.c.person_id,
+            ),
+        )
+        .where(group_members.c.tenant_id == tenant_id, group_members.c.group_id.in_(group_ids))
+        .order_by(group_members.c.group_id, group_members.c.person_id)
+    )
+    for r in rows:
+        out[r.group_id].append({"id": r.id, "display": r.display_name or r.user_name})
+    return out
+
+
+async def member_counts(
+    conn: AsyncConnection, tenant_id: int, group_ids: Sequence[str]
+) -> dict[str, int]:
+    if not group_ids:
+        return {}
+    rows = await conn.execute(
+        sa.select(group_members.c.group_id, sa.func.count())
+        .where(group_members.c.tenant_id == tenant_id, group_members.c.group_id.in_(group_ids))
+        .group_by(group_members.c.group_id)
+    )
+    return {r[0]: int(r[1]) for r in rows}
+
+
+async def list_groups(
+    conn: AsyncConnection,
+    tenant_id: int,
+    *,
+    where: ColumnElement[bool] | None,
+    order_by: Sequence[ColumnElement[Any]],
+    offset: int,
+    limit: int,
+    after_id: str | None = None,
+) -> list[Group]:
+    query = sa.select(*GROUP_COLUMNS).where(groups.c.tenant_id == tenant_id)
+    if where is not None:
+        query = query.where(where)
+    if after_id is not None:
+        query = query.where(groups.c.id > after_id)
+    query = query.order_by(*order_by).offset(offset).limit(limit)
+    return [dict(r._mapping) for r in await conn.execute(query)]
+
+
+async def count_groups(
+    conn: AsyncConnection, tenant_id: int, *, where: ColumnElement[bool] | None
+) -> int:
+    query = sa.select(sa.func.count()).select_from(groups).where(groups.c.tenant_id == tenant_id)
+    if where is not None:
+        query = query.where(where)
+    return int((await conn.execute(query)).scalar_one())

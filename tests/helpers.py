@@ -1,0 +1,74 @@
+"""Shared test helpers: bulk people, query counting."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from roster.store import tenants as tenant_store
+from roster.store.db import Database
+from roster.store.ids import new_id
+from roster.store.tables import people
+from roster.store.types import utcnow
+from tests.conftest import Company
+
+
+def bulk_people(company: Company, count: int, prefix: str = "p") -> list[str]:
+    """Insert `count` people in one transaction (test setup, not the path under test)."""
+
+    async def insert(db: Database) -> list[str]:
+        ids = [new_id() for _ in range(count)]
+        now = utcnow()
+        async with db.write() as conn:
+            first = await tenant_store.allocate_person_numbers(conn, company.tenant.id, count)
+            rows: list[dict[str, Any]] = []
+            for i, pid in enumerate(ids):
+                email = f"{prefix}{i}@example.com"
+                rows.append(
+                    {
+                        "tenant_id": company.tenant.id,
+                        "id": pid,
+                        "number": first + i,
+                        "user_name": email,
+                        "user_name_lower": email,
+                        "email": email,
+                        "email_lower": email,
+                        "emails": [{"value": email, "primary": True}],
+                        "phone_numbers": [],
+                        "custom": {},
+                        "active": True,
+                        "source": "scim",
+                        "given_name": f"Given{i}",
+                        "family_name": f"Family{i}",
+                        "idp_linked_at": now,
+                        "version": 1,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+            for start in range(0, len(rows), 2000):
+                await conn.execute(sa.insert(people), rows[start : start + 2000])
+        return ids
+
+    return company.call(insert)
+
+
+@contextmanager
+def count_queries(company: Company) -> Iterator[list[str]]:
+    """Every SQL statement the server runs inside the block."""
+    db = company.server.db
+    assert db is not None
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
