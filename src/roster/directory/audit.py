@@ -9,17 +9,21 @@ REDACTED = "[REDACTED]"
 _SECRET_KEYS = {"password", "token", "secret", "authorization"}
 
 
+def _is_secret(key: Any) -> bool:
+    """`password`, and URN-qualified names ending in one (`urn:...:User:password`)."""
+    return isinstance(key, str) and key.rsplit(":", 1)[-1].strip().lower() in _SECRET_KEYS
+
+
 def redact(value: Any) -> Any:
-    """A copy of a request body with every password-like value replaced."""
+    """A copy of a request body with every password-like value replaced, including a
+    PATCH operation's value whose path (any case, URN-qualified or not) is a secret."""
     if isinstance(value, dict):
+        path = next(
+            (v for k, v in value.items() if isinstance(k, str) and k.lower() == "path"), None
+        )
         out = {}
         for k, v in value.items():
-            if (isinstance(k, str) and k.lower() in _SECRET_KEYS) or (
-                isinstance(k, str)
-                and k.lower() == "value"
-                and isinstance(value.get("path") or value.get("Path"), str)
-                and str(value.get("path") or value.get("Path")).lower() == "password"
-            ):
+            if _is_secret(k) or (isinstance(k, str) and k.lower() == "value" and _is_secret(path)):
                 out[k] = REDACTED
             else:
                 out[k] = redact(v)

@@ -208,7 +208,7 @@ async def create_person(
                     raise conflict(conflict_detail(target, **_keys(values)))
                 # Linking keeps the person's data: only what the IdP sends is written.
                 kept = {k: v for k, v in values.items() if v not in (None, [], {})}
-                kept.setdefault("custom", {**(target["custom"] or {}), **data.custom})
+                kept["custom"] = {**(target["custom"] or {}), **data.custom}
                 linked_person = await _apply_update(
                     conn,
                     tenant,

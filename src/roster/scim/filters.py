@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import orjson
 
@@ -352,11 +352,13 @@ def _typed(field_: Field, op: str, value: Value) -> Value | date | datetime:
         raise invalid_filter(f"{where} is a {field_.kind}: compare it with a quoted string")
     if field_.kind == "dateTime" and op not in ("co", "sw", "ew"):
         try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             raise invalid_filter(
                 f"{where}: {value!r} is not a date-time like 2026-01-31T12:00:00Z"
             ) from None
+        # Without an offset ("2026-01-31", "2026-01-31T12:00:00") the time is UTC.
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     if field_.kind == "date" and op not in ("co", "sw", "ew"):
         try:
             return date.fromisoformat(value[:10])

@@ -9,6 +9,7 @@ PATCH and PUT share every validation rule.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -164,11 +165,21 @@ def _key_ci(obj: dict[str, Any], key: str) -> str:
     return key
 
 
-def _container(doc: dict[str, Any], path: AttrPath, core_urns: tuple[str, ...]) -> dict[str, Any]:
+# The extension URN that defines a bare attribute name the core schema lacks
+# (`manager` -> the enterprise URN), or None.
+OwnerOf = Callable[[str], str | None]
+
+
+def _container(
+    doc: dict[str, Any], path: AttrPath, core_urns: tuple[str, ...], owner_of: OwnerOf | None
+) -> dict[str, Any]:
     """The object that holds `path.attr`: the document, or its extension object."""
-    if path.urn is None or path.urn.lower() in {u.lower() for u in core_urns}:
+    urn = path.urn
+    if urn is None and owner_of is not None:
+        urn = owner_of(path.attr)  # filters resolve bare names the same way
+    if urn is None or urn.lower() in {u.lower() for u in core_urns}:
         return doc
-    key = _key_ci(doc, path.urn)
+    key = _key_ci(doc, urn)
     holder = doc.get(key)
     if not isinstance(holder, dict):
         holder = {}
@@ -192,18 +203,27 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def apply_to_document(
-    doc: dict[str, Any], operations: list[Operation], *, core_urns: tuple[str, ...]
+    doc: dict[str, Any],
+    operations: list[Operation],
+    *,
+    core_urns: tuple[str, ...],
+    owner_of: OwnerOf | None = None,
 ) -> dict[str, Any]:
     for operation in operations:
-        _apply(doc, operation, core_urns)
+        _apply(doc, operation, core_urns, owner_of)
     return doc
 
 
-def _apply(doc: dict[str, Any], operation: Operation, core_urns: tuple[str, ...]) -> None:
+def _apply(
+    doc: dict[str, Any],
+    operation: Operation,
+    core_urns: tuple[str, ...],
+    owner_of: OwnerOf | None,
+) -> None:
     op, value = operation.op, operation.value
     assert operation.path is not None
     pp = operation.path
-    holder = _container(doc, pp.path, core_urns)
+    holder = _container(doc, pp.path, core_urns, owner_of)
     key = _key_ci(holder, pp.path.attr)
     where = pp.path.text()
     if op != "remove" and not operation.has_value:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -241,6 +242,21 @@ def parse_user(body: dict[str, Any], schemas: UserSchemas) -> PersonInput:
     return out
 
 
+def extension_owner(schemas: UserSchemas) -> Callable[[str], str | None]:
+    """For PATCH paths: the extension URN of a bare attribute name that the core User
+    schema lacks (`manager`, `employeeNumber`, `startDate`), as filters resolve them."""
+
+    def owner(attr: str) -> str | None:
+        if schemas.core.attribute(attr) is not None:
+            return None
+        for ext in schemas.extensions:
+            if ext.attribute(attr) is not None:
+                return ext.id
+        return None
+
+    return owner
+
+
 def _original_key(body: dict[str, Any], lower: str) -> str:
     return next((k for k in body if isinstance(k, str) and k.lower() == lower), lower)
 
@@ -315,10 +331,12 @@ def render_user(
         if person.get(fname):
             doc[key] = person[fname]
     doc["active"] = bool(person["active"])
+    # Copies: a PATCH edits the rendered document in place, and the stored record must
+    # stay as it was for the change to be seen.
     if person.get("emails"):
-        doc["emails"] = person["emails"]
+        doc["emails"] = [dict(e) for e in person["emails"]]
     if person.get("phone_numbers"):
-        doc["phoneNumbers"] = person["phone_numbers"]
+        doc["phoneNumbers"] = [dict(p) for p in person["phone_numbers"]]
     doc["groups"] = [
         {
             "value": g["id"],

@@ -23,7 +23,7 @@ from roster.scim.http import ScimResponse, json_body, scim_response
 from roster.scim.patch import apply_to_document, parse_operations
 from roster.scim.routes.deps import Scim, ScimContext
 from roster.scim.schema import CORE_USER, SEARCH_REQUEST, UserSchemas
-from roster.scim.users import PersonInput, etag, parse_user, render_user
+from roster.scim.users import PersonInput, etag, extension_owner, parse_user, render_user
 from roster.store import people as people_store
 from roster.store.filtering import compile_filter
 from roster.store.people import Person
@@ -122,10 +122,17 @@ async def _search(ctx: ScimContext, params: dict[str, Any]) -> ScimResponse:
     )
     projection = Projection(params.get("attributes"), params.get("excludedAttributes"), CORE_USER)
     where = _where(ctx, params.get("filter"))
-    if paging.cursor is not None and params.get("sortBy"):
-        raise invalid_value("sortBy cannot be combined with cursor paging; page by index")
+    if paging.cursor is not None and (
+        params.get("sortBy") or (params.get("sortOrder") or "").lower() == "descending"
+    ):
+        # Cursors continue after the last id in ascending id order.
+        raise invalid_value(
+            "sortBy and sortOrder=descending cannot be combined with cursor paging; page by index"
+        )
     order = _order(ctx, params.get("sortBy"), params.get("sortOrder"))
-    limit = paging.count + 1 if paging.cursor is not None else paging.count
+    # One row more than asked tells whether there is a next page (count=0: totals only).
+    cursor_paging = paging.cursor is not None and paging.count > 0
+    limit = paging.count + 1 if cursor_paging else paging.count
     page: Page = await people.list_people(
         ctx.db,
         ctx.tenant,
@@ -138,7 +145,7 @@ async def _search(ctx: ScimContext, params: dict[str, Any]) -> ScimResponse:
     )
     extra: dict[str, Any] = {}
     rows = page.people
-    if paging.cursor is not None and len(rows) > paging.count:
+    if cursor_paging and len(rows) > paging.count:
         rows = rows[: paging.count]
         extra["nextCursor"] = encode_cursor(rows[-1]["id"])
     resources = [
@@ -233,7 +240,9 @@ async def patch_user(person_id: str, request: Request, ctx: Scim) -> ScimRespons
         doc = render_user(
             current, base_url=ctx.base_url, schemas=ctx.schemas, manager=manager, for_patch=True
         )
-        doc = apply_to_document(doc, operations, core_urns=(CORE_USER,))
+        doc = apply_to_document(
+            doc, operations, core_urns=(CORE_USER,), owner_of=extension_owner(ctx.schemas)
+        )
         parsed.append(parse_user(doc, ctx.schemas))
         return parsed[-1]
 
