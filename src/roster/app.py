@@ -102,7 +102,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     async def metrics() -> Response:
         return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-    app.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        max_group_body_bytes=settings.max_group_body_bytes,
+    )
     return app
 
 

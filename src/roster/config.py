@@ -28,6 +28,10 @@ class Settings(BaseSettings):
         description="URN of the company extension schema (dates, location, custom attributes)",
     )
     max_body_bytes: int = Field(default=1024 * 1024, description="Largest request body accepted")
+    max_group_body_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        description="Largest body for /Groups requests (a Push Now of 100,000 members)",
+    )
     max_page_size: int = Field(default=1000, description="Largest count a list request returns")
     default_page_size: int = Field(default=100, description="count when a list omits it")
     max_filter_length: int = Field(default=4096, description="Longest filter accepted")

@@ -33,9 +33,10 @@ class BodyTooLarge(Exception):
 
 
 class RequestMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_group_body_bytes: int) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.max_group_body_bytes = max_group_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -53,6 +54,11 @@ class RequestMiddleware:
             normalised = normalised.rstrip("/") or "/"
         if normalised != path:
             scope = {**scope, "path": normalised, "raw_path": normalised.encode()}
+        limit = (
+            self.max_group_body_bytes
+            if normalised.startswith("/scim/v2/Groups")
+            else self.max_body_bytes
+        )
         status = 500
         started_response = False
 
@@ -72,13 +78,13 @@ class RequestMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
+                if received > limit:
                     raise BodyTooLarge
             return message
 
         try:
             length = headers.get(b"content-length")
-            if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
+            if length is not None and length.isdigit() and int(length) > limit:
                 raise BodyTooLarge
             await self.app(scope, receive_wrapper, send_wrapper)
         except BodyTooLarge:
@@ -87,7 +93,7 @@ class RequestMiddleware:
                     send_wrapper,
                     ScimError(
                         413,
-                        f"the request body is larger than {self.max_body_bytes} bytes; "
+                        f"the request body is larger than {limit} bytes; "
                         "send fewer operations or members per request",
                     ),
                     request_id,

@@ -9,6 +9,9 @@ REDACTED = "[REDACTED]"
 _SECRET_KEYS = {"password", "token", "secret", "authorization"}
 
 
+MAX_LIST = 100
+
+
 def _is_secret(key: Any) -> bool:
     """`password`, and URN-qualified names ending in one (`urn:...:User:password`)."""
     return isinstance(key, str) and key.rsplit(":", 1)[-1].strip().lower() in _SECRET_KEYS
