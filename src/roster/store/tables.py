@@ -174,3 +174,90 @@ audit_events = sa.Table(
     sa.PrimaryKeyConstraint("tenant_id", "id"),
     sa.Index("ix_audit_events_resource", "tenant_id", "resource_id"),
 )
+
+# --- Console and sign-in -----------------------------------------------------------
+
+console_users = sa.Table(
+    "console_users",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, sa.ForeignKey("tenants.id"), nullable=False),
+    sa.Column("id", sa.String(36), nullable=False),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("email_lower", sa.String(320), nullable=False),
+    sa.Column("password_hash", sa.String(200), nullable=True),
+    # e.g. ["account_admin", "manage_integrations"]
+    sa.Column("roles", JSONType, nullable=False, default=list),
+    # May sign in with a password even when SSO forbids passwords (break-glass).
+    sa.Column("break_glass", sa.Boolean, nullable=False, default=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_login_at", UTCDateTime, nullable=True),
+    sa.PrimaryKeyConstraint("tenant_id", "id"),
+    sa.UniqueConstraint("tenant_id", "email_lower"),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, sa.ForeignKey("tenants.id"), nullable=False),
+    sa.Column("id", sa.String(64), nullable=False),  # sha256 of the cookie's secret
+    sa.Column("subject_type", sa.String(16), nullable=False),  # console_user or person
+    sa.Column("subject_id", sa.String(36), nullable=False),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("last_seen_at", UTCDateTime, nullable=True),
+    sa.PrimaryKeyConstraint("tenant_id", "id"),
+)
+
+login_throttle = sa.Table(
+    "login_throttle",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, sa.ForeignKey("tenants.id"), nullable=False),
+    sa.Column("key", sa.String(400), nullable=False),  # e.g. email:<lower> or ip:<addr>
+    sa.Column("failures", sa.Integer, nullable=False, default=0),
+    sa.Column("window_started_at", UTCDateTime, nullable=False),
+    sa.Column("locked_until", UTCDateTime, nullable=True),
+    sa.PrimaryKeyConstraint("tenant_id", "key"),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, sa.ForeignKey("tenants.id"), nullable=False),
+    sa.Column("id", sa.String(36), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),  # welcome_email, ...
+    sa.Column("recipient", sa.String(320), nullable=False),
+    sa.Column("payload", JSONType, nullable=False, default=dict),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("sent_at", UTCDateTime, nullable=True),
+    sa.PrimaryKeyConstraint("tenant_id", "id"),
+)
+
+# --- SAML single sign-on ---------------------------------------------------------
+
+sso_configs = sa.Table(
+    "sso_configs",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, sa.ForeignKey("tenants.id"), nullable=False),
+    sa.Column("idp_entity_id", sa.String(1000), nullable=True),
+    sa.Column("idp_sso_url", sa.String(2000), nullable=True),
+    sa.Column("idp_certificates", JSONType, nullable=False, default=list),  # PEM strings
+    sa.Column("idp_metadata_xml", sa.Text, nullable=True),
+    # tenants.sso_enabled is the "Enabled" toggle; these are the others.
+    sa.Column("allow_password_signin", sa.Boolean, nullable=False, default=True),
+    sa.Column("allow_idp_initiated", sa.Boolean, nullable=False, default=False),
+    sa.Column("allow_jit", sa.Boolean, nullable=False, default=False),
+    sa.Column("nameid", sa.String(32), nullable=False, default="email"),  # or employee_number
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id"),
+)
+
+saml_replay = sa.Table(
+    "saml_replay",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, sa.ForeignKey("tenants.id"), nullable=False),
+    sa.Column("assertion_id", sa.String(200), nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id", "assertion_id"),
+    sa.Index("ix_saml_replay_expires", "expires_at"),
+)
