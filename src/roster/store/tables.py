@@ -261,3 +261,26 @@ saml_replay = sa.Table(
     sa.PrimaryKeyConstraint("tenant_id", "assertion_id"),
     sa.Index("ix_saml_replay_expires", "expires_at"),
 )
+
+# --- Provisioning log ------------------------------------------------------------
+
+provisioning_log = sa.Table(
+    "provisioning_log",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, sa.ForeignKey("tenants.id"), nullable=False),
+    sa.Column("id", sa.String(36), nullable=False),  # time-ordered
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("request_id", sa.String(64), nullable=True),
+    sa.Column("token_id", sa.String(36), nullable=True),
+    sa.Column("client", sa.String(200), nullable=True),  # IdP, from User-Agent
+    sa.Column("method", sa.String(10), nullable=False),
+    sa.Column("path", sa.String(2000), nullable=False),
+    sa.Column("status", sa.Integer, nullable=False),
+    sa.Column("duration_ms", sa.Float, nullable=False),
+    sa.Column("resource_type", sa.String(16), nullable=True),
+    sa.Column("resource_id", sa.String(64), nullable=True),
+    sa.Column("error_detail", sa.Text, nullable=True),
+    sa.Column("request", JSONType, nullable=True),  # body, secrets redacted
+    sa.PrimaryKeyConstraint("tenant_id", "id"),
+    sa.Index("ix_provisioning_log_status", "tenant_id", "status"),
+)

@@ -1,4 +1,4 @@
-"""console sign-in and saml
+"""console sign-in, saml and provisioning log
 
 Revision ID: 0002
 Revises: 0001
@@ -77,6 +77,34 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_outbox")),
     )
     op.create_table(
+        "provisioning_log",
+        sa.Column("tenant_id", sa.Integer(), nullable=False),
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("at", roster.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("request_id", sa.String(length=64), nullable=True),
+        sa.Column("token_id", sa.String(length=36), nullable=True),
+        sa.Column("client", sa.String(length=200), nullable=True),
+        sa.Column("method", sa.String(length=10), nullable=False),
+        sa.Column("path", sa.String(length=2000), nullable=False),
+        sa.Column("status", sa.Integer(), nullable=False),
+        sa.Column("duration_ms", sa.Float(), nullable=False),
+        sa.Column("resource_type", sa.String(length=16), nullable=True),
+        sa.Column("resource_id", sa.String(length=64), nullable=True),
+        sa.Column("error_detail", sa.Text(), nullable=True),
+        sa.Column(
+            "request",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_provisioning_log_tenant_id_tenants")
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_provisioning_log")),
+    )
+    with op.batch_alter_table("provisioning_log", schema=None) as batch_op:
+        batch_op.create_index("ix_provisioning_log_status", ["tenant_id", "status"], unique=False)
+
+    op.create_table(
         "saml_replay",
         sa.Column("tenant_id", sa.Integer(), nullable=False),
         sa.Column("assertion_id", sa.String(length=200), nullable=False),
@@ -135,6 +163,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_saml_replay_expires")
 
     op.drop_table("saml_replay")
+    with op.batch_alter_table("provisioning_log", schema=None) as batch_op:
+        batch_op.drop_index("ix_provisioning_log_status")
+
+    op.drop_table("provisioning_log")
     op.drop_table("outbox")
     op.drop_table("login_throttle")
     op.drop_table("console_users")
