@@ -21,6 +21,7 @@ from tests.helpers_users import (
     get,
     payload,
     search,
+    set_settings,
     stored,
 )
 
@@ -288,9 +289,17 @@ def test_deleted_user_name_can_be_provisioned_again(company: Company) -> None:
     assert exc.value.kind == "conflict" and again["id"] in exc.value.message
 
 
-def test_delete_of_a_manager_moves_or_clears_reports(company: Company) -> None:
+@pytest.mark.parametrize("reassign", [True, False])
+def test_delete_of_a_manager_moves_or_clears_reports(company: Company, reassign: bool) -> None:
+    top = create_named(company, "top@contoso.com")
     boss = create(company, payload("entra", "create_user"))
+    entra_patch(company, boss["id"], "add_manager", manager=top["id"])
     report = create_named(company, "report@contoso.com")
     entra_patch(company, report["id"], "add_manager", manager=boss["id"])
+    set_settings(company, reassign_reporters=reassign)
     assert company.client.delete(f"/Users/{boss['id']}").status_code == 204
-    assert "manager" not in enterprise(get(company, report["id"]))
+    manager = enterprise(get(company, report["id"])).get("manager")
+    if reassign:
+        assert manager is not None and manager["value"] == top["id"]
+    else:
+        assert manager is None

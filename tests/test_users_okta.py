@@ -24,6 +24,7 @@ from tests.helpers_users import (
     enterprise,
     get,
     okta_user,
+    password_hash,
     patch,
     patched,
     payload,
@@ -305,6 +306,25 @@ def test_put_of_unchanged_representation_changes_nothing(company: Company) -> No
     r = company.client.put(f"/Users/{user['id']}", json=current)
     assert r.status_code == 200
     assert r.json()["meta"]["version"] == current["meta"]["version"]
+
+
+def test_repeated_put_with_the_same_password_writes_nothing(company: Company) -> None:
+    user = create(company, payload("okta", "create_user_2019"))
+    first = company.client.put(
+        f"/Users/{user['id']}", json=payload("okta", "put_user", id=user["id"])
+    )
+    assert first.status_code == 200
+    hashed = password_hash(company, user["id"])
+    again = company.client.put(
+        f"/Users/{user['id']}", json=payload("okta", "put_user", id=user["id"])
+    )
+    assert again.status_code == 200
+    assert again.json()["meta"]["version"] == first.json()["meta"]["version"]
+    assert password_hash(company, user["id"]) == hashed
+    assert [e["action"] for e in audit_events(company, user["id"])] == [
+        "person.replace",
+        "person.create",
+    ]
 
 
 def test_put_with_a_body_id_of_another_user_changes_only_the_url_user(company: Company) -> None:

@@ -147,6 +147,36 @@ def test_manager_sync_off_ignores_managers(company: Company) -> None:
     assert manager_of(company, report["id"]) == boss["id"]
 
 
+def test_manager_change_survives_an_echoed_put(company: Company) -> None:
+    """Okta's PUT echoes the GET result; a manager mapped in the company extension
+    (15Five's managerId/managerEmail) or in the enterprise one must still change."""
+    old = create_named(company, "old.boss@example.com")
+    new = create_named(company, "new.boss@example.com")
+    third = create_named(company, "third.boss@example.com")
+    report = create(company, with_manager("report@example.com", old["id"]))
+    body = get(company, report["id"])
+    body.setdefault(FIFTEEN_FIVE, {})["managerEmail"] = "new.boss@example.com"
+    body["schemas"] = sorted({*body["schemas"], FIFTEEN_FIVE})
+    r = company.client.put(f"/Users/{report['id']}", json=body)
+    assert r.status_code == 200, r.text
+    assert enterprise(r.json())["manager"]["value"] == new["id"]
+    # The IdP maps the enterprise manager instead: its change wins over the echo.
+    body = get(company, report["id"])
+    body[ENTERPRISE]["manager"] = {"value": third["id"]}
+    r = company.client.put(f"/Users/{report['id']}", json=body)
+    assert enterprise(r.json())["manager"]["value"] == third["id"]
+    # An unchanged echo keeps the manager.
+    r = company.client.put(f"/Users/{report['id']}", json=get(company, report["id"]))
+    assert enterprise(r.json())["manager"]["value"] == third["id"]
+    # A PATCH of the company extension's managerId changes it too.
+    after = patched(
+        company,
+        report["id"],
+        {"op": "replace", "path": f"{FIFTEEN_FIVE}:managerId", "value": old["id"]},
+    )
+    assert enterprise(after)["manager"]["value"] == old["id"]
+
+
 @pytest.mark.parametrize("reassign", [True, False])
 def test_reports_of_a_deactivated_manager(company: Company, reassign: bool) -> None:
     top = create_named(company, "top@example.com")
@@ -465,6 +495,82 @@ def test_filter_value_paths_urns_and_typed_attributes(crew: Company) -> None:
     alice = search(c, {"filter": 'userName eq "alice@example.com"'})["Resources"][0]
     assert _names(c, f'id eq "{alice["id"]}"') == ["alice"]
     assert _names(c, f'externalId eq "{alice["externalId"]}"') == ["alice"]
+
+
+def test_custom_attribute_types_filter_and_sort(company: Company) -> None:
+    for name, type_ in (("customRemote", "boolean"), ("customAnniversary", "date")):
+        company.call(
+            lambda db, n=name, t=type_: tenants.add_custom_attribute(db, company.subdomain, n, t)
+        )
+    for user_name, remote, anniversary, level in (
+        ("a@example.com", "True", "03/01/2021", "b"),
+        ("b@example.com", False, "2019-07-04", "c"),
+        ("c@example.com", None, None, "a"),
+    ):
+        body = okta_user(user_name)
+        body[FIFTEEN_FIVE] = {
+            "customRemote": remote,
+            "customAnniversary": anniversary,
+            "customLevel": level,
+        }
+        user = create(company, body)
+    assert company_ext(user) == {"customLevel": "a"}
+    a = search(company, {"filter": 'userName eq "a@example.com"'})["Resources"][0]
+    assert company_ext(a)["customRemote"] is True
+    assert company_ext(a)["customAnniversary"] == "2021-03-01"
+    assert _names(company, "customRemote eq true") == ["a"]
+    assert _names(company, "customRemote eq false") == ["b"]
+    assert _names(company, "customRemote pr") == ["a", "b"]
+    assert _names(company, "not (customRemote pr)") == ["c"]
+    assert _names(company, 'customAnniversary gt "2020-01-01"') == ["a"]
+    assert _names(company, 'customAnniversary lt "2020-01-01"') == ["b"]
+    body = search(company, {"sortBy": "customLevel"})
+    assert [u["userName"] for u in body["Resources"]] == [
+        "c@example.com",
+        "a@example.com",
+        "b@example.com",
+    ]
+    assert_scim_error(company.client.get("/Users", params={"filter": "customRemote gt 1"}), 400)
+
+
+def test_filters_on_the_manager(company: Company) -> None:
+    boss = create_named(company, "boss@example.com")
+    create(company, with_manager("report@example.com", boss["id"]))
+    for text in (
+        f'manager.value eq "{boss["id"]}"',
+        f'{ENTERPRISE}:manager.value eq "{boss["id"]}"',
+        f'manager eq "{boss["id"]}"',
+        "manager pr",
+    ):
+        assert _names(company, text) == ["report"], text
+    assert _names(company, "not (manager pr)") == ["boss"]
+
+
+def test_too_long_filter_is_400(company: Company) -> None:
+    long_filter = " or ".join(f'userName eq "u{i}@example.com"' for i in range(200))
+    assert len(long_filter) > 4096
+    r = company.client.get("/Users", params={"filter": long_filter})
+    assert "4096" in assert_scim_error(r, 400, "invalidFilter")["detail"]
+
+
+def test_service_provider_config_tells_the_truth(company: Company) -> None:
+    spc = company.client.get("/ServiceProviderConfig").json()
+    assert spc["patch"]["supported"] is True
+    assert spc["filter"]["supported"] is True
+    assert spc["filter"]["maxResults"] == company.server.settings.max_page_size
+    assert spc["sort"]["supported"] is True
+    assert spc["etag"]["supported"] is True
+    assert spc["bulk"]["supported"] is False
+    assert spc["pagination"]["cursor"] is True and spc["pagination"]["index"] is True
+    assert spc["pagination"]["defaultPageSize"] == company.server.settings.default_page_size
+    # Each claim holds: a filter, a sort, an ETag, a cursor.
+    create_named(company, "spc@example.com")
+    assert search(company, {"filter": "userName pr", "sortBy": "userName"})["totalResults"] == 1
+    assert search(company, {"cursor": ""})["totalResults"] == 1
+    user = search(company, {})["Resources"][0]
+    assert company.client.get(f"/Users/{user['id']}").headers["etag"] == user["meta"]["version"]
+    r = company.client.post("/Bulk", json={})
+    assert r.status_code in (404, 405, 501)
 
 
 def test_bad_filters_are_400_invalid_filter(crew: Company) -> None:

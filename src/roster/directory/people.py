@@ -16,7 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from roster.directory.audit import diff, jsonable, redact
 from roster.directory.errors import DirectoryError, conflict, forbidden, not_found
-from roster.directory.passwords import hash_password
+from roster.directory.passwords import hash_password, verify_password
 from roster.scim.users import REPLACEABLE, UNSET, PersonInput
 from roster.store import audit as audit_store
 from roster.store import people as store
@@ -139,12 +139,16 @@ def _field_values(data: PersonInput) -> dict[str, Any]:
     return values
 
 
-async def _password_values(tenant: Tenant, data: PersonInput) -> dict[str, Any]:
+async def _password_values(
+    tenant: Tenant, data: PersonInput, current_hash: str | None = None
+) -> dict[str, Any]:
     if data.password is None:
         return {}
     if tenant.sso_enabled:
         data.notes.append("password discarded: the company signs in with SSO")
         return {}
+    if current_hash is not None and await verify_password(current_hash, data.password):
+        return {}  # Okta's PUT repeats the synced password: nothing to write
     return {"password_hash": await hash_password(data.password)}
 
 
@@ -368,7 +372,12 @@ async def update_person(
             )
             if holders:
                 raise conflict(conflict_detail(holders[0], **_keys(values)))
-            password = await _password_values(tenant, data)
+            current_hash = (
+                await store.password_hash(conn, tenant.id, person_id)
+                if data.password is not None and not tenant.sso_enabled
+                else None
+            )
+            password = await _password_values(tenant, data, current_hash)
             updated = await _apply_update(
                 conn,
                 tenant,

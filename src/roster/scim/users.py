@@ -216,9 +216,14 @@ def parse_user(body: dict[str, Any], schemas: UserSchemas) -> PersonInput:
     for key, fname in COMPANY_DATES.items():
         out.fields[fname] = as_date(company.get(key), f"{schemas.company_urn}:{key_name(key)}")
     out.fields["location"] = location(company.get("location"), f"{schemas.company_urn}:location")
+    # 15Five's managerId/managerEmail win over the enterprise manager: Roster never
+    # returns them, so when present they were mapped by the admin, while the enterprise
+    # manager of a PUT may be an echo of the GET that preceded it.
     for alias in ("managerid", "manageremail"):
-        if out.manager_ref is None and company.get(alias):
-            out.manager_ref = _manager_ref(company[alias], f"{schemas.company_urn}:{alias}")
+        alias_ref = _manager_ref(company.get(alias), f"{schemas.company_urn}:{alias}")
+        if alias_ref is not None:
+            out.manager_ref = alias_ref
+            break
     custom_by_name = {c.name.lower(): c for c in schemas.custom}
     for key, value in company.items():
         if key in COMPANY_DATES or key in ("location", "managerid", "manageremail"):
@@ -378,10 +383,6 @@ def render_user(
     }
     if person.get("location"):
         company["location"] = person["location"]
-    if manager is not None and not for_patch:
-        company["managerId"] = manager["id"]
-        if manager.get("email"):
-            company["managerEmail"] = manager["email"]
     known = {c.name for c in schemas.custom}
     for key, value in (person.get("custom") or {}).items():
         if key in known and value is not None:
