@@ -145,7 +145,7 @@ async def _call(fn: Callable[[Database], Awaitable[T]], db: Database) -> T:
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
 
 
-def test_settings(database_url: str, **overrides: Any) -> Settings:
+def settings_for(database_url: str, **overrides: Any) -> Settings:
     return Settings(database_url=database_url, log_json=True, log_level="WARNING", **overrides)
 
 
@@ -157,7 +157,7 @@ def server(
     if backend == "sqlite":
         path: Path = tmp_path_factory.mktemp("db") / "roster.db"
         url = f"sqlite:///{path}"
-        live = LiveServer(backend, url, test_settings(url))
+        live = LiveServer(backend, url, settings_for(url))
         live.start()
         yield live
         live.stop()
@@ -165,7 +165,7 @@ def server(
     name = f"roster_test_{secrets.token_hex(6)}"
     asyncio.run(_create_database(POSTGRES_URL, name))
     url = _with_database(POSTGRES_URL, name)
-    live = LiveServer(backend, url, test_settings(url))
+    live = LiveServer(backend, url, settings_for(url))
     try:
         live.start()
         yield live

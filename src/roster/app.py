@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -16,7 +17,9 @@ from roster import __version__
 from roster.config import Settings, get_settings
 from roster.directory.errors import DirectoryError
 from roster.logging import configure as configure_logging
+from roster.logging import get_logger
 from roster.middleware import RequestMiddleware
+from roster.ratelimit import make_limiter
 from roster.scim.errors import ScimError
 from roster.scim.http import error_response
 from roster.scim.routes import discovery, groups, users
@@ -24,6 +27,7 @@ from roster.scim.routes.errors import directory_to_scim
 from roster.store.db import Database
 
 SCIM_PREFIX = "/scim/v2"
+log = get_logger("roster.app")
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -51,6 +55,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         openapi_url=f"{SCIM_PREFIX}/openapi.json",
     )
     app.state.settings = settings
+    app.state.rate_limiter = make_limiter(
+        settings.redis_url,
+        per_company=settings.rate_limit_per_company,
+        per_token=settings.rate_limit_per_token,
+    )
     if database is not None:
         app.state.db = database
 
@@ -65,6 +74,22 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     @app.exception_handler(DirectoryError)
     async def directory_error(request: Request, exc: DirectoryError) -> Response:
         return error_response(directory_to_scim(exc))
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(OSError)
+    @app.exception_handler(TimeoutError)
+    async def database_unavailable(request: Request, exc: Exception) -> Response:
+        # PostgreSQL down or restarting, SQLite read-only or its disk full: nothing was
+        # written; the IdP retries later. The pool replaces broken connections itself.
+        log.warning("database unavailable", error=type(exc).__name__, path=request.url.path)
+        return error_response(
+            ScimError(
+                503,
+                "the directory's database is unavailable; nothing was changed. Retry shortly",
+                headers={"Retry-After": "5"},
+            )
+        )
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:

@@ -45,6 +45,16 @@ class Settings(BaseSettings):
         default=60, description="How often a token's last-used time is written"
     )
 
+    redis_url: str = Field(
+        default="", description="redis://HOST:PORT/DB to share rate limits across workers"
+    )
+    rate_limit_per_company: int = Field(
+        default=2000, description="Requests per second per company (0 = no limit)"
+    )
+    rate_limit_per_token: int = Field(
+        default=1000, description="Requests per second per token (0 = no limit)"
+    )
+
     @property
     def token_last_used_seconds_delta(self) -> timedelta:
         return timedelta(seconds=self.token_last_used_resolution_seconds)

@@ -61,6 +61,13 @@ async def scim_context(request: Request) -> ScimContext:
             f"SCIM is disabled for {tenant.subdomain!r}: an Account Admin can enable it on "
             "Roster's Integrations page"
         )
+    retry_after = await request.app.state.rate_limiter.check(tenant.id, credential.token_id)
+    if retry_after is not None:
+        raise ScimError(
+            429,
+            f"too many requests for {tenant.subdomain!r}; retry after {retry_after} s",
+            headers={"Retry-After": str(retry_after)},
+        )
     if settings.public_url:
         base = settings.public_url.rstrip("/") + "/scim/v2"
     else:
