@@ -457,6 +457,33 @@ def test_filter_logic_grouping_and_not(crew: Company) -> None:
     assert _names(c, 'name.GIVENNAME eq "carol"') == ["carol"]
 
 
+def test_case_exact_attributes_compare_case_exactly_on_every_database(crew: Company) -> None:
+    c = crew
+    assert _names(c, 'employeeNumber sw "e-"') == []
+    assert _names(c, 'employeeNumber sw "E-"') == ["alice", "bob", "carol", "eve"]
+    assert _names(c, 'employeeNumber co "e"') == []
+    assert _names(c, 'employeeNumber ew "-3"') == ["carol"]
+    assert _names(c, 'externalId co "ALICE"') == []
+    assert _names(c, 'externalId co "alice"') == ["alice"]
+    assert _names(c, 'employeeNumber gt "E-3"') == ["eve"]
+    # caseExact=false attributes ignore case for every operator.
+    assert _names(c, 'title sw "ENGINEER"') == ["alice", "eve"]
+    assert _names(c, 'name.familyName ew "ER"') == ["dave"]
+
+
+def test_substring_operators_on_dates_and_numbers(crew: Company) -> None:
+    c = crew
+    assert _names(c, 'startDate sw "2025-"') == ["bob"]
+    assert _names(c, 'startDate ew "-03"') == ["dave"]
+    assert _names(c, 'startDate co "-12-"') == ["eve"]
+    for text in ('meta.created co "20"', 'meta.lastModified sw "2"'):
+        r = c.client.get("/Users", params={"filter": text})
+        assert "date-time" in assert_scim_error(r, 400, "invalidFilter")["detail"]
+    c.call(lambda db: tenants.add_custom_attribute(db, c.subdomain, "customScore", "number"))
+    r = c.client.get("/Users", params={"filter": "customScore co 1"})
+    assert_scim_error(r, 400, "invalidFilter")
+
+
 def test_filter_co_percent_is_literal(crew: Company) -> None:
     assert _names(crew, 'title co "50%"') == ["bob"]
     assert _names(crew, 'title co "%"') == ["bob"]

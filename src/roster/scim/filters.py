@@ -347,10 +347,15 @@ def _typed(field_: Field, op: str, value: Value) -> Value | date | datetime:
     if field_.kind in ("decimal", "integer"):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise invalid_filter(f"{where} is a number: compare it with a number")
+        if op in ("co", "sw", "ew"):
+            raise invalid_filter(f"{where} is a number: compare it with eq ne gt ge lt le")
         return value
     if not isinstance(value, str):
         raise invalid_filter(f"{where} is a {field_.kind}: compare it with a quoted string")
-    if field_.kind == "dateTime" and op not in ("co", "sw", "ew"):
+    if field_.kind == "dateTime":
+        if op in ("co", "sw", "ew"):
+            # The databases spell a timestamp differently: compare it as a time.
+            raise invalid_filter(f"{where} is a date-time: compare it with eq ne gt ge lt le")
         try:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:

@@ -57,6 +57,10 @@ def _compare(expr: FieldCompare, column: ColumnElement[Any]) -> ColumnElement[bo
         column = sa.func.lower(column) if not _is_lowered(column) else column
     if op in ("co", "sw", "ew"):
         text = str(value)
+        if isinstance(column.type, sa.Date) and not isinstance(column.type, sa.DateTime):
+            column = sa.cast(column, sa.String)  # YYYY-MM-DD on both databases
+        if not fold and text:
+            return _case_exact(column, op, text)
         if op == "co":
             return column.contains(text, autoescape=True)
         if op == "sw":
@@ -78,6 +82,17 @@ def _compare(expr: FieldCompare, column: ColumnElement[Any]) -> ColumnElement[bo
         "lt": column < value,
         "le": column <= value,
     }[op]
+
+
+def _case_exact(column: ColumnElement[Any], op: str, text: str) -> ColumnElement[bool]:
+    """co/sw/ew that respect case on every database: SQLite's LIKE ignores ASCII case,
+    so caseExact attributes (externalId, employeeNumber, ids) compare with functions
+    that behave the same on SQLite and PostgreSQL."""
+    if op == "co":
+        return sa.func.replace(column, text, "") != column
+    if op == "sw":
+        return sa.func.substr(column, 1, len(text)) == text
+    return sa.func.substr(column, sa.func.length(column) - len(text) + 1) == text
 
 
 def _is_lowered(column: ColumnElement[Any]) -> bool:
