@@ -109,6 +109,60 @@ def test_filtered_email_path_creates_the_work_email_when_missing(company: Compan
     ]
 
 
+def test_filtered_paths_for_phones_and_unsupported_addresses(company: Company) -> None:
+    user = entra_user(company)
+    r = company.client.patch(
+        f"/Users/{user['id']}",
+        json={
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [
+                {
+                    "op": "Add",
+                    "path": 'phoneNumbers[type eq "work"].value',
+                    "value": "+1 425 555 0101",
+                },
+                {
+                    "op": "Add",
+                    "path": 'phoneNumbers[type eq "mobile"].value',
+                    "value": "+1 425 555 0102",
+                },
+                {"op": "Add", "path": 'addresses[type eq "work"].locality', "value": "Redmond"},
+                {"op": "Replace", "path": "name.formatted", "value": "Given Family"},
+            ],
+        },
+        headers=ENTRA_HEADERS,
+    )
+    assert r.status_code == 200, r.text
+    after = r.json()
+    assert after["phoneNumbers"] == [
+        {"value": "+1 425 555 0101", "type": "work"},
+        {"value": "+1 425 555 0102", "type": "mobile"},
+    ]
+    assert "addresses" not in after
+    assert after["name"]["formatted"] == "Given Family"
+    after = entra_patch_ops(
+        company,
+        user["id"],
+        {"op": "Remove", "path": 'phoneNumbers[type eq "work"]'},
+        {"op": "Replace", "path": 'phoneNumbers[type eq "mobile"].value', "value": "+1 0"},
+    )
+    assert after["phoneNumbers"] == [{"value": "+1 0", "type": "mobile"}]
+
+
+def entra_patch_ops(company: Company, user_id: str, *ops: dict[str, Any]) -> dict[str, Any]:
+    r = company.client.patch(
+        f"/Users/{user_id}",
+        json={
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": list(ops),
+        },
+        headers=ENTRA_HEADERS,
+    )
+    assert r.status_code == 200, r.text
+    user: dict[str, Any] = r.json()
+    return user
+
+
 @pytest.mark.parametrize("disable", ["disable_user", "disable_user_flag"])
 def test_disable_with_string_and_json_booleans(company: Company, disable: str) -> None:
     user = entra_user(company)

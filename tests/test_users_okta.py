@@ -176,6 +176,14 @@ def test_one_companys_token_cannot_see_anothers_users(
         404,
     )
     assert get(company, user["id"])["active"] is True
+    # A manager reference to another company's person is never resolved.
+    body = okta_user("report@okta.local")
+    body[ENTERPRISE] = {"manager": {"value": user["id"]}}
+    report = create(other_company, body)
+    assert "manager" not in enterprise(report)
+    body = okta_user("report2@okta.local")
+    body[ENTERPRISE] = {"manager": {"value": "test.user@okta.local"}}
+    assert "manager" not in enterprise(create(other_company, body))
 
 
 # ---------------------------------------------------------------------------
@@ -245,6 +253,28 @@ def test_patch_add_replace_remove(company: Company) -> None:
     assert "locale" not in after
     after = patched(company, user["id"], {"op": "remove", "path": "title"})
     assert "title" not in after
+
+
+def test_patch_emails_a_new_primary_replaces_the_old(company: Company) -> None:
+    user = create(company, payload("okta", "create_user"))
+    after = patched(
+        company,
+        user["id"],
+        {
+            "op": "add",
+            "path": "emails",
+            "value": [{"value": "t.u@home.example", "type": "home", "primary": True}],
+        },
+    )
+    assert after["emails"] == [
+        {"value": "test.user@okta.local", "type": "work"},
+        {"value": "t.u@home.example", "type": "home", "primary": True},
+    ]
+    # The primary email is what uniqueness and manager references use.
+    assert search(company, {"filter": 'emails.value eq "t.u@home.example"'})["totalResults"] == 1
+    after = patched(company, user["id"], {"op": "remove", "path": 'emails[type eq "home"]'})
+    assert after["emails"] == [{"value": "test.user@okta.local", "type": "work", "primary": True}]
+    create_named(company, "t.u@home.example")  # the address is free again
 
 
 def test_patch_errors_change_nothing(company: Company) -> None:

@@ -94,6 +94,22 @@ def test_pending_manager_is_linked_when_the_manager_arrives(company: Company) ->
     assert stored(company, report["id"])["manager_pending"] is None
 
 
+def test_pending_manager_survives_an_echoed_put(company: Company) -> None:
+    report = create(company, with_manager("report@example.com", "late.boss@example.com"))
+    body = get(company, report["id"])  # the pending reference is not a SCIM id: not shown
+    body["title"] = "Analyst"
+    r = company.client.put(f"/Users/{report['id']}", json=body)
+    assert r.status_code == 200 and r.json()["title"] == "Analyst"
+    boss = create_named(company, "late.boss@example.com")
+    assert manager_of(company, report["id"]) == boss["id"]
+    # An explicit empty manager clears a pending reference.
+    pending = create(company, with_manager("other@example.com", "nobody@example.com"))
+    body = get(company, pending["id"])
+    body[ENTERPRISE] = {"manager": {"value": ""}}
+    assert company.client.put(f"/Users/{pending['id']}", json=body).status_code == 200
+    assert stored(company, pending["id"])["manager_pending"] is None
+
+
 def test_pending_manager_by_employee_number_linked_by_a_later_update(company: Company) -> None:
     report = create(company, with_manager("report@example.com", "HR-9"))
     boss = create_named(company, "boss@example.com")

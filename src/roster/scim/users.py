@@ -75,6 +75,8 @@ class PersonInput:
     custom: dict[str, Any] = field(default_factory=dict)
     new_custom: list[CustomAttribute] = field(default_factory=list)
     manager_ref: Any = UNSET  # str, None (clear) or UNSET (untouched)
+    # Whether the document names a manager at all (even as "" or null to clear it).
+    manager_sent: bool = False
     password: str | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -209,6 +211,7 @@ def parse_user(body: dict[str, Any], schemas: UserSchemas) -> PersonInput:
     for key, (fname, size) in ENTERPRISE_TEXT.items():
         out.fields[fname] = as_text(ent.get(key), f"{ENTERPRISE_USER}:{key_name(key)}", size)
     out.manager_ref = _manager_ref(ent.get("manager"), f"{ENTERPRISE_USER}:manager.value")
+    out.manager_sent = "manager" in ent
 
     company_raw = body.get(_original_key(body, company_urn))
     company = _object(company_raw, schemas.company_urn)
@@ -219,6 +222,7 @@ def parse_user(body: dict[str, Any], schemas: UserSchemas) -> PersonInput:
     # 15Five's managerId/managerEmail win over the enterprise manager: Roster never
     # returns them, so when present they were mapped by the admin, while the enterprise
     # manager of a PUT may be an echo of the GET that preceded it.
+    out.manager_sent = out.manager_sent or "managerid" in company or "manageremail" in company
     for alias in ("managerid", "manageremail"):
         alias_ref = _manager_ref(company.get(alias), f"{schemas.company_urn}:{alias}")
         if alias_ref is not None:

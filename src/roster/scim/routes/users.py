@@ -209,7 +209,11 @@ async def replace_user(person_id: str, request: Request, ctx: Scim) -> ScimRespo
     body = await json_body(request)
     data = parse_user(body, ctx.schemas)
 
-    async def replacement(_current: Person) -> PersonInput:
+    async def replacement(current: Person) -> PersonInput:
+        # A pending manager reference is not shown (it is no SCIM id), so a PUT echoing
+        # the GET cannot carry it: without any manager in the body it is kept.
+        if not data.manager_sent and current["manager_pending"]:
+            data.manager_ref = current["manager_pending"]
         return data
 
     written = await people.update_person(
