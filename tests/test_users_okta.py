@@ -566,6 +566,29 @@ def test_custom_attribute_registered_on_first_use(company: Company) -> None:
     assert any("registered custom attribute customdepartmentCode" in n for n in notes)
 
 
+def test_custom_attribute_names_must_be_usable_everywhere(company: Company) -> None:
+    body = payload("okta", "create_user")
+    body[FIFTEEN_FIVE] = {
+        "customCost_Code2": "A1",
+        "custom dept": "x",
+        "custom-region": "y",
+        "custom": "z",
+        "customé": "w",
+    }
+    user = create(company, body)
+    assert company_ext(user) == {"customCost_Code2": "A1"}
+    names = {a["name"] for a in company.client.get(f"/Schemas/{FIFTEEN_FIVE}").json()["attributes"]}
+    assert {n for n in names if n.lower().startswith("custom")} == {"customCost_Code2"}
+    notes = " ".join(n for e in audit_events(company, user["id"]) for n in e["notes"] or [])
+    assert "custom dept" in notes and "custom-region" in notes
+    # Registered through a PATCH too, and filterable at once.
+    after = patched(
+        company, user["id"], {"op": "add", "path": f"{FIFTEEN_FIVE}:customSite", "value": "HQ"}
+    )
+    assert company_ext(after)["customSite"] == "HQ"
+    assert search(company, {"filter": 'customSite eq "hq"'})["totalResults"] == 1
+
+
 def test_custom_attribute_defined_ahead_keeps_its_type(company: Company) -> None:
     from roster.directory import tenants
 

@@ -7,6 +7,7 @@ a company's custom attributes are added per request by `user_schemas(...)`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -399,8 +400,12 @@ class UserSchemas:
         return replace(self, custom=self.custom + tuple(extra))
 
 
+# What `roster attribute add` accepts: usable in filters, sortBy and PATCH paths.
+CUSTOM_NAME = re.compile(r"^custom[A-Za-z0-9_]{1,94}$", re.IGNORECASE | re.ASCII)
+
+
 def is_custom_name(name: str) -> bool:
-    return name.lower().startswith("custom") and len(name) > len("custom")
+    return CUSTOM_NAME.match(name) is not None
 
 
 def split_urn(path: str, known: Iterable[str]) -> tuple[str | None, str]:

@@ -237,8 +237,8 @@ def parse_user(body: dict[str, Any], schemas: UserSchemas) -> PersonInput:
         if attr is None:
             if not is_custom_name(original):
                 out.notes.append(
-                    f"ignored {schemas.company_urn}:{original}: custom attribute names start "
-                    "with 'custom'"
+                    f"ignored {schemas.company_urn}:{original}: custom attribute names are "
+                    "'custom' followed by letters, digits or '_' (e.g. customDepartmentCode)"
                 )
                 continue
             attr = CustomAttribute(original, "string")  # registered on first use
