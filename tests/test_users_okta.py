@@ -103,7 +103,11 @@ def test_create_accepts_plain_json_and_the_2019_body(company: Company) -> None:
     r = company.client.post(
         "/Users",
         json=body,
-        headers={"Content-Type": "application/json", "Accept": "application/scim+json"},
+        headers={
+            "Content-Type": "application/json",
+            "Accept": "application/scim+json; charset=utf-8",
+            "User-Agent": "OKTA SCIM Integration",
+        },
     )
     assert r.status_code == 201, r.text
     assert r.json()["locale"] == "en_US"

@@ -746,6 +746,35 @@ def test_etag_and_if_match(company: Company) -> None:
     assert r.status_code == 204
 
 
+def test_concurrent_creates_and_conditional_writes(company: Company) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    body = payload("okta", "create_user")
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = sorted(
+            pool.map(lambda _: company.client.post("/Users", json=body).status_code, range(6))
+        )
+    assert statuses == [201, 409, 409, 409, 409, 409]
+    user = search(company, {"filter": 'userName eq "test.user@okta.local"'})["Resources"][0]
+    version = user["meta"]["version"]
+
+    def retitle(i: int) -> int:
+        r = company.client.patch(
+            f"/Users/{user['id']}",
+            json={
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "replace", "path": "title", "value": f"T{i}"}],
+            },
+            headers={"If-Match": version},
+        )
+        return r.status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = sorted(pool.map(retitle, range(6)))
+    assert statuses == [200, 412, 412, 412, 412, 412]
+    assert get(company, user["id"])["meta"]["version"] == 'W/"2"'
+
+
 # ---------------------------------------------------------------------------
 # Cursor pagination (RFC 9865)
 
