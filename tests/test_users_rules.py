@@ -140,7 +140,9 @@ def test_self_manager_and_unresolvable_manager_never_fail(company: Company) -> N
         company, me["id"], {"op": "replace", "path": "manager", "value": {"value": me["id"]}}
     )
     assert "manager" not in enterprise(after)
-    assert patch(company, me["id"], {"op": "replace", "path": "manager", "value": "ghost"})
+    r = patch(company, me["id"], {"op": "replace", "path": "manager", "value": "ghost"})
+    assert r.status_code == 200 and "manager" not in enterprise(r.json())
+    assert stored(company, me["id"])["manager_pending"] == "ghost"
 
 
 def test_manager_sync_off_ignores_managers(company: Company) -> None:
