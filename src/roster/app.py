@@ -24,6 +24,7 @@ from roster.scim.errors import ScimError
 from roster.scim.http import error_response
 from roster.scim.routes import discovery, groups, users
 from roster.scim.routes.errors import directory_to_scim
+from roster.sso import routes as sso_routes
 from roster.store.db import Database
 
 SCIM_PREFIX = "/scim/v2"
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(discovery.router, prefix=SCIM_PREFIX)
     app.include_router(users.router, prefix=SCIM_PREFIX)
     app.include_router(groups.router, prefix=SCIM_PREFIX)
+    app.include_router(sso_routes.router)
 
     @app.exception_handler(ScimError)
     async def scim_error(request: Request, exc: ScimError) -> Response:

@@ -48,6 +48,15 @@ class Settings(BaseSettings):
     redis_url: str = Field(
         default="", description="redis://HOST:PORT/DB to share rate limits across workers"
     )
+    secret_key: str = Field(
+        default="",
+        description="Key that signs short-lived browser state (the SAML request-id cookie); "
+        "set the same value on every machine. Empty: read or create secret_key_file",
+    )
+    secret_key_file: str = Field(
+        default="roster-secret.key",
+        description="Where a generated secret key is kept when ROSTER_SECRET_KEY is empty",
+    )
     rate_limit_per_company: int = Field(
         default=2000, description="Requests per second per company (0 = no limit)"
     )

@@ -1,4 +1,6 @@
-"""A company's SAML settings and the assertion replay cache."""
+"""A company's SAML settings, the assertion replay cache, and who may sign in. SQL only;
+every function takes the tenant (the replay purge alone sweeps every company's expired
+rows)."""
 
 from __future__ import annotations
 
@@ -6,9 +8,10 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from roster.store.tables import sso_configs
+from roster.store.tables import console_users, people, saml_replay, sso_configs
 
 
 async def get_config(conn: AsyncConnection, tenant_id: int) -> dict[str, Any] | None:
@@ -41,3 +44,89 @@ async def save_config(
             .where(sso_configs.c.tenant_id == tenant_id)
             .values(**values, updated_at=now)
         )
+
+
+# --- Replay cache ------------------------------------------------------------------
+
+
+async def remember_once(
+    conn: AsyncConnection, tenant_id: int, key: str, expires_at: datetime, now: datetime
+) -> bool:
+    """Record `key` until `expires_at`; False if it was already recorded (a replay).
+
+    The primary key makes the check atomic across workers: of two concurrent posts of
+    the same assertion exactly one inserts the row."""
+    await conn.execute(saml_replay.delete().where(saml_replay.c.expires_at < now))
+    values = {"tenant_id": tenant_id, "assertion_id": key, "expires_at": expires_at}
+    if conn.dialect.name == "postgresql":
+        statement: Any = postgresql.insert(saml_replay).values(**values).on_conflict_do_nothing()
+    else:
+        statement = sqlite.insert(saml_replay).values(**values).on_conflict_do_nothing()
+    result = await conn.execute(statement)
+    return bool(result.rowcount == 1)
+
+
+# --- Who signs in ----------------------------------------------------------------
+
+
+async def people_for_sign_in(
+    conn: AsyncConnection,
+    tenant_id: int,
+    *,
+    email_lower: str | None = None,
+    employee_number: str | None = None,
+) -> list[dict[str, Any]]:
+    """People of this company matching the NameID, tombstones included (the caller
+    refuses those): by primary email, else userName; or by employee number."""
+    columns = (
+        people.c.id,
+        people.c.user_name,
+        people.c.email,
+        people.c.employee_number,
+        people.c.active,
+        people.c.deleted_at,
+    )
+    base = sa.select(*columns).where(people.c.tenant_id == tenant_id)
+    if employee_number is not None:
+        rows = await conn.execute(base.where(people.c.employee_number == employee_number))
+        return [dict(r._mapping) for r in rows]
+    if not email_lower:
+        return []
+    rows = await conn.execute(base.where(people.c.email_lower == email_lower))
+    found = [dict(r._mapping) for r in rows]
+    if not any(p["deleted_at"] is None for p in found):
+        rows = await conn.execute(base.where(people.c.user_name_lower == email_lower))
+        found += [dict(r._mapping) for r in rows if r.id not in {p["id"] for p in found}]
+    return found
+
+
+async def console_user_id(conn: AsyncConnection, tenant_id: int, email_lower: str) -> str | None:
+    return (
+        await conn.execute(
+            sa.select(console_users.c.id).where(
+                console_users.c.tenant_id == tenant_id,
+                console_users.c.email_lower == email_lower,
+            )
+        )
+    ).scalar_one_or_none()
+
+
+async def set_break_glass(
+    conn: AsyncConnection, tenant_id: int, email_lower: str, break_glass: bool
+) -> bool:
+    result = await conn.execute(
+        console_users.update()
+        .where(console_users.c.tenant_id == tenant_id, console_users.c.email_lower == email_lower)
+        .values(break_glass=break_glass)
+    )
+    return bool(result.rowcount == 1)
+
+
+async def console_user_email(conn: AsyncConnection, tenant_id: int, user_id: str) -> str | None:
+    return (
+        await conn.execute(
+            sa.select(console_users.c.email).where(
+                console_users.c.tenant_id == tenant_id, console_users.c.id == user_id
+            )
+        )
+    ).scalar_one_or_none()

@@ -1,0 +1,165 @@
+"""Who a verified SAML assertion signs in: the rules that hold whatever the IdP says.
+
+- The person must exist in THIS company and be active: deactivated and deleted
+  people are refused, even if the IdP still lets them in.
+- The NameID is the person's email (or userName) or their employee number, per the
+  company's setting; an attribute never overrides it.
+- A person unknown to Roster is created (JIT) only when the company allows it, and
+  never while SCIM is on (the IdP creates people then; JIT would make duplicates).
+- An admin of the console signs in as the console user with the same email, so the
+  console accepts the session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from roster.directory import people as people_service
+from roster.directory.errors import DirectoryError
+from roster.directory.people import Actor
+from roster.directory.sso import SsoSettings
+from roster.directory.tenants import custom_attributes
+from roster.scim.errors import ScimError
+from roster.scim.schema import ENTERPRISE_USER, UserSchemas
+from roster.scim.users import parse_user
+from roster.store import sso as store
+from roster.store import tenants as tenant_store
+from roster.store.db import Database
+from roster.store.tenants import Tenant
+
+# Attribute names Okta (Attribute Statements), Entra ID (claims) and others use.
+EMAIL_ATTRIBUTES = (
+    "email",
+    "Email",
+    "mail",
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
+    "urn:oid:0.9.2342.19200300.100.1.3",
+)
+GIVEN_NAME_ATTRIBUTES = (
+    "firstName",
+    "givenName",
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname",
+    "urn:oid:2.5.4.42",
+)
+FAMILY_NAME_ATTRIBUTES = (
+    "lastName",
+    "sn",
+    "surname",
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname",
+    "urn:oid:2.5.4.4",
+)
+
+
+class SignInRefused(Exception):
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class SignInSubject:
+    subject_type: str  # "person" or "console_user" (sessions.subject_type)
+    subject_id: str
+    person_id: str
+    email: str | None
+    created: bool = False  # made at this sign-in (JIT)
+
+
+def first_attribute(attributes: dict[str, list[str]], names: tuple[str, ...]) -> str | None:
+    for name in names:
+        for value in attributes.get(name) or ():
+            if value.strip():
+                return value.strip()
+    return None
+
+
+async def subject_for(
+    db: Database,
+    tenant: Tenant,
+    sso: SsoSettings,
+    *,
+    nameid: str,
+    attributes: dict[str, list[str]],
+    company_extension_urn: str,
+    request_id: str | None = None,
+) -> SignInSubject:
+    value = nameid.strip()
+    async with db.read() as conn:
+        if sso.nameid == "employee_number":
+            found = await store.people_for_sign_in(conn, tenant.id, employee_number=value)
+        else:
+            found = await store.people_for_sign_in(conn, tenant.id, email_lower=value.lower())
+        fresh = await tenant_store.tenant_by_id(conn, tenant.id)
+    live = [p for p in found if p["deleted_at"] is None]
+    if len(live) > 1:
+        raise SignInRefused(
+            "ambiguous_person", f"{len(live)} people match the NameID ({sso.nameid})"
+        )
+    if live:
+        person = live[0]
+        if not person["active"]:
+            raise SignInRefused("inactive_person", f"person {person['id']} is deactivated")
+        return await _as_subject(db, tenant, person, created=False)
+    if found:
+        raise SignInRefused("deleted_person", f"person {found[0]['id']} is deleted")
+    scim_on = bool(fresh.scim_enabled if fresh else tenant.scim_enabled)
+    if not sso.allow_jit or scim_on:
+        why = "SCIM is on" if scim_on and sso.allow_jit else "JIT creation is off"
+        raise SignInRefused(
+            "unknown_person", f"nobody in the company has {sso.nameid} {value!r} ({why})"
+        )
+    person = await _create_at_sign_in(
+        db, fresh or tenant, sso, value, attributes, company_extension_urn, request_id
+    )
+    return await _as_subject(db, tenant, person, created=True)
+
+
+async def _create_at_sign_in(
+    db: Database,
+    tenant: Tenant,
+    sso: SsoSettings,
+    nameid: str,
+    attributes: dict[str, list[str]],
+    company_extension_urn: str,
+    request_id: str | None,
+) -> dict[str, Any]:
+    email = nameid if sso.nameid == "email" else first_attribute(attributes, EMAIL_ATTRIBUTES)
+    if not email or "@" not in email:
+        raise SignInRefused(
+            "unknown_person", "JIT needs an email: the NameID or an 'email' attribute"
+        )
+    body: dict[str, Any] = {
+        "userName": email,
+        "emails": [{"value": email, "type": "work", "primary": True}],
+        "name": {
+            "givenName": first_attribute(attributes, GIVEN_NAME_ATTRIBUTES),
+            "familyName": first_attribute(attributes, FAMILY_NAME_ATTRIBUTES),
+        },
+    }
+    if sso.nameid == "employee_number":
+        body[ENTERPRISE_USER] = {"employeeNumber": nameid}
+    try:
+        data = parse_user(body, UserSchemas(company_extension_urn, custom_attributes(tenant)))
+        written = await people_service.create_person(
+            db, tenant, data, actor=Actor("sso", request_id), source="sso"
+        )
+    except ScimError as exc:
+        raise SignInRefused("jit_refused", exc.detail) from None
+    except DirectoryError as exc:
+        raise SignInRefused("jit_refused", exc.message) from None
+    return dict(written.person)
+
+
+async def _as_subject(
+    db: Database, tenant: Tenant, person: dict[str, Any], *, created: bool
+) -> SignInSubject:
+    email = person.get("email") or person.get("user_name")
+    console_user = None
+    if email:
+        async with db.read() as conn:
+            console_user = await store.console_user_id(conn, tenant.id, str(email).lower())
+    if console_user is not None:
+        return SignInSubject("console_user", console_user, person["id"], email, created)
+    return SignInSubject("person", person["id"], person["id"], email, created)
