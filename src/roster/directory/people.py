@@ -481,8 +481,7 @@ async def list_people(
     with_total: bool = True,
 ) -> Page:
     async with db.read() as conn:
-        total = await store.count_people(conn, tenant.id, where=where) if with_total else -1
-        rows = (
+        views = (
             await store.list_people(
                 conn,
                 tenant.id,
@@ -491,15 +490,32 @@ async def list_people(
                 offset=offset,
                 limit=limit,
                 after_id=after_id,
+                with_groups=with_groups,
             )
             if limit > 0
             else []
         )
-        ids = [p["id"] for p in rows]
-        groups = await store.groups_of(conn, tenant.id, ids) if with_groups and ids else {}
-        manager_ids = [p["manager_id"] for p in rows if p["manager_id"]]
-        managers = await store.managers(conn, tenant.id, manager_ids)
+        if not with_total:
+            total = -1
+        elif offset == 0 and after_id is None and len(views) < limit:
+            total = len(views)  # a short first page is the whole result: no COUNT needed
+        else:
+            total = await store.count_people(conn, tenant.id, where=where)
+    rows = [person for person, _, _ in views]
+    groups = {person["id"]: person_groups for person, person_groups, _ in views}
+    managers = {manager["id"]: manager for _, _, manager in views if manager is not None}
     return Page(total, rows, groups, managers)
+
+
+async def get_person_view(
+    db: Database, tenant: Tenant, person_id: str
+) -> tuple[Person, list[dict[str, Any]], dict[str, Any] | None]:
+    """A person with the groups and manager they are shown with (one statement)."""
+    async with db.read() as conn:
+        view = await store.get_person_view(conn, tenant.id, person_id)
+    if view is None:
+        raise not_found(f"User {person_id} not found")
+    return view
 
 
 async def person_view(

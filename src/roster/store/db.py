@@ -42,16 +42,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: sa.Connection) -> None:
-    if conn.get_execution_options().get("roster_write"):
+    options = conn.get_execution_options()
+    if options.get("isolation_level") == "AUTOCOMMIT":
+        return
+    if options.get("roster_write"):
         conn.exec_driver_sql("BEGIN IMMEDIATE")
     else:
         conn.exec_driver_sql("BEGIN")
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def make_engine(url: str, *, pool_size: int = 10, autocommit: bool = False) -> AsyncEngine:
+    """An engine; `autocommit` engines serve reads: no BEGIN/COMMIT round trips and no
+    rollback when a connection goes back to the pool."""
     full = async_url(url)
+    options: dict[str, object] = {}
+    if autocommit:
+        options = {"isolation_level": "AUTOCOMMIT", "pool_reset_on_return": None}
     if full.startswith("sqlite"):
-        engine = create_async_engine(full, pool_size=pool_size, max_overflow=pool_size)
+        engine = create_async_engine(full, pool_size=pool_size, max_overflow=pool_size, **options)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
@@ -61,6 +69,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         max_overflow=pool_size,
         pool_pre_ping=False,
         connect_args={"timeout": 10, "command_timeout": 50},
+        **options,
     )
 
 
@@ -70,6 +79,7 @@ class Database:
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size)
+        self.read_engine = make_engine(url, pool_size=pool_size, autocommit=True)
         self.dialect = self.engine.dialect.name
 
     @property
@@ -87,7 +97,15 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
-        """A consistent read-only snapshot."""
+        """Reads without a transaction: each statement sees committed data, and the
+        BEGIN/COMMIT round trips a snapshot would cost are saved (reads that must agree
+        with each other are made one statement)."""
+        async with self.read_engine.connect() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[AsyncConnection]:
+        """A consistent read-only snapshot over several statements."""
         async with self.engine.connect() as conn, conn.begin():
             yield conn
 
@@ -97,3 +115,4 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        await self.read_engine.dispose()

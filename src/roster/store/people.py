@@ -62,6 +62,113 @@ async def get_person(
     return dict(row._mapping) if row else None
 
 
+_manager = people.alias("manager")
+
+
+def _groups_json(conn: AsyncConnection) -> Any:
+    """A person's groups as one JSON array column (the whole view is one statement)."""
+    if conn.dialect.name == "postgresql":
+        aggregate = sa.func.json_agg(
+            sa.func.json_build_object("id", groups.c.id, "display_name", groups.c.display_name)
+        )
+    else:
+        aggregate = sa.func.json_group_array(
+            sa.func.json_object("id", groups.c.id, "display_name", groups.c.display_name)
+        )
+    return (
+        sa.select(sa.type_coerce(aggregate, sa.JSON))
+        .select_from(
+            group_members.join(
+                groups,
+                sa.and_(
+                    groups.c.tenant_id == group_members.c.tenant_id,
+                    groups.c.id == group_members.c.group_id,
+                ),
+            )
+        )
+        .where(
+            group_members.c.tenant_id == people.c.tenant_id,
+            group_members.c.person_id == people.c.id,
+        )
+        .scalar_subquery()
+    )
+
+
+_VIEW_STATEMENTS: dict[str, Any] = {}
+
+
+def _view_select(conn: AsyncConnection, *, with_groups: bool = True) -> Any:
+    """People with their manager's name and email and their groups, one row each."""
+    groups_column = (_groups_json(conn) if with_groups else sa.null()).label("group_list")
+    return sa.select(
+        *PERSON_COLUMNS,
+        _manager.c.display_name.label("manager_display_name"),
+        _manager.c.given_name.label("manager_given_name"),
+        _manager.c.family_name.label("manager_family_name"),
+        _manager.c.email.label("manager_email"),
+        groups_column,
+    ).select_from(
+        people.outerjoin(
+            _manager,
+            sa.and_(
+                _manager.c.tenant_id == people.c.tenant_id,
+                _manager.c.id == people.c.manager_id,
+            ),
+        )
+    )
+
+
+def _view_statement(conn: AsyncConnection) -> Any:
+    statement = _VIEW_STATEMENTS.get(conn.dialect.name)
+    if statement is None:
+        statement = _view_select(conn).where(
+            people.c.tenant_id == sa.bindparam("tenant_id"),
+            people.c.id == sa.bindparam("person_id"),
+            LIVE,
+        )
+        _VIEW_STATEMENTS[conn.dialect.name] = statement
+    return statement
+
+
+def _display(given: str | None, family: str | None, display: str | None) -> str | None:
+    return display or " ".join(p for p in (given, family) if p) or None
+
+
+async def get_person_view(
+    conn: AsyncConnection, tenant_id: int, person_id: str
+) -> tuple[Person, list[dict[str, Any]], dict[str, Any] | None] | None:
+    """A person with their groups and manager, in one statement."""
+    row = (
+        await conn.execute(_view_statement(conn), {"tenant_id": tenant_id, "person_id": person_id})
+    ).first()
+    if row is None:
+        return None
+    return _split_view(dict(row._mapping))
+
+
+def _split_view(
+    values: dict[str, Any],
+) -> tuple[Person, list[dict[str, Any]], dict[str, Any] | None]:
+    group_list = [g for g in values.pop("group_list") or [] if g and g.get("id")]
+    group_list.sort(key=lambda g: (str(g["display_name"]).lower(), g["id"]))
+    manager_fields = {
+        k: values.pop(f"manager_{k}")
+        for k in ("display_name", "given_name", "family_name", "email")
+    }
+    manager = None
+    if values["manager_id"]:
+        manager = {
+            "id": values["manager_id"],
+            "display_name": _display(
+                manager_fields["given_name"],
+                manager_fields["family_name"],
+                manager_fields["display_name"],
+            ),
+            "email": manager_fields["email"],
+        }
+    return values, group_list, manager
+
+
 async def get_any_person(conn: AsyncConnection, tenant_id: int, person_id: str) -> Person | None:
     """Including tombstones (for an admin's restore)."""
     row = (
@@ -272,14 +379,16 @@ async def list_people(
     offset: int,
     limit: int,
     after_id: str | None = None,
-) -> list[Person]:
-    query = sa.select(*PERSON_COLUMNS).where(people.c.tenant_id == tenant_id, LIVE)
+    with_groups: bool = True,
+) -> list[tuple[Person, list[dict[str, Any]], dict[str, Any] | None]]:
+    """A page of people with their groups and managers, in one statement."""
+    query = _view_select(conn, with_groups=with_groups).where(people.c.tenant_id == tenant_id, LIVE)
     if where is not None:
         query = query.where(where)
     if after_id is not None:
         query = query.where(people.c.id > after_id)
     query = query.order_by(*order_by).offset(offset).limit(limit)
-    return [dict(r._mapping) for r in await conn.execute(query)]
+    return [_split_view(dict(r._mapping)) for r in await conn.execute(query)]
 
 
 async def count_people(

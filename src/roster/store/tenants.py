@@ -172,19 +172,22 @@ class Credential:
     tenant: Tenant
 
 
+# Built once: this lookup starts every SCIM request.
+_CREDENTIAL = (
+    sa.select(
+        scim_tokens.c.id.label("token_id"),
+        scim_tokens.c.secret_hash,
+        scim_tokens.c.last_used_at,
+        *_TENANT_COLUMNS,
+    )
+    .join(tenants, tenants.c.id == scim_tokens.c.tenant_id)
+    .where(scim_tokens.c.secret_hash == sa.bindparam("secret_hash"))
+    .where(scim_tokens.c.revoked_at.is_(None))
+)
+
+
 async def credential_by_hash(conn: AsyncConnection, secret_hash: str) -> Credential | None:
-    row = (
-        await conn.execute(
-            sa.select(
-                scim_tokens.c.id.label("token_id"),
-                scim_tokens.c.secret_hash,
-                scim_tokens.c.last_used_at,
-                *_TENANT_COLUMNS,
-            )
-            .join(tenants, tenants.c.id == scim_tokens.c.tenant_id)
-            .where(scim_tokens.c.secret_hash == secret_hash, scim_tokens.c.revoked_at.is_(None))
-        )
-    ).first()
+    row = (await conn.execute(_CREDENTIAL, {"secret_hash": secret_hash})).first()
     if row is None:
         return None
     return Credential(

@@ -30,6 +30,7 @@ from roster.store.people import Person
 from roster.store.tables import people as people_table
 
 router = APIRouter(tags=["users"])
+PersonView = tuple[Person, list[dict[str, Any]], dict[str, Any] | None]
 
 _BODY = {
     "requestBody": {
@@ -63,15 +64,14 @@ def _render(
 
 async def _single(
     ctx: ScimContext,
-    person: Person,
+    person_id: str,
     status: int = 200,
     projection: Projection | None = None,
     data: PersonInput | None = None,
+    view: PersonView | None = None,
 ) -> ScimResponse:
     projection = projection or Projection(None, None, CORE_USER)
-    groups, manager = await people.person_view(
-        ctx.db, ctx.tenant, person, with_groups=not projection.excludes("groups")
-    )
+    person, groups, manager = view or await people.get_person_view(ctx.db, ctx.tenant, person_id)
     if data is not None and data.new_custom:  # registered by this very request
         ctx = replace(ctx, schemas=ctx.schemas.with_custom(data.new_custom))
     doc = projection.apply(_render(ctx, person, groups, manager))
@@ -190,18 +190,18 @@ async def create_user(request: Request, ctx: Scim) -> ScimResponse:
     written = await people.create_person(
         ctx.db, ctx.tenant, data, actor=_actor(ctx), source="scim", request=body
     )
-    return await _single(ctx, written.person, 201, data=data)
+    return await _single(ctx, written.person["id"], 201, data=data)
 
 
 @router.get("/Users/{person_id}")
 async def get_user(person_id: str, request: Request, ctx: Scim) -> ScimResponse:
-    person = await people.get_person(ctx.db, ctx.tenant, _valid_id(person_id))
+    view = await people.get_person_view(ctx.db, ctx.tenant, _valid_id(person_id))
     projection = Projection(
         request.query_params.get("attributes"),
         request.query_params.get("excludedAttributes"),
         CORE_USER,
     )
-    return await _single(ctx, person, projection=projection)
+    return await _single(ctx, person_id, projection=projection, view=view)
 
 
 @router.put("/Users/{person_id}", openapi_extra=_BODY)
@@ -226,7 +226,7 @@ async def replace_user(person_id: str, request: Request, ctx: Scim) -> ScimRespo
         request=body,
         if_match=parse_if_match(request.headers.get("if-match")),
     )
-    return await _single(ctx, written.person, data=data)
+    return await _single(ctx, written.person["id"], data=data)
 
 
 @router.patch("/Users/{person_id}", openapi_extra=_BODY)
@@ -260,7 +260,7 @@ async def patch_user(person_id: str, request: Request, ctx: Scim) -> ScimRespons
         request=body,
         if_match=parse_if_match(request.headers.get("if-match")),
     )
-    return await _single(ctx, written.person, data=parsed[-1] if parsed else None)
+    return await _single(ctx, written.person["id"], data=parsed[-1] if parsed else None)
 
 
 @router.delete("/Users/{person_id}", status_code=204)
