@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from roster import __version__
 from roster.config import Settings, get_settings
+from roster.console import install as install_console
 from roster.directory.errors import DirectoryError
 from roster.logging import configure as configure_logging
 from roster.logging import get_logger
@@ -24,6 +25,7 @@ from roster.scim.errors import ScimError
 from roster.scim.http import error_response
 from roster.scim.routes import discovery, groups, users
 from roster.scim.routes.errors import directory_to_scim
+from roster.scim.routes.provisioning_log import ProvisioningLogMiddleware
 from roster.sso import routes as sso_routes
 from roster.store.db import Database
 
@@ -44,6 +46,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         try:
             yield
         finally:
+            writer = getattr(app.state, "provisioning_log", None)
+            if writer is not None:
+                await writer.close()
             if owned:
                 await app.state.db.dispose()
 
@@ -68,6 +73,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(users.router, prefix=SCIM_PREFIX)
     app.include_router(groups.router, prefix=SCIM_PREFIX)
     app.include_router(sso_routes.router)
+    install_console(app)
 
     @app.exception_handler(ScimError)
     async def scim_error(request: Request, exc: ScimError) -> Response:
@@ -129,10 +135,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     async def metrics() -> Response:
         return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    app.add_middleware(ProvisioningLogMiddleware)  # inside RequestMiddleware
     app.add_middleware(
         RequestMiddleware,
         max_body_bytes=settings.max_body_bytes,
         max_group_body_bytes=settings.max_group_body_bytes,
+        max_upload_bytes=settings.max_csv_bytes,
     )
     return app
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from roster.config import Settings, get_settings
@@ -239,6 +241,206 @@ def group_add(
         return str(group["id"])
 
     typer.echo(run(add))
+
+
+# --- Console admins, CSV import, support and troubleshooting (the admin console's) ---
+
+admin_app = typer.Typer(help="Console admins (a company's Account Admins).", no_args_is_help=True)
+support_app = typer.Typer(
+    help="What Roster support switches on for a company.", no_args_is_help=True
+)
+app.add_typer(admin_app, name="admin")
+app.add_typer(support_app, name="support")
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        return str(password)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@admin_app.command("create")
+def admin_create(
+    subdomain: str,
+    email: str,
+    role: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--role",
+            help="account_admin, manage_integrations (repeat; default: both, i.e. "
+            "'Account Admin with Manage Integrations').",
+        ),
+    ] = None,
+    break_glass: Annotated[
+        bool, typer.Option(help="May use a password even when SSO turns passwords off.")
+    ] = False,
+) -> None:
+    """Create a console admin; the password is read from stdin (or prompted for)."""
+    from roster.directory import admins
+
+    password = _read_password()
+    roles = role or [admins.ACCOUNT_ADMIN, admins.MANAGE_INTEGRATIONS]
+    user = run(
+        lambda db: admins.create_admin(
+            db, subdomain, email, password, roles=roles, break_glass=break_glass
+        )
+    )
+    typer.echo(f"created console admin {user.email} ({', '.join(user.role_names)}) for {subdomain}")
+
+
+@support_app.command("allow-csv")
+def support_allow_csv(
+    subdomain: str,
+    off: Annotated[bool, typer.Option("--off", help="Withdraw the permission.")] = False,
+) -> None:
+    """Let a company import people by CSV while SCIM is on (or stop letting it)."""
+    run(lambda db: tenants.update_settings(db, subdomain, allow_csv_import=not off))
+    state = "no longer allowed" if off else "allowed"
+    typer.echo(f"CSV import while SCIM is on is {state} for {subdomain}")
+
+
+@app.command("import-csv")
+def import_csv(
+    subdomain: str,
+    file: Annotated[str, typer.Argument(help="A CSV file whose first line names the columns.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only show what would happen.")
+    ] = False,
+) -> None:
+    """Import people from a CSV file: all rows or, if any is rejected, none."""
+    from pathlib import Path
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from roster.directory import csv_import
+
+    try:
+        raw = Path(file).read_bytes()
+    except OSError as exc:
+        raise fail(f"cannot read {file}: {exc.strerror}") from None
+    settings = get_settings()
+    out = Console(stderr=True)
+
+    async def go(db: Database) -> csv_import.Plan:
+        tenant = await tenants.get_tenant(db, subdomain)
+        csv_import.check_allowed(tenant)
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=out,
+            transient=False,
+        ) as progress:
+            tasks: dict[str, object] = {}
+
+            def report(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    label = "checking rows" if stage == "check" else "writing people"
+                    tasks[stage] = progress.add_task(label, total=total)
+                progress.update(tasks[stage], completed=done, total=total)  # type: ignore[arg-type]
+
+            text = csv_import.decode(raw)
+            if dry_run:
+                async with db.read() as conn:
+                    return await csv_import.plan_import(
+                        conn,
+                        tenant,
+                        text,
+                        company_urn=settings.company_extension_urn,
+                        progress=report,
+                    )
+            return await csv_import.apply(
+                db,
+                tenant,
+                text,
+                actor=Actor(f"cli:import-csv {Path(file).name}"[:100]),
+                company_urn=settings.company_extension_urn,
+                progress=report,
+            )
+
+    try:
+        plan = run(go)
+    except typer.Exit:
+        if not dry_run:
+            # Show the rejected rows, then fail: nothing was imported.
+            async def preview(db: Database) -> csv_import.Plan:
+                tenant = await tenants.get_tenant(db, subdomain)
+                async with db.read() as conn:
+                    return await csv_import.plan_import(
+                        conn,
+                        tenant,
+                        csv_import.decode(raw),
+                        company_urn=settings.company_extension_urn,
+                    )
+
+            with contextlib.suppress(typer.Exit):
+                _print_rejects(run(preview))
+        raise
+    s = plan.summary
+    _print_rejects(plan)
+    verb = "would be" if dry_run else "were"
+    typer.echo(
+        f"{s['rows']} rows: {s['create']} {verb} created, {s['update']} {verb} updated, "
+        f"{s['unchanged']} unchanged, {s['reject']} rejected"
+    )
+    if plan.file_error or s["reject"]:
+        raise typer.Exit(1)
+
+
+def _print_rejects(plan: object) -> None:
+    from roster.directory.csv_import import Plan
+
+    assert isinstance(plan, Plan)
+    if plan.file_error:
+        err.print(f"error: {plan.file_error}", markup=False, highlight=False)
+    for header, why in plan.ignored_columns:
+        err.print(f"ignored column {header!r}: {why}", markup=False, highlight=False)
+    rejects = [r for r in plan.rows if r.action == "reject"]
+    for r in rejects[:50]:
+        err.print(
+            f"line {r.line} ({r.email or 'no email'}): {r.reason}", markup=False, highlight=False
+        )
+    if len(rejects) > 50:
+        err.print(f"... and {len(rejects) - 50} more rejected rows", markup=False, highlight=False)
+
+
+@app.command()
+def doctor(subdomain: str) -> None:
+    """Look for the common provisioning problems in a company's data and log, with fixes."""
+    from roster.directory import troubleshoot
+
+    async def go(db: Database) -> list[troubleshoot.Finding]:
+        tenant = await tenants.get_tenant(db, subdomain)
+        return await troubleshoot.diagnose(db, tenant)
+
+    findings = run(go)
+    console = Console(width=110, highlight=False)
+    marks = {
+        "problem": "[bold red]PROBLEM[/]",
+        "warning": "[bold yellow]CHECK[/]  ",
+        "ok": "[green]OK[/]     ",
+    }
+    for f in findings:
+        console.print(f"{marks[f.severity]} [bold]{escape(f.title)}[/]")
+        console.print(f"        {escape(f.summary)}")
+        for x in f.examples[:5]:
+            console.print(
+                f"        - {escape(str(x['label']))}: {escape(str(x.get('detail') or ''))}"
+            )
+        if f.severity != "ok":
+            for step in f.fix:
+                console.print(f"        fix: {escape(step)}")
+    problems = sum(1 for f in findings if f.severity == "problem")
+    if problems:
+        raise typer.Exit(2)
+
+
+# Last: the sso commands use run() and fail() above.
+from roster.sso.cli import sso_app  # noqa: E402
+
+app.add_typer(sso_app, name="sso")
 
 
 def main() -> None:

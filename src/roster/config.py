@@ -69,6 +69,15 @@ class Settings(BaseSettings):
         return timedelta(seconds=self.token_last_used_resolution_seconds)
 
     database_pool_size: int = Field(default=10, description="Connections per worker (PostgreSQL)")
+    # --- Admin console ---
+    cookie_secure: bool = Field(
+        default=True,
+        description="Mark the console's session cookie Secure (browsers still accept it on "
+        "http://localhost); turn off only to try the console over plain HTTP on another host",
+    )
+    max_csv_bytes: int = Field(
+        default=64 * 1024 * 1024, description="Largest CSV file the console accepts for import"
+    )
 
 
 @lru_cache(maxsize=1)

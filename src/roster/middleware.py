@@ -33,10 +33,19 @@ class BodyTooLarge(Exception):
 
 
 class RequestMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_group_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        max_group_body_bytes: int,
+        max_upload_bytes: int = 0,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.max_group_body_bytes = max_group_body_bytes
+        # The console's CSV upload (100,000 people is ~10 MB).
+        self.max_upload_bytes = max_upload_bytes or max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -57,6 +66,8 @@ class RequestMiddleware:
         limit = (
             self.max_group_body_bytes
             if normalised.startswith("/scim/v2/Groups")
+            else self.max_upload_bytes
+            if normalised == "/admin/import"
             else self.max_body_bytes
         )
         status = 500

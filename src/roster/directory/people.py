@@ -16,6 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from roster.directory.audit import diff, jsonable, redact
 from roster.directory.errors import DirectoryError, conflict, forbidden, not_found
+from roster.directory.outbox import queue_welcome
 from roster.directory.passwords import hash_password, verify_password
 from roster.scim.users import REPLACEABLE, UNSET, PersonInput
 from roster.store import audit as audit_store
@@ -252,6 +253,8 @@ async def create_person(
             linked = await store.link_pending_reports(conn, tenant.id, person)
             if linked:
                 data.notes.append(f"linked as manager of {len(linked)} waiting report(s)")
+            if await queue_welcome(conn, tenant, [person]):
+                data.notes.append("welcome email queued")
             changes = {k: jsonable(v) for k, v in values.items() if v not in (None, [], {})}
             await _audit(
                 conn,

@@ -99,4 +99,9 @@ async def add_custom_attribute(
 
 
 def custom_attributes(tenant: Tenant) -> tuple[CustomAttribute, ...]:
-    return tuple(CustomAttribute(a["name"], a["type"]) for a in tenant.custom_attributes)
+    """The company's live custom attributes (retired ones keep their data, unshown)."""
+    return tuple(
+        CustomAttribute(a["name"], a["type"])
+        for a in tenant.custom_attributes
+        if not a.get("retired_at")
+    )

@@ -283,4 +283,23 @@ provisioning_log = sa.Table(
     sa.Column("request", JSONType, nullable=True),  # body, secrets redacted
     sa.PrimaryKeyConstraint("tenant_id", "id"),
     sa.Index("ix_provisioning_log_status", "tenant_id", "status"),
+    sa.Index("ix_provisioning_log_resource", "tenant_id", "resource_id"),
+)
+
+# --- CSV import ------------------------------------------------------------------
+
+csv_imports = sa.Table(
+    "csv_imports",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, sa.ForeignKey("tenants.id"), nullable=False),
+    sa.Column("id", sa.String(36), nullable=False),
+    sa.Column("file_name", sa.String(255), nullable=False),
+    # The uploaded file, kept between the preview and the apply (any worker may serve
+    # either), and as a record of what was imported.
+    sa.Column("content", sa.Text, nullable=False),
+    sa.Column("created_by", sa.String(100), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("applied_at", UTCDateTime, nullable=True),
+    sa.Column("summary", JSONType, nullable=True),  # counts of the preview / the apply
+    sa.PrimaryKeyConstraint("tenant_id", "id"),
 )

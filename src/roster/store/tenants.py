@@ -33,6 +33,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "link_existing_people": True,
     "send_welcome_email": False,
     "allow_csv_import": False,
+    "log_retention_days": 30,  # provisioning log rows older than this are deleted
 }
 
 

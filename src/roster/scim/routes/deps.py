@@ -56,6 +56,9 @@ async def scim_context(request: Request) -> ScimContext:
         )
     tenant = credential.tenant
     request.state.tenant = tenant.subdomain
+    # For the provisioning log (scim/routes/provisioning_log.py).
+    request.state.tenant_id = tenant.id
+    request.state.token_id = credential.token_id
     if not tenant.scim_enabled:
         raise _unauthorized(
             f"SCIM is disabled for {tenant.subdomain!r}: an Account Admin can enable it on "

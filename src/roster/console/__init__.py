@@ -1,0 +1,38 @@
+"""The admin console at /admin: Jinja2 templates and htmx, no JavaScript build step.
+
+`install(app)` adds its routes, static files, error pages and security headers.
+Every page works without JavaScript; htmx (vendored in static/) makes search,
+paging and filters update in place.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+
+from roster.console.pages import router
+from roster.console.security import SecurityHeadersMiddleware
+from roster.console.web import HERE, ConsoleError, LoginRequired, login_redirect, render
+
+
+def install(app: FastAPI) -> None:
+    # Static files first: the console's catch-all 404 route must not shadow them.
+    app.mount("/admin/static", StaticFiles(directory=str(HERE / "static")), name="console-static")
+    app.include_router(router)
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired) -> Response:
+        if request.headers.get("hx-request"):
+            return Response(status_code=204, headers={"HX-Redirect": "/admin/login"})
+        return login_redirect(exc.next_url)
+
+    @app.exception_handler(ConsoleError)
+    async def console_error(request: Request, exc: ConsoleError) -> Response:
+        return render(
+            request, "error.html", status=exc.status, title=exc.title, message=exc.message
+        )
+
+    https = app.state.settings.public_url.startswith("https://")
+    app.add_middleware(SecurityHeadersMiddleware, https=https)

@@ -1,0 +1,32 @@
+"""The console's routes, one module per page."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from roster.console.pages.attributes import router as attributes_router
+from roster.console.pages.auth import router as auth_router
+from roster.console.pages.groups import router as groups_router
+from roster.console.pages.home import fallback, overview
+from roster.console.pages.integrations import router as integrations_router
+from roster.console.pages.log import router as log_router
+from roster.console.pages.people import router as people_router
+from roster.console.pages.people_import import router as import_router
+from roster.console.pages.sso import router as sso_router
+from roster.console.pages.troubleshooting import router as troubleshooting_router
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+router.add_api_route("", overview, methods=["GET"])
+for sub in (
+    auth_router,
+    integrations_router,
+    sso_router,
+    people_router,
+    import_router,
+    groups_router,
+    attributes_router,
+    log_router,
+    troubleshooting_router,
+    fallback,  # last: any other /admin path is the console's own 404 page
+):
+    router.include_router(sub)

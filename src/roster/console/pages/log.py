@@ -1,0 +1,81 @@
+"""The provisioning log: every SCIM request, failures first, filterable; one request's
+detail with its redacted body and what the error means; retention."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from roster.console.web import ConsoleError, IntegrationsAdmin, form_values, redirect
+from roster.directory import provisioning_log, tenants
+from roster.directory.errors import DirectoryError
+
+router = APIRouter()
+FILTERS = ("outcome", "status", "method", "type", "q", "order")
+
+
+async def _flush(ctx: IntegrationsAdmin) -> None:
+    writer = getattr(ctx.request.app.state, "provisioning_log", None)
+    if writer is not None:
+        await writer.flush()
+
+
+@router.get("/log")
+async def log_page(ctx: IntegrationsAdmin) -> Response:
+    await _flush(ctx)
+    params = {k: ctx.request.query_params.get(k, "").strip()[:200] for k in FILTERS}
+    filters: dict[str, Any] = {
+        "outcome": params["outcome"] if params["outcome"] in ("failures", "success") else None,
+        "status": int(params["status"]) if params["status"].isdigit() else None,
+        "method": params["method"]
+        if params["method"] in ("GET", "POST", "PUT", "PATCH", "DELETE")
+        else None,
+        "resource_type": params["type"] if params["type"] in ("User", "Group") else None,
+        "text": params["q"] or None,
+    }
+    page = await provisioning_log.list_entries(
+        ctx.db,
+        ctx.tenant,
+        failures_first=params["order"] != "newest",
+        after=ctx.request.query_params.get("after"),
+        **filters,
+    )
+    template = (
+        "log/results.html" if ctx.request.headers.get("hx-target") == "results" else "log/list.html"
+    )
+    return ctx.render(
+        template,
+        nav="log",
+        page=page,
+        params={k: v for k, v in params.items() if v},
+        summary=await provisioning_log.recent_summary(ctx.db, ctx.tenant),
+        retention=ctx.tenant.setting("log_retention_days"),
+        retention_choices=provisioning_log.RETENTION_CHOICES,
+        notice=ctx.request.query_params.get("done"),
+    )
+
+
+@router.get("/log/{entry_id}")
+async def log_entry(entry_id: str, ctx: IntegrationsAdmin) -> Response:
+    await _flush(ctx)
+    entry = await provisioning_log.get_entry(ctx.db, ctx.tenant, entry_id)
+    if entry is None:
+        raise ConsoleError(404, "Request not found", "No such request in your provisioning log.")
+    return ctx.render(
+        "log/detail.html", nav="log", e=entry, explain=provisioning_log.explain(entry)
+    )
+
+
+@router.post("/log/retention")
+async def log_retention(ctx: IntegrationsAdmin) -> Response:
+    form = await form_values(ctx.request)
+    value = form.get("days", "")
+    try:
+        days = provisioning_log.check_retention(int(value) if value.isdigit() else -1)
+        await tenants.update_settings(ctx.db, ctx.tenant.subdomain, log_retention_days=days)
+        await provisioning_log.purge(ctx.db, ctx.tenant.id)
+    except DirectoryError as exc:
+        raise ConsoleError(400, "Retention not changed", exc.message) from None
+    return redirect("/admin/log?done=retention")

@@ -1,0 +1,155 @@
+"""CSV import: upload, preview (create / update / unchanged / reject, per row with the
+reason), apply all-or-nothing."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from fastapi import APIRouter
+from starlette.datastructures import UploadFile
+from starlette.responses import Response
+
+from roster.console.web import Admin, ConsoleError, redirect
+from roster.directory import csv_import, tenants
+from roster.directory.csv_columns import columns
+from roster.directory.errors import DirectoryError
+from roster.scim.schema import UserSchemas
+
+router = APIRouter()
+PREVIEW_ROWS = 200
+
+
+def _columns(ctx: Admin) -> list[csv_import.Column]:  # type: ignore[name-defined]
+    schemas = UserSchemas(ctx.settings.company_extension_urn, tenants.custom_attributes(ctx.tenant))
+    return columns(schemas)
+
+
+def _refusal(ctx: Admin) -> str | None:
+    try:
+        csv_import.check_allowed(ctx.tenant)
+    except DirectoryError as exc:
+        return exc.message
+    return None
+
+
+@router.get("/import")
+async def import_page(ctx: Admin) -> Response:
+    return ctx.render(
+        "import/upload.html",
+        nav="import",
+        refusal=_refusal(ctx),
+        columns=_columns(ctx),
+        recent=await csv_import.recent_imports(ctx.db, ctx.tenant),
+        notice=ctx.request.query_params.get("done"),
+    )
+
+
+@router.get("/import/template.csv")
+async def import_template(ctx: Admin) -> Response:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([c.name for c in _columns(ctx)])
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="roster-people-template.csv"'},
+    )
+
+
+@router.post("/import")
+async def import_upload(ctx: Admin) -> Response:
+    form = await ctx.request.form(max_part_size=ctx.settings.max_csv_bytes)
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return ctx.render(
+            "import/upload.html",
+            status=400,
+            nav="import",
+            refusal=_refusal(ctx),
+            columns=_columns(ctx),
+            recent=await csv_import.recent_imports(ctx.db, ctx.tenant),
+            error="Choose a CSV file to import.",
+        )
+    raw = await upload.read()
+    try:
+        import_id, _plan = await csv_import.preview(
+            ctx.db,
+            ctx.tenant,
+            raw,
+            file_name=upload.filename,
+            actor=ctx.actor,
+            company_urn=ctx.settings.company_extension_urn,
+        )
+    except DirectoryError as exc:
+        return ctx.render(
+            "import/upload.html",
+            status=403 if exc.kind == "forbidden" else 400,
+            nav="import",
+            refusal=_refusal(ctx),
+            columns=_columns(ctx),
+            recent=await csv_import.recent_imports(ctx.db, ctx.tenant),
+            error=exc.message,
+        )
+    return redirect(f"/admin/import/{import_id}")
+
+
+@router.get("/import/{import_id}")
+async def import_preview(import_id: str, ctx: Admin) -> Response:
+    show = ctx.request.query_params.get("show", "")
+    try:
+        stored, plan = await csv_import.stored_preview(
+            ctx.db, ctx.tenant, import_id, company_urn=ctx.settings.company_extension_urn
+        )
+    except DirectoryError:
+        raise ConsoleError(404, "Import not found", "No such import in your company.") from None
+    rows = [r for r in plan.rows if not show or r.action == show]
+    rows.sort(key=lambda r: (r.action != "reject", r.line))
+    return ctx.render(
+        "import/preview.html",
+        nav="import",
+        stored=stored,
+        plan=plan,
+        rows=rows[:PREVIEW_ROWS],
+        shown=min(len(rows), PREVIEW_ROWS),
+        matching=len(rows),
+        show=show,
+        refusal=_refusal(ctx),
+        error=ctx.request.query_params.get("error"),
+    )
+
+
+@router.post("/import/{import_id}/apply")
+async def import_apply(import_id: str, ctx: Admin) -> Response:
+    try:
+        plan = await csv_import.apply(
+            ctx.db,
+            ctx.tenant,
+            "",
+            actor=ctx.actor,
+            company_urn=ctx.settings.company_extension_urn,
+            import_id=import_id,
+        )
+    except DirectoryError as exc:
+        stored, plan = await csv_import.stored_preview(
+            ctx.db, ctx.tenant, import_id, company_urn=ctx.settings.company_extension_urn
+        )
+        rows = sorted(plan.rows, key=lambda r: (r.action != "reject", r.line))
+        return ctx.render(
+            "import/preview.html",
+            status=403 if exc.kind == "forbidden" else 400,
+            nav="import",
+            stored=stored,
+            plan=plan,
+            rows=rows[:PREVIEW_ROWS],
+            shown=min(len(rows), PREVIEW_ROWS),
+            matching=len(rows),
+            show="",
+            refusal=_refusal(ctx),
+            error=exc.message,
+        )
+    s = plan.summary
+    return redirect(
+        f"/admin/import?done=applied&created={s['create']}&updated={s['update']}"
+        f"&unchanged={s['unchanged']}"
+    )

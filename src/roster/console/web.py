@@ -1,0 +1,233 @@
+"""What every console page shares: templates, the signed-in admin, CSRF, roles, errors.
+
+Sessions are directory/sessions.py's (cookie `roster_session`: Secure, HttpOnly,
+SameSite=Lax); the CSRF token belongs to the session and every POST must carry it, as
+a form field or, from htmx, the X-CSRF-Token header. The company always comes from
+the session, never from the URL, so one company's admin cannot reach another's data.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import Depends
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from roster import __version__
+from roster.config import Settings
+from roster.directory import admins, sessions
+from roster.directory.admins import ConsoleUser
+from roster.directory.provisioning_log import idp_name, last_seen
+from roster.store import tenants as tenant_store
+from roster.store.db import Database
+from roster.store.tenants import Tenant
+
+HERE = Path(__file__).parent
+LOGIN_CSRF_COOKIE = "roster_login_csrf"
+CSRF_HEADER = "x-csrf-token"
+
+
+class ConsoleError(Exception):
+    """A page that cannot be shown: rendered as an HTML error page."""
+
+    def __init__(self, status: int, title: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.title = title
+        self.message = message
+
+
+class LoginRequired(Exception):
+    def __init__(self, next_url: str) -> None:
+        super().__init__(next_url)
+        self.next_url = next_url
+
+
+def _fmt_time(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+
+
+def _fmt_date(value: date | None) -> str:
+    return value.isoformat() if value else "—"
+
+
+def _person_name(p: dict[str, Any] | None) -> str:
+    if not p:
+        return "—"
+    full = " ".join(x for x in (p.get("given_name"), p.get("family_name")) if x)
+    return p.get("display_name") or full or p.get("user_name") or p.get("email") or "—"
+
+
+env = Environment(
+    loader=FileSystemLoader(str(HERE / "templates")),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+env.filters["time"] = _fmt_time
+env.filters["date"] = _fmt_date
+env.filters["person_name"] = _person_name
+env.filters["idp"] = idp_name
+env.filters["ago"] = last_seen
+env.filters["urlquote"] = lambda v: quote(str(v), safe="")
+env.globals["version"] = __version__
+
+
+def query(params: dict[str, Any], **changes: Any) -> str:
+    """A query string with `changes` applied (None removes a key)."""
+    merged = {**params, **changes}
+    return urlencode({k: v for k, v in merged.items() if v not in (None, "")})
+
+
+env.globals["query"] = query
+
+
+@dataclass(frozen=True)
+class Console:
+    """The signed-in admin and their company: every page gets this."""
+
+    request: Request
+    db: Database
+    settings: Settings
+    tenant: Tenant
+    user: ConsoleUser
+    session: sessions.Session
+
+    @property
+    def csrf_token(self) -> str:
+        return self.session.csrf_token
+
+    @property
+    def actor(self) -> Any:
+        from roster.directory.people import Actor
+
+        return Actor(f"admin:{self.user.email}"[:100], self.request.state.request_id)
+
+    def render(self, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
+        return render(self.request, template, status=status, console=self, **context)
+
+
+def render(request: Request, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
+    html = env.get_template(template).render(request=request, **context)
+    return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _safe_next(url: str | None) -> str:
+    if url and url.startswith("/admin") and not url.startswith("//") and "\\" not in url:
+        return url
+    return "/admin"
+
+
+def set_session_cookie(response: Response, settings: Settings, value: str) -> None:
+    response.set_cookie(
+        sessions.COOKIE_NAME,
+        value,
+        max_age=int(sessions.LIFETIME.total_seconds()),
+        path="/",
+        secure=settings.cookie_secure,
+        httponly=True,
+        samesite="lax",
+    )
+
+
+def clear_session_cookie(response: Response, settings: Settings) -> None:
+    response.delete_cookie(
+        sessions.COOKIE_NAME, path="/", secure=settings.cookie_secure, httponly=True, samesite="lax"
+    )
+
+
+def login_csrf(request: Request) -> str:
+    return request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
+
+
+def set_login_csrf(response: Response, settings: Settings, token: str) -> None:
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        max_age=3600,
+        path="/admin",
+        secure=settings.cookie_secure,
+        httponly=True,
+        samesite="strict",
+    )
+
+
+def same_origin(request: Request) -> bool:
+    """A POST whose Origin (when the browser sends one) is this server."""
+    origin = request.headers.get("origin")
+    if not origin or origin == "null":
+        return origin is None
+    settings: Settings = request.app.state.settings
+    allowed = {f"{request.url.scheme}://{request.url.netloc}"}
+    if settings.public_url:
+        allowed.add(settings.public_url.rstrip("/"))
+    return origin.rstrip("/") in allowed
+
+
+async def console(request: Request) -> Console:
+    db: Database = request.app.state.db
+    settings: Settings = request.app.state.settings
+    session = await sessions.load_session(db, request.cookies.get(sessions.COOKIE_NAME))
+    next_url = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if session is None or session.subject_type != "console_user":
+        raise LoginRequired(next_url)
+    user = await admins.get_console_user(db, session.tenant_id, session.subject_id)
+    async with db.read() as conn:
+        tenant = await tenant_store.tenant_by_id(conn, session.tenant_id)
+    if user is None or tenant is None or not user.is_account_admin:
+        raise LoginRequired(next_url)
+    request.state.tenant = tenant.subdomain
+    if request.method == "POST":
+        submitted = request.headers.get(CSRF_HEADER)
+        if submitted is None:
+            form = await request.form()
+            value = form.get("csrf_token")
+            submitted = value if isinstance(value, str) else None
+        if not same_origin(request) or not sessions.csrf_ok(session, submitted):
+            raise ConsoleError(
+                403,
+                "This form has expired",
+                "The page was open too long or came from another site. Go back, reload the "
+                "page and try again.",
+            )
+    return Console(request, db, settings, tenant, user, session)
+
+
+async def integrations_console(request: Request) -> Console:
+    ctx = await console(request)
+    if not ctx.user.manages_integrations:
+        raise ConsoleError(
+            403,
+            "Manage Integrations access needed",
+            "SCIM, single sign-on and the provisioning log are for Account Admins with "
+            "Manage Integrations access. Ask an admin who has it to grant it to you.",
+        )
+    return ctx
+
+
+Admin = Annotated[Console, Depends(console)]
+IntegrationsAdmin = Annotated[Console, Depends(integrations_console)]
+
+
+async def form_values(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+def login_redirect(next_url: str) -> RedirectResponse:
+    return redirect(f"/admin/login?next={quote(_safe_next(next_url), safe='')}")
+
+
+def safe_next(url: str | None) -> str:
+    return _safe_next(url)

@@ -1,0 +1,240 @@
+"""Console users (a company's admins): creation, password sign-in with throttling.
+
+Passwords are argon2id (directory/passwords.py). A password sign-in always asks the
+SSO rules first (`sso.password_login_refusal`), so a company that signs in with SSO
+only lets its break-glass admins use a password.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from roster.directory import sso
+from roster.directory.errors import DirectoryError, conflict, invalid
+from roster.directory.passwords import hash_password, verify_password
+from roster.directory.tenants import get_tenant
+from roster.store import admins as store
+from roster.store import tenants as tenant_store
+from roster.store.db import Database
+from roster.store.ids import new_id
+from roster.store.tenants import Tenant
+from roster.store.types import utcnow
+
+ACCOUNT_ADMIN = "account_admin"
+MANAGE_INTEGRATIONS = "manage_integrations"
+ROLES = {
+    ACCOUNT_ADMIN: "Account Admin",
+    MANAGE_INTEGRATIONS: "Manage Integrations",
+}
+MIN_PASSWORD = 12
+MAX_PASSWORD = 1024
+
+# Throttling: after this many failures inside the window the key is locked for LOCKOUT.
+EMAIL_FAILURES = 5
+IP_FAILURES = 30
+WINDOW = timedelta(minutes=15)
+LOCKOUT = timedelta(minutes=15)
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Verified against when the email is unknown, so both answers take as long.
+_DUMMY_HASH = (
+    "$argon2id$v=19$m=19456,t=2,p=1$XDTjaSfjy4qIM5N1t4tUaQ$"
+    "jF+gmd2EOffIyDAN7ta6ZgwJJ+HpdUpTI9/tknQU5rE"
+)
+
+
+@dataclass(frozen=True)
+class ConsoleUser:
+    tenant_id: int
+    id: str
+    email: str
+    roles: tuple[str, ...]
+    break_glass: bool
+    last_login_at: datetime | None = None
+
+    @property
+    def is_account_admin(self) -> bool:
+        return ACCOUNT_ADMIN in self.roles
+
+    @property
+    def manages_integrations(self) -> bool:
+        """ "Account Admin with Manage Integrations": SCIM, SSO and the provisioning log."""
+        return ACCOUNT_ADMIN in self.roles and MANAGE_INTEGRATIONS in self.roles
+
+    @property
+    def role_names(self) -> list[str]:
+        return [ROLES.get(r, r) for r in self.roles]
+
+
+def _user(row: dict[str, Any]) -> ConsoleUser:
+    return ConsoleUser(
+        tenant_id=row["tenant_id"],
+        id=row["id"],
+        email=row["email"],
+        roles=tuple(row["roles"] or ()),
+        break_glass=bool(row["break_glass"]),
+        last_login_at=row["last_login_at"],
+    )
+
+
+class SignInRefused(Exception):
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise invalid(f"the password must be at least {MIN_PASSWORD} characters", "password")
+    if len(password) > MAX_PASSWORD:
+        raise invalid(f"the password must be at most {MAX_PASSWORD} characters", "password")
+
+
+def check_roles(roles: Iterable[str]) -> tuple[str, ...]:
+    chosen = tuple(dict.fromkeys(r.strip() for r in roles if r.strip()))
+    unknown = [r for r in chosen if r not in ROLES]
+    if unknown:
+        raise invalid(
+            f"unknown role(s) {', '.join(unknown)}: use {', '.join(ROLES)}",
+            "roles",
+        )
+    if ACCOUNT_ADMIN not in chosen:
+        raise invalid("a console user must be an account_admin", "roles")
+    return chosen
+
+
+async def create_admin(
+    db: Database,
+    subdomain: str,
+    email: str,
+    password: str,
+    *,
+    roles: Iterable[str] = (ACCOUNT_ADMIN, MANAGE_INTEGRATIONS),
+    break_glass: bool = False,
+) -> ConsoleUser:
+    email = email.strip()
+    if not _EMAIL.match(email) or len(email) > 320:
+        raise invalid(f"{email!r} is not an email address", "email")
+    check_password(password)
+    chosen = check_roles(roles)
+    tenant = await get_tenant(db, subdomain)
+    row = {
+        "tenant_id": tenant.id,
+        "id": new_id(),
+        "email": email,
+        "email_lower": email.lower(),
+        "password_hash": await hash_password(password),
+        "roles": list(chosen),
+        "break_glass": break_glass,
+        "created_at": utcnow(),
+        "last_login_at": None,
+    }
+    try:
+        async with db.write() as conn:
+            await store.insert_console_user(conn, row)
+    except IntegrityError:
+        raise conflict(f"{email} is already a console user of {subdomain}") from None
+    return _user(row)
+
+
+async def set_password(db: Database, subdomain: str, email: str, password: str) -> None:
+    check_password(password)
+    tenant = await get_tenant(db, subdomain)
+    password_hash = await hash_password(password)
+    async with db.write() as conn:
+        row = await store.console_user_by_email(conn, tenant.id, email.strip().lower())
+        if row is None:
+            raise DirectoryError("not_found", f"{email} is not a console user of {subdomain}")
+        await store.update_console_user(
+            conn, tenant.id, row["id"], {"password_hash": password_hash}
+        )
+
+
+async def get_console_user(db: Database, tenant_id: int, user_id: str) -> ConsoleUser | None:
+    async with db.read() as conn:
+        row = await store.console_user_by_id(conn, tenant_id, user_id)
+    return _user(row) if row else None
+
+
+async def list_admins(db: Database, tenant: Tenant) -> list[ConsoleUser]:
+    async with db.read() as conn:
+        return [_user(r) for r in await store.list_console_users(conn, tenant.id)]
+
+
+async def _locked_for(db: Database, tenant_id: int, keys: list[str], now: datetime) -> int:
+    """Seconds until every key is unlocked (0 when none is locked)."""
+    wait = 0
+    async with db.read() as conn:
+        for key in keys:
+            row = await store.throttle_row(conn, tenant_id, key)
+            if row and row["locked_until"] and row["locked_until"] > now:
+                wait = max(wait, int((row["locked_until"] - now).total_seconds()) + 1)
+    return wait
+
+
+async def _record_failure(
+    db: Database, tenant_id: int, keys: dict[str, int], now: datetime
+) -> None:
+    async with db.write() as conn:
+        for key, limit in keys.items():
+            row = await store.throttle_row(conn, tenant_id, key)
+            if row is None or now - row["window_started_at"] > WINDOW:
+                failures, started = 1, now
+            else:
+                failures, started = row["failures"] + 1, row["window_started_at"]
+            locked = now + LOCKOUT if failures >= limit else None
+            await store.save_throttle(
+                conn,
+                tenant_id,
+                key,
+                failures=0 if locked else failures,
+                window_started_at=now if locked else started,
+                locked_until=locked,
+            )
+
+
+async def sign_in(
+    db: Database, subdomain: str, email: str, password: str, *, client_ip: str
+) -> tuple[Tenant, ConsoleUser]:
+    """The admin these credentials belong to, or SignInRefused with a message that does
+    not tell which of company, email or password was wrong."""
+    wrong = "Company, email or password is incorrect."
+    email_lower = email.strip().lower()
+    async with db.read() as conn:
+        tenant = await tenant_store.tenant_by_subdomain(conn, subdomain.strip().lower())
+    if tenant is None or not email_lower or not password or len(password) > MAX_PASSWORD:
+        await verify_password(_DUMMY_HASH, password[:MAX_PASSWORD] or "x")
+        raise SignInRefused(wrong)
+    now = utcnow()
+    keys = {f"email:{email_lower}"[:400]: EMAIL_FAILURES, f"ip:{client_ip}"[:400]: IP_FAILURES}
+    wait = await _locked_for(db, tenant.id, list(keys), now)
+    if wait:
+        minutes = max(1, (wait + 59) // 60)
+        raise SignInRefused(
+            f"Too many failed sign-ins. Try again in {minutes} minute"
+            f"{'s' if minutes != 1 else ''}, or ask another admin to reset your password.",
+            retry_after=wait,
+        )
+    async with db.read() as conn:
+        row = await store.console_user_by_email(conn, tenant.id, email_lower)
+    valid = await verify_password(
+        row["password_hash"] if row and row["password_hash"] else _DUMMY_HASH, password
+    )
+    if row is None or not row["password_hash"] or not valid:
+        await _record_failure(db, tenant.id, keys, now)
+        raise SignInRefused(wrong)
+    user = _user(row)
+    refusal = await sso.password_login_refusal(db, tenant, break_glass=user.break_glass)
+    if refusal:
+        raise SignInRefused(refusal[0].upper() + refusal[1:] + ".")
+    async with db.write() as conn:
+        await store.clear_throttle(conn, tenant.id, f"email:{email_lower}"[:400])
+        await store.update_console_user(conn, tenant.id, user.id, {"last_login_at": now})
+    return tenant, user

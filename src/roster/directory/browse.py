@@ -1,0 +1,146 @@
+"""Manage People for the console: search and keyset paging, one person's whole
+picture (attributes, manager, reports, groups, history), and the fields Roster owns
+(timezone) that an admin may edit while the identity provider owns the rest."""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from roster.directory.errors import DirectoryError, invalid, not_found
+from roster.directory.people import Actor
+from roster.store import audit as audit_store
+from roster.store import people as people_store
+from roster.store import people_browse as store
+from roster.store import provisioning_log as log_store
+from roster.store.db import Database
+from roster.store.tenants import Tenant
+from roster.store.types import utcnow
+
+PAGE_SIZES = (25, 50, 100)
+STATUSES = ("active", "deactivated", "deleted")
+SORTS = ("email", "newest")
+
+
+@dataclass
+class PeoplePage:
+    people: list[dict[str, Any]]
+    total: int
+    next_after: str | None
+    prev_before: str | None
+    sort: str
+    managers: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _key(row: dict[str, Any], sort: str) -> str:
+    return str(row["id"] if sort == "newest" else row["user_name_lower"])
+
+
+async def browse_people(
+    db: Database,
+    tenant: Tenant,
+    *,
+    q: str | None = None,
+    status: str | None = None,
+    linked: str | None = None,
+    source: str | None = None,
+    sort: str = "email",
+    after: str | None = None,
+    before: str | None = None,
+    limit: int = 50,
+) -> PeoplePage:
+    status = status if status in STATUSES else None
+    linked = linked if linked in ("yes", "no") else None
+    sort = sort if sort in SORTS else "email"
+    if status == "deleted":
+        sort = "newest"  # userNames repeat among tombstones; ids never do
+    limit = limit if limit in PAGE_SIZES else 50
+    where = store.conditions(
+        tenant.id, q=(q or "").strip()[:200] or None, status=status, linked=linked, source=source
+    )
+    async with db.read() as conn:
+        rows = await store.page(conn, where, sort=sort, limit=limit + 1, after=after, before=before)
+        total = await store.count(conn, where)
+        managers = await people_store.managers(
+            conn, tenant.id, [r["manager_id"] for r in rows if r["manager_id"]]
+        )
+    backwards = before is not None and after is None
+    more = len(rows) > limit
+    if backwards:
+        rows = rows[-limit:] if more else rows
+        next_after = _key(rows[-1], sort) if rows else None
+        prev_before = _key(rows[0], sort) if more and rows else None
+    else:
+        rows = rows[:limit]
+        next_after = _key(rows[-1], sort) if more and rows else None
+        prev_before = _key(rows[0], sort) if after is not None and rows else None
+    return PeoplePage(rows, total, next_after, prev_before, sort, managers)
+
+
+@dataclass
+class Profile:
+    person: dict[str, Any]
+    manager: dict[str, Any] | None
+    reports: list[dict[str, Any]]
+    report_count: int
+    groups: list[dict[str, Any]]
+    history: list[dict[str, Any]]  # audit events, newest first
+    requests: list[dict[str, Any]]  # provisioning log entries, newest first
+
+
+async def profile(db: Database, tenant: Tenant, person_id: str) -> Profile:
+    async with db.read() as conn:
+        person = await people_store.get_any_person(conn, tenant.id, person_id)
+        if person is None:
+            raise not_found(f"no person {person_id} in this company")
+        manager = None
+        if person["manager_id"]:
+            manager = (await people_store.managers(conn, tenant.id, [person["manager_id"]])).get(
+                person["manager_id"]
+            )
+        reports = await store.reports_of(conn, tenant.id, person_id, limit=50)
+        report_count = await store.count_reports(conn, tenant.id, person_id)
+        groups = (await people_store.groups_of(conn, tenant.id, [person_id]))[person_id]
+        history = await audit_store.events_for(conn, tenant.id, person_id, limit=50)
+        requests = await log_store.list_entries(conn, tenant.id, limit=50, resource_id=person_id)
+    return Profile(person, manager, reports, report_count, groups, history, requests)
+
+
+@lru_cache(maxsize=1)
+def timezones() -> tuple[str, ...]:
+    return tuple(sorted(z for z in zoneinfo.available_timezones() if "/" in z or z == "UTC"))
+
+
+async def set_timezone(
+    db: Database, tenant: Tenant, person_id: str, timezone: str | None, *, actor: Actor
+) -> None:
+    """Timezone is Roster's: SCIM never sets it, so an admin may, SCIM on or off."""
+    value = (timezone or "").strip() or None
+    if value is not None and value not in timezones():
+        raise invalid(f"{value!r} is not a timezone name (e.g. America/New_York)", "timezone")
+    async with db.write() as conn:
+        person = await people_store.get_person(conn, tenant.id, person_id, for_update=True)
+        if person is None:
+            raise not_found(f"no person {person_id} in this company")
+        if person["timezone"] == value:
+            return
+        if not await people_store.update_person(
+            conn,
+            tenant.id,
+            person_id,
+            {"timezone": value, "updated_at": utcnow()},
+            expected_version=person["version"],
+        ):
+            raise DirectoryError("precondition", "the person changed meanwhile; try again")
+        await audit_store.record(
+            conn,
+            tenant.id,
+            actor=actor.name,
+            action="person.timezone",
+            resource_type="User",
+            resource_id=person_id,
+            request_id=actor.request_id,
+            changes={"timezone": [person["timezone"], value]},
+        )

@@ -1,0 +1,158 @@
+"""Groups in the console: the list, a group's members, and editing Roster's own groups
+(name, members). Groups pushed by the identity provider are its to change; only their
+type (Roster's classification) is edited here, by groups.set_group_type."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from roster.directory.errors import forbidden, invalid, not_found
+from roster.directory.people import Actor
+from roster.store import audit as audit_store
+from roster.store import groups as store
+from roster.store import groups_browse as browse_store
+from roster.store import people as people_store
+from roster.store.db import Database
+from roster.store.groups import Group
+from roster.store.tenants import Tenant
+from roster.store.types import utcnow
+
+MEMBERS_SHOWN = 200
+GROUP_TYPES = ("Groups", "Departments", "Teams", "Locations", "Offices")
+
+
+@dataclass
+class GroupsPage:
+    groups: list[dict[str, Any]]
+    next_after: str | None
+    total: int
+
+
+def _encode(row: dict[str, Any]) -> str:
+    return f"{row['id']}:{row['display_name_lower']}"
+
+
+def _decode(value: str | None) -> tuple[str, str] | None:
+    if not value or ":" not in value:
+        return None
+    gid, _, name = value.partition(":")
+    return name, gid
+
+
+async def list_page(
+    db: Database,
+    tenant: Tenant,
+    *,
+    q: str | None = None,
+    source: str | None = None,
+    after: str | None = None,
+    limit: int = 50,
+) -> GroupsPage:
+    async with db.read() as conn:
+        rows = await browse_store.page(
+            conn, tenant.id, q=q, source=source, after=_decode(after), limit=limit + 1
+        )
+        total = await browse_store.count(conn, tenant.id)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return GroupsPage(rows, _encode(rows[-1]) if more and rows else None, total)
+
+
+@dataclass
+class GroupDetail:
+    group: Group
+    members: list[dict[str, Any]]
+    member_count: int
+    history: list[dict[str, Any]]
+
+
+async def detail(db: Database, tenant: Tenant, group_id: str) -> GroupDetail:
+    async with db.read() as conn:
+        group = await store.get_group(conn, tenant.id, group_id)
+        if group is None:
+            raise not_found(f"no group {group_id} in this company")
+        members = await browse_store.members(conn, tenant.id, group_id, MEMBERS_SHOWN)
+        count = (await store.member_counts(conn, tenant.id, [group_id])).get(group_id, 0)
+        history = await audit_store.events_for(conn, tenant.id, group_id, limit=30)
+    return GroupDetail(group, members, count, history)
+
+
+def _roster_owned(group: Group) -> None:
+    if group["source"] != "roster":
+        raise forbidden(
+            f"{group['display_name']!r} is pushed by the identity provider: change its name "
+            "and members there (its type is Roster's to set)"
+        )
+
+
+async def rename(db: Database, tenant: Tenant, group_id: str, name: str, *, actor: Actor) -> None:
+    name = name.strip()
+    if not name or len(name) > 400:
+        raise invalid("a group name is 1 to 400 characters", "name")
+    async with db.write() as conn:
+        group = await store.get_group(conn, tenant.id, group_id, for_update=True)
+        if group is None:
+            raise not_found(f"no group {group_id} in this company")
+        _roster_owned(group)
+        if group["display_name"] == name:
+            return
+        await store.update_group(
+            conn,
+            tenant.id,
+            group_id,
+            {"display_name": name, "display_name_lower": name.lower(), "updated_at": utcnow()},
+        )
+        await _audit(
+            conn,
+            tenant,
+            actor,
+            "group.rename",
+            group_id,
+            {"display_name": [group["display_name"], name]},
+        )
+
+
+async def add_member(
+    db: Database, tenant: Tenant, group_id: str, reference: str, *, actor: Actor
+) -> None:
+    """Add a person by email, employee number or id."""
+    async with db.write() as conn:
+        group = await store.get_group(conn, tenant.id, group_id, for_update=True)
+        if group is None:
+            raise not_found(f"no group {group_id} in this company")
+        _roster_owned(group)
+        person_id = await people_store.resolve_reference(conn, tenant.id, reference.strip())
+        if person_id is None:
+            raise invalid(f"nobody in this company matches {reference.strip()!r}", "member")
+        if await store.add_members(conn, tenant.id, group_id, [person_id]):
+            await store.update_group(conn, tenant.id, group_id, {"updated_at": utcnow()})
+            await _audit(conn, tenant, actor, "group.members", group_id, {"added": [person_id]})
+
+
+async def remove_member(
+    db: Database, tenant: Tenant, group_id: str, person_id: str, *, actor: Actor
+) -> None:
+    async with db.write() as conn:
+        group = await store.get_group(conn, tenant.id, group_id, for_update=True)
+        if group is None:
+            raise not_found(f"no group {group_id} in this company")
+        _roster_owned(group)
+        if await store.remove_members(conn, tenant.id, group_id, [person_id]):
+            await store.update_group(conn, tenant.id, group_id, {"updated_at": utcnow()})
+            await _audit(conn, tenant, actor, "group.members", group_id, {"removed": [person_id]})
+
+
+async def _audit(
+    conn: Any, tenant: Tenant, actor: Actor, action: str, group_id: str, changes: Any
+) -> None:
+    await audit_store.record(
+        conn,
+        tenant.id,
+        actor=actor.name,
+        action=action,
+        resource_type="Group",
+        resource_id=group_id,
+        request_id=actor.request_id,
+        changes=changes,
+    )
