@@ -61,7 +61,10 @@ class ConsoleClient:
 
     def login(self, company: str, email: str, password: str) -> httpx.Response:
         self.get("/admin/login")
-        return self.post(
+        response = self.post(
             "/admin/login",
             {"company": company, "email": email, "password": password, "next": "/admin"},
         )
+        if response.status_code == 303:
+            self.get("/admin")  # the session's CSRF token
+        return response

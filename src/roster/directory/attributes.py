@@ -42,7 +42,7 @@ async def list_attributes(db: Database, tenant: Tenant) -> list[AttributeInfo]:
                     .where(
                         people.c.tenant_id == tenant.id,
                         people.c.deleted_at.is_(None),
-                        people.c.custom[a["name"]].is_not(None),
+                        people.c.custom[a["name"]].as_string().is_not(None),
                     )
                 )
             ).scalar_one()

@@ -557,9 +557,11 @@ async def _write(
             people.update()
             .where(people.c.tenant_id == tenant.id, people.c.id == sa.bindparam("_id"))
             .values(
-                {c: sa.bindparam(c) for c in columns},
-                version=sa.bindparam("_version"),
-                updated_at=now,
+                {
+                    **{c: sa.bindparam(c) for c in columns},
+                    "version": sa.bindparam("_version"),
+                    "updated_at": now,
+                }
             )
         )
         for start in range(0, len(rows), CHUNK):

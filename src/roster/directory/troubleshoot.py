@@ -259,7 +259,9 @@ async def custom_never_received(conn: AsyncConnection, tenant: Tenant) -> Findin
         return f
     empty = []
     for attr in attrs:
-        have, _ = await _people(conn, tenant.id, people.c.custom[attr.name].is_not(None), limit=0)
+        have, _ = await _people(
+            conn, tenant.id, people.c.custom[attr.name].as_string().is_not(None), limit=0
+        )
         # JSON null vs missing: a missing key compares as SQL NULL on both databases.
         if have == 0:
             empty.append(attr.name)
