@@ -12,6 +12,7 @@ from tests.conftest import Company
 from tests.helpers_users import (
     ENTERPRISE,
     FIFTEEN_FIVE,
+    PATCH_OP,
     assert_scim_error,
     audit_events,
     company_ext,
@@ -299,6 +300,37 @@ def test_person_outside_scim_linked_by_first_idp_write(company: Company) -> None
     r = company.client.put(f"/Users/{existing_id}", json=body)
     assert r.status_code == 200
     assert stored(company, existing_id)["idp_linked_at"] is not None
+
+
+def test_a_write_without_external_id_does_not_link(company: Company) -> None:
+    existing_id = create_outside_scim(company, "ann@example.com")
+    r = company.client.patch(
+        f"/Users/{existing_id}",
+        json={"schemas": [PATCH_OP], "Operations": [{"op": "replace", "value": {"title": "CTO"}}]},
+    )
+    assert r.status_code == 200 and r.json()["title"] == "CTO"
+    assert stored(company, existing_id)["idp_linked_at"] is None
+    r = company.client.patch(
+        f"/Users/{existing_id}",
+        json={
+            "schemas": [PATCH_OP],
+            "Operations": [{"op": "add", "path": "externalId", "value": "00uann"}],
+        },
+    )
+    assert r.status_code == 200
+    assert stored(company, existing_id)["idp_linked_at"] is not None
+
+
+def test_ignored_attributes_are_noted_even_when_nothing_changes(company: Company) -> None:
+    user = create(company, okta_user("noted@example.com"))
+    body = get(company, user["id"])
+    body["nickName"] = "Nod"
+    before = len(audit_events(company, user["id"]))
+    r = company.client.put(f"/Users/{user['id']}", json=body)
+    assert r.status_code == 200 and r.json()["meta"]["version"] == user["meta"]["version"]
+    events = audit_events(company, user["id"])
+    assert len(events) == before + 1
+    assert any("nickname" in note for note in events[0]["notes"])
 
 
 def test_cli_cannot_create_people_while_scim_is_on(company: Company) -> None:
@@ -606,6 +638,7 @@ def test_service_provider_config_tells_the_truth(company: Company) -> None:
     assert spc["sort"]["supported"] is True
     assert spc["etag"]["supported"] is True
     assert spc["bulk"]["supported"] is False
+    assert spc["changePassword"]["supported"] is True  # PUT/PATCH password, SSO off
     assert spc["pagination"]["cursor"] is True and spc["pagination"]["index"] is True
     assert spc["pagination"]["defaultPageSize"] == company.server.settings.default_page_size
     # Each claim holds: a filter, a sort, an ETag, a cursor.

@@ -296,11 +296,26 @@ async def _apply_update(
     if password:
         changes["password"] = ["[REDACTED]", "[REDACTED]"]
     now = utcnow()
-    linking = actor.is_idp and person["idp_linked_at"] is None
+    # A person who existed before SCIM becomes the IdP's on its first write that carries
+    # an externalId (Okta's and Entra's id for them).
+    linking = actor.is_idp and person["idp_linked_at"] is None and bool(updates.get("external_id"))
     if linking:
         changes["idp_linked_at"] = [None, now.isoformat()]
     if not changes:
-        return person  # nothing to write: Okta repeats unchanged PUTs often
+        # Nothing to write (Okta repeats unchanged PUTs often); what was ignored is
+        # still noted, so an admin can see an attribute that never lands.
+        if data.notes:
+            await _audit(
+                conn,
+                tenant,
+                actor,
+                action,
+                person["id"],
+                request=request,
+                changes=None,
+                notes=data.notes,
+            )
+        return person
     row = {k: v for k, v in updates.items() if k in changes}
     row.update(password)
     if linking:

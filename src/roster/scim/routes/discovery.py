@@ -42,7 +42,8 @@ async def service_provider_config(ctx: Scim) -> ScimResponse:
             "patch": {"supported": True},
             "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
             "filter": {"supported": True, "maxResults": s.max_page_size},
-            "changePassword": {"supported": False},
+            # A password in PUT/PATCH becomes the product password while SSO is off.
+            "changePassword": {"supported": True},
             "sort": {"supported": True},
             "etag": {"supported": True},
             "pagination": {
