@@ -21,10 +21,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from roster import __version__
-from roster.config import Settings
+from roster.config import DEFAULT_COMPANY_EXTENSION, Settings
 from roster.directory import admins, sessions
 from roster.directory.admins import ConsoleUser
+from roster.directory.csv_columns import HIDDEN_FIELDS, field_labels
 from roster.directory.provisioning_log import idp_name, last_seen
+from roster.scim.schema import UserSchemas
 from roster.store import tenants as tenant_store
 from roster.store.db import Database
 from roster.store.tenants import Tenant
@@ -78,6 +80,38 @@ env.filters["idp"] = idp_name
 env.filters["ago"] = last_seen
 env.filters["urlquote"] = lambda v: quote(str(v), safe="")
 env.globals["version"] = __version__
+
+
+def _change_text(value: Any) -> str:
+    if value is None or value == "" or value == [] or value == {}:
+        return "∅"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(_change_text(v.get("value") if isinstance(v, dict) else v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_change_text(v)}" for k, v in value.items())
+    return str(value)
+
+
+def changes_view(changes: Any) -> list[tuple[str, str]]:
+    """An audit row's changes as (attribute, "old → new" or value) for people to read."""
+    if not isinstance(changes, dict):
+        return []
+    labels = field_labels(UserSchemas(DEFAULT_COMPANY_EXTENSION))
+    out = []
+    for key, value in changes.items():
+        if key in HIDDEN_FIELDS:
+            continue
+        label = str(labels.get(key, key))
+        if isinstance(value, list) and len(value) == 2 and key not in ("added", "removed"):
+            out.append((label, f"{_change_text(value[0])} → {_change_text(value[1])}"))
+        else:
+            out.append((label, _change_text(value)))
+    return out
+
+
+env.filters["changes"] = changes_view
 
 
 def query(params: dict[str, Any], **changes: Any) -> str:

@@ -122,3 +122,22 @@ def map_headers(headers: list[str], schemas: UserSchemas) -> HeaderMap:
             taken[column.name] = header
             by_index[i] = column
     return HeaderMap(by_index, ignored, "email" not in taken)
+
+
+def field_labels(schemas: UserSchemas) -> dict[str, str]:
+    """Domain field -> the attribute's SCIM name, for showing changes to people."""
+    labels = {"user_name": "userName", "email": "email", "manager_id": "manager"}
+    labels["manager_pending"] = "manager (pending)"
+    for schema in schemas.all:
+        for attr in schema.attributes:
+            if attr.field and attr.field not in labels:
+                labels[attr.field] = attr.name
+            for sub in attr.sub_attributes:
+                if sub.field and sub.field not in labels:
+                    labels[sub.field] = sub.name
+    for custom in schemas.custom:
+        labels[f"custom:{custom.name}"] = custom.name
+    return labels
+
+
+HIDDEN_FIELDS = {"user_name_lower", "email_lower", "emails", "display_name_lower", "version"}

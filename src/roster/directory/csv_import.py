@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.config import DEFAULT_COMPANY_EXTENSION
 from roster.directory.audit import jsonable
-from roster.directory.csv_columns import Column, map_headers
+from roster.directory.csv_columns import HIDDEN_FIELDS, Column, field_labels, map_headers
 from roster.directory.errors import DirectoryError, forbidden, invalid
 from roster.directory.outbox import queue_welcome
 from roster.directory.people import Actor
@@ -291,6 +291,19 @@ class _Resolver:
         return None
 
 
+def _labels(labels: dict[str, str], fields: list[str]) -> list[str]:
+    out: list[str] = []
+    for f in fields:
+        if f in HIDDEN_FIELDS:
+            continue
+        if f == "custom":
+            continue
+        label = labels.get(f, f)
+        if label not in out:
+            out.append(label)
+    return out
+
+
 def _values(data: PersonInput) -> dict[str, Any]:
     values = {k: v for k, v in data.fields.items() if k in REPLACEABLE or k == "active"}
     values["user_name"] = data.fields["user_name"]
@@ -326,6 +339,7 @@ async def plan_import(
     for r in await _reference_index(conn, tenant.id, refs):
         resolver.add(r["id"], r["number"], r["email_lower"], r["employee_number"])
     now = utcnow()
+    labels = field_labels(schemas)
     claimed: dict[str, int] = {}  # user_name_lower -> line, within the file
     staged: list[tuple[_Parsed, dict[str, Any] | None, dict[str, Any], RowResult]] = []
     for p in parsed:
@@ -394,8 +408,10 @@ async def plan_import(
                 "updated_at": now,
             }
             plan.creates.append(row)
-            result.changes = sorted(
-                k for k, v in values.items() if v not in (None, [], {}) and not k.endswith("_lower")
+            result.changes = _labels(
+                labels,
+                [k for k, v in values.items() if v not in (None, [], {})]
+                + [f"custom:{k}" for k in values["custom"]],
             )
         else:
             wanted: dict[str, Any] = {}
@@ -414,7 +430,13 @@ async def plan_import(
             changes = {k: v for k, v in wanted.items() if match.get(k) != v}
             if changes:
                 plan.updates.append((match, changes))
-                result.changes = sorted(k for k in changes if not k.endswith("_lower"))
+                before = match["custom"] or {}
+                custom_changed = [
+                    f"custom:{k}"
+                    for k, v in changes.get("custom", {}).items()
+                    if before.get(k) != v
+                ]
+                result.changes = _labels(labels, [*changes, *custom_changed])
             else:
                 result.action = "unchanged"
         plan.rows.append(result)
