@@ -8,7 +8,7 @@ from typing import Any
 
 from roster.scim.errors import ScimError, invalid_value
 from roster.scim.filters import AttrPath, parse_attr_path
-from roster.scim.schema import LIST_RESPONSE
+from roster.scim.schema import LIST_RESPONSE, SEARCH_REQUEST
 
 ALWAYS = {"id", "schemas"}
 
@@ -203,3 +203,62 @@ def _int(value: Any, name: str, default: int) -> int:
         return int(str(value).strip())
     except ValueError:
         raise invalid_value(f"{name} must be an integer, got {value!r}") from None
+
+
+def search_params(body: dict[str, Any]) -> dict[str, Any]:
+    """A `POST /.search` body (RFC 7644 §3.4.3) -> the same parameters as a GET query."""
+    schemas = body.get("schemas")
+    if schemas is not None and SEARCH_REQUEST not in (schemas if isinstance(schemas, list) else []):
+        raise invalid_value(f"a search body's schemas must be [{SEARCH_REQUEST!r}]")
+    params = {k: v for k, v in body.items() if k != "schemas"}
+    for key in ("attributes", "excludedAttributes"):
+        if isinstance(params.get(key), list):
+            params[key] = ",".join(str(v) for v in params[key])
+    for key in ("filter", "sortBy", "sortOrder", "attributes", "excludedAttributes", "cursor"):
+        if params.get(key) is not None and not isinstance(params[key], str):
+            raise invalid_value(f"{key} must be a string")
+    return params
+
+
+class ListRequest:
+    """What a list or search asks for: paging, projection, and the page size to fetch."""
+
+    def __init__(
+        self, params: dict[str, Any], *, core_urn: str, default_count: int, max_count: int
+    ) -> None:
+        self.params = params
+        self.paging = Paging(
+            start_index=params.get("startIndex"),
+            count=params.get("count"),
+            cursor=params.get("cursor"),
+            default_count=default_count,
+            max_count=max_count,
+        )
+        self.projection = Projection(
+            params.get("attributes"), params.get("excludedAttributes"), core_urn
+        )
+        if self.paging.cursor is not None and (
+            params.get("sortBy") or (params.get("sortOrder") or "").lower() == "descending"
+        ):
+            # Cursors continue after the last id in ascending id order.
+            raise invalid_value(
+                "sortBy and sortOrder=descending cannot be combined with cursor paging; "
+                "page by index"
+            )
+        # One row more than asked tells whether there is a next page (count=0: totals only).
+        self.cursor_paging = self.paging.cursor is not None and self.paging.count > 0
+
+    @property
+    def limit(self) -> int:
+        return self.paging.count + 1 if self.cursor_paging else self.paging.count
+
+    @property
+    def start_index(self) -> int:
+        return 1 if self.paging.cursor is not None else self.paging.start_index
+
+    def trim(self, rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """The page's rows and, with cursor paging, the nextCursor."""
+        if self.cursor_paging and len(rows) > self.paging.count:
+            rows = rows[: self.paging.count]
+            return rows, {"nextCursor": encode_cursor(rows[-1]["id"])}
+        return rows, {}

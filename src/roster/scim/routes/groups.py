@@ -9,14 +9,20 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from roster.directory import groups
 from roster.directory.people import Actor
-from roster.scim.documents import Paging, Projection, encode_cursor, list_response, parse_if_match
+from roster.scim.documents import (
+    ListRequest,
+    Projection,
+    list_response,
+    parse_if_match,
+    search_params,
+)
 from roster.scim.errors import invalid_value, not_found
 from roster.scim.filters import AttrPath, Field, parse_attr_path, parse_filter, resolve
 from roster.scim.groups import parse_group, parse_group_patch, render_group
 from roster.scim.http import ScimResponse, json_body, scim_response
 from roster.scim.patch import parse_operations
 from roster.scim.routes.deps import Scim, ScimContext
-from roster.scim.schema import CORE_GROUP, GROUP_SCHEMA, META, SEARCH_REQUEST, Attribute
+from roster.scim.schema import CORE_GROUP, GROUP_SCHEMA, META, Attribute
 from roster.store import groups as groups_store
 from roster.store.filtering import compile_filter
 from roster.store.groups import Group
@@ -101,33 +107,25 @@ async def _single(
 
 
 async def _search(ctx: ScimContext, params: dict[str, Any]) -> ScimResponse:
-    paging = Paging(
-        start_index=params.get("startIndex"),
-        count=params.get("count"),
-        cursor=params.get("cursor"),
+    ask = ListRequest(
+        params,
+        core_urn=CORE_GROUP,
         default_count=ctx.settings.default_page_size,
         max_count=ctx.settings.max_page_size,
     )
-    projection = Projection(params.get("attributes"), params.get("excludedAttributes"), CORE_GROUP)
-    if paging.cursor is not None and params.get("sortBy"):
-        raise invalid_value("sortBy cannot be combined with cursor paging; page by index")
     page = await groups.list_groups(
         ctx.db,
         ctx.tenant,
         where=_where(ctx, params.get("filter")),
         order_by=_order(params.get("sortBy"), params.get("sortOrder")),
-        offset=paging.offset,
-        limit=paging.count + 1 if paging.cursor is not None else paging.count,
-        after_id=paging.after_id,
-        with_members=not projection.excludes("members"),
+        offset=ask.paging.offset,
+        limit=ask.limit,
+        after_id=ask.paging.after_id,
+        with_members=not ask.projection.excludes("members"),
     )
-    rows = page.groups
-    extra: dict[str, Any] = {}
-    if paging.cursor is not None and len(rows) > paging.count:
-        rows = rows[: paging.count]
-        extra["nextCursor"] = encode_cursor(rows[-1]["id"])
+    rows, extra = ask.trim(page.groups)
     resources = [
-        projection.apply(
+        ask.projection.apply(
             render_group(
                 g,
                 base_url=ctx.base_url,
@@ -136,8 +134,9 @@ async def _search(ctx: ScimContext, params: dict[str, Any]) -> ScimResponse:
         )
         for g in rows
     ]
-    start = 1 if paging.cursor is not None else paging.start_index
-    return scim_response(list_response(resources, total=page.total, start_index=start, extra=extra))
+    return scim_response(
+        list_response(resources, total=page.total, start_index=ask.start_index, extra=extra)
+    )
 
 
 @router.get("/Groups")
@@ -147,14 +146,7 @@ async def list_groups(request: Request, ctx: Scim) -> ScimResponse:
 
 @router.post("/Groups/.search", openapi_extra=_BODY)
 async def search_groups(request: Request, ctx: Scim) -> ScimResponse:
-    body = await json_body(request)
-    schemas = body.get("schemas")
-    if schemas is not None and SEARCH_REQUEST not in (schemas if isinstance(schemas, list) else []):
-        raise invalid_value(f"a search body's schemas must be [{SEARCH_REQUEST!r}]")
-    params = {k: v for k, v in body.items() if k != "schemas"}
-    for key in ("attributes", "excludedAttributes"):
-        if isinstance(params.get(key), list):
-            params[key] = ",".join(str(v) for v in params[key])
+    params = search_params(await json_body(request))
     return await _search(ctx, params)
 
 

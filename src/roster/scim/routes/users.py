@@ -11,18 +11,18 @@ from sqlalchemy.sql.elements import ColumnElement
 from roster.directory import people
 from roster.directory.people import Actor, Page
 from roster.scim.documents import (
-    Paging,
+    ListRequest,
     Projection,
-    encode_cursor,
     list_response,
     parse_if_match,
+    search_params,
 )
 from roster.scim.errors import ScimError, invalid_value, not_found
 from roster.scim.filters import AttrPath, Field, parse_attr_path, parse_filter, resolve
 from roster.scim.http import ScimResponse, json_body, scim_response
 from roster.scim.patch import apply_to_document, parse_operations
 from roster.scim.routes.deps import Scim, ScimContext
-from roster.scim.schema import CORE_USER, SEARCH_REQUEST, UserSchemas
+from roster.scim.schema import CORE_USER, UserSchemas
 from roster.scim.users import PersonInput, etag, extension_owner, parse_user, render_user
 from roster.store import people as people_store
 from roster.store.filtering import compile_filter
@@ -113,49 +113,32 @@ def _order(
 
 
 async def _search(ctx: ScimContext, params: dict[str, Any]) -> ScimResponse:
-    paging = Paging(
-        start_index=params.get("startIndex"),
-        count=params.get("count"),
-        cursor=params.get("cursor"),
+    ask = ListRequest(
+        params,
+        core_urn=CORE_USER,
         default_count=ctx.settings.default_page_size,
         max_count=ctx.settings.max_page_size,
     )
-    projection = Projection(params.get("attributes"), params.get("excludedAttributes"), CORE_USER)
-    where = _where(ctx, params.get("filter"))
-    if paging.cursor is not None and (
-        params.get("sortBy") or (params.get("sortOrder") or "").lower() == "descending"
-    ):
-        # Cursors continue after the last id in ascending id order.
-        raise invalid_value(
-            "sortBy and sortOrder=descending cannot be combined with cursor paging; page by index"
-        )
-    order = _order(ctx, params.get("sortBy"), params.get("sortOrder"))
-    # One row more than asked tells whether there is a next page (count=0: totals only).
-    cursor_paging = paging.cursor is not None and paging.count > 0
-    limit = paging.count + 1 if cursor_paging else paging.count
     page: Page = await people.list_people(
         ctx.db,
         ctx.tenant,
-        where=where,
-        order_by=order,
-        offset=paging.offset,
-        limit=limit,
-        after_id=paging.after_id,
-        with_groups=not projection.excludes("groups"),
+        where=_where(ctx, params.get("filter")),
+        order_by=_order(ctx, params.get("sortBy"), params.get("sortOrder")),
+        offset=ask.paging.offset,
+        limit=ask.limit,
+        after_id=ask.paging.after_id,
+        with_groups=not ask.projection.excludes("groups"),
     )
-    extra: dict[str, Any] = {}
-    rows = page.people
-    if cursor_paging and len(rows) > paging.count:
-        rows = rows[: paging.count]
-        extra["nextCursor"] = encode_cursor(rows[-1]["id"])
+    rows, extra = ask.trim(page.people)
     resources = [
-        projection.apply(
+        ask.projection.apply(
             _render(ctx, p, page.groups.get(p["id"], []), page.managers.get(p["manager_id"] or ""))
         )
         for p in rows
     ]
-    start = 1 if paging.cursor is not None else paging.start_index
-    return scim_response(list_response(resources, total=page.total, start_index=start, extra=extra))
+    return scim_response(
+        list_response(resources, total=page.total, start_index=ask.start_index, extra=extra)
+    )
 
 
 @router.get("/Users")
@@ -165,17 +148,7 @@ async def list_users(request: Request, ctx: Scim) -> ScimResponse:
 
 @router.post("/Users/.search", openapi_extra=_BODY)
 async def search_users(request: Request, ctx: Scim) -> ScimResponse:
-    body = await json_body(request)
-    schemas = body.get("schemas")
-    if schemas is not None and SEARCH_REQUEST not in (schemas if isinstance(schemas, list) else []):
-        raise invalid_value(f"a search body's schemas must be [{SEARCH_REQUEST!r}]")
-    params = {k: v for k, v in body.items() if k != "schemas"}
-    for key in ("attributes", "excludedAttributes"):
-        if isinstance(params.get(key), list):
-            params[key] = ",".join(str(v) for v in params[key])
-    for key in ("filter", "sortBy", "sortOrder", "attributes", "excludedAttributes", "cursor"):
-        if params.get(key) is not None and not isinstance(params[key], str):
-            raise invalid_value(f"{key} must be a string")
+    params = search_params(await json_body(request))
     return await _search(ctx, params)
 
 
