@@ -258,6 +258,22 @@ def test_console_admin_signs_in_as_console_user_with_a_link_to_the_console(
     )
     assert session is not None
     assert (session.subject_type, session.subject_id) == ("console_user", admin_id)
+
+    async def last_login(db: Database) -> object:
+        async with db.read() as conn:
+            return (
+                await conn.execute(
+                    sa.select(console_users.c.last_login_at).where(
+                        console_users.c.tenant_id == co.company.tenant.id,
+                        console_users.c.id == admin_id,
+                    )
+                )
+            ).scalar_one()
+
+    assert co.company.call(last_login) is not None
+    # ...which the admin console accepts: no password needed.
+    console = browser.request("GET", "/admin")
+    assert console.status_code == 200, console.headers.get("location")
     # A plain person gets no console link.
     b = Browser(co.company.server)
     try:

@@ -27,6 +27,7 @@ from roster.store import sso as store
 from roster.store import tenants as tenant_store
 from roster.store.db import Database
 from roster.store.tenants import Tenant
+from roster.store.types import utcnow
 
 # Attribute names Okta (Attribute Statements), Entra ID (claims) and others use.
 EMAIL_ATTRIBUTES = (
@@ -161,5 +162,7 @@ async def _as_subject(
         async with db.read() as conn:
             console_user = await store.console_user_id(conn, tenant.id, str(email).lower())
     if console_user is not None:
+        async with db.write() as conn:
+            await store.touch_console_user(conn, tenant.id, console_user, utcnow())
         return SignInSubject("console_user", console_user, person["id"], email, created)
     return SignInSubject("person", person["id"], person["id"], email, created)

@@ -169,6 +169,7 @@ async def acs(request: Request, subdomain: str) -> Response:
     tenant, sso = found
     if not sso.enabled or not sso.configured:
         return _refuse(request, tenant.subdomain, "not_enabled", "SSO is off for the company")
+    settings: Settings = request.app.state.settings
     urls = SpUrls.for_company(_base_url(request), tenant.subdomain)
     try:
         form = await request.form()
@@ -195,7 +196,6 @@ async def acs(request: Request, subdomain: str) -> Response:
             tenant.id, replay_key("a", assertion.assertion_id), assertion.remember_until
         ):
             raise SamlRefused("replay", f"assertion {assertion.assertion_id} already used")
-        settings: Settings = request.app.state.settings
         subject = await subject_for(
             request.app.state.db,
             tenant,
@@ -230,7 +230,8 @@ async def acs(request: Request, subdomain: str) -> Response:
     )
     target = local_path(relay_state if isinstance(relay_state, str) else None)
     response = RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
-    set_session_cookie(response, value, secure=_secure(urls), max_age=session_max_age(session))
+    secure = settings.cookie_secure or _secure(urls)
+    set_session_cookie(response, value, secure=secure, max_age=session_max_age(session))
     response.delete_cookie(
         REQUEST_COOKIE, path=urlsplit(urls.acs).path, secure=True, httponly=True, samesite="none"
     )

@@ -130,3 +130,13 @@ async def console_user_email(conn: AsyncConnection, tenant_id: int, user_id: str
             )
         )
     ).scalar_one_or_none()
+
+
+async def touch_console_user(
+    conn: AsyncConnection, tenant_id: int, user_id: str, at: datetime
+) -> None:
+    await conn.execute(
+        console_users.update()
+        .where(console_users.c.tenant_id == tenant_id, console_users.c.id == user_id)
+        .values(last_login_at=at)
+    )
