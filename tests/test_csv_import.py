@@ -223,3 +223,104 @@ def test_admin_create_reads_the_password_from_stdin(server: LiveServer) -> None:
     short = _roster(server, "admin", "create", company.subdomain, "b@co.example", stdin="short\n")
     assert short.returncode == 1 and "at least 12" in short.stderr
     company.client.close()
+
+
+def test_the_fast_row_reader_agrees_with_the_scim_parser() -> None:
+    from roster.directory.csv_columns import RowReader, map_headers
+    from roster.directory.csv_import import reference_values
+    from roster.scim.schema import CustomAttribute, UserSchemas
+
+    schemas = UserSchemas(
+        "urn:ietf:params:scim:schemas:extension:15Five:2.0:User",
+        (CustomAttribute("customLevel", "number"), CustomAttribute("customRemote", "boolean")),
+    )
+    headers = [
+        "Email",
+        "userName",
+        "First name",
+        "familyName",
+        "middleName",
+        "displayName",
+        "title",
+        "locale",
+        "externalId",
+        "employeeNumber",
+        "department",
+        "costCenter",
+        "division",
+        "organization",
+        "startDate",
+        "hireDate",
+        "terminationDate",
+        "location",
+        "active",
+        "customLevel",
+        "customRemote",
+        "manager",
+    ]
+    mapping = map_headers(headers, schemas)
+    reader = RowReader(mapping, schemas)
+    rows = [
+        [
+            "a@x.example",
+            "",
+            "Ann",
+            "Lee",
+            "",
+            "",
+            "CTO",
+            "en-US",
+            "00u1",
+            "E1",
+            "R&D",
+            "CC1",
+            "Div",
+            "Org",
+            "2026-01-05",
+            "01/31/2020",
+            "",
+            " , Austin, TX, , US",
+            "yes",
+            "3",
+            "no",
+            "E9",
+        ],
+        [
+            "B@X.example",
+            "bee",
+            "",
+            "",
+            "M",
+            "Bee B",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "2026-02-01T10:00:00Z",
+            "",
+            "",
+            "2.5",
+            "true",
+            "",
+        ],
+        ["c@x.example"] + [""] * 21,
+    ]
+    for cells in rows:
+        read = reader.read(cells)
+        assert not isinstance(read, str), read
+        by_column = {c: cells[i].strip() for i, c in mapping.by_index.items() if cells[i].strip()}
+        assert read.values == reference_values(by_column, schemas)
+    for bad, message in (
+        (["not-an-email"] + [""] * 21, "not an email address"),
+        (["d@x.example"] + [""] * 13 + ["someday"] + [""] * 7, "startDate"),
+        (["d@x.example"] + [""] * 18 + ["lots"] + ["", ""], "customLevel"),
+        (["d@x.example"] + [""] * 5 + ["x" * 201] + [""] * 15, "longer than 200"),
+    ):
+        refused = reader.read(bad)
+        assert isinstance(refused, str) and message in refused, refused

@@ -27,12 +27,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.config import DEFAULT_COMPANY_EXTENSION
 from roster.directory.audit import jsonable
-from roster.directory.csv_columns import HIDDEN_FIELDS, Column, field_labels, map_headers
+from roster.directory.csv_columns import (
+    HIDDEN_FIELDS,
+    Column,
+    RowReader,
+    field_labels,
+    map_headers,
+)
 from roster.directory.errors import DirectoryError, forbidden, invalid
 from roster.directory.outbox import queue_welcome
 from roster.directory.people import Actor
 from roster.directory.tenants import custom_attributes
-from roster.scim.errors import ScimError
 from roster.scim.schema import ENTERPRISE_USER, UserSchemas
 from roster.scim.users import REPLACEABLE, PersonInput, parse_user
 from roster.store import csv_imports as import_store
@@ -143,6 +148,11 @@ def _document(cells: dict[Column, str], company_urn: str) -> dict[str, Any]:
     return body
 
 
+def reference_values(cells: dict[Column, str], schemas: UserSchemas) -> dict[str, Any]:
+    """What scim.users.parse_user makes of a row (the fast RowReader must agree)."""
+    return _values(parse_user(_document(cells, schemas.company_urn), schemas))
+
+
 def _touched(cells: dict[Column, str]) -> set[str]:
     out = set()
     for column in cells:
@@ -156,8 +166,8 @@ def _touched(cells: dict[Column, str]) -> set[str]:
 class _Parsed:
     line: int
     email: str
-    data: PersonInput
-    touched: set[str]
+    values: dict[str, Any]
+    touched: frozenset[str]
     manager_ref: str | None
 
 
@@ -180,8 +190,6 @@ def _read(text: str, schemas: UserSchemas, plan: Plan, progress: Progress | None
             "must include a column named email"
         )
         return []
-    parsed: list[_Parsed] = []
-    seen: dict[str, int] = {}
     try:
         lines = list(reader)
     except csv.Error as exc:
@@ -190,36 +198,32 @@ def _read(text: str, schemas: UserSchemas, plan: Plan, progress: Progress | None
     if len(lines) > MAX_ROWS:
         plan.file_error = f"the file has {len(lines)} rows; import at most {MAX_ROWS} at a time"
         return []
+    rows = RowReader(mapping, schemas)
+    email_index = next(i for i, c in mapping.by_index.items() if c.where == "email")
+    parsed: list[_Parsed] = []
+    seen: dict[str, int] = {}
     total = len(lines)
-    for n, values in enumerate(lines):
+    for n, cells in enumerate(lines):
         line = n + 2
         if progress and n % 5000 == 0:
             progress("check", n, total)
-        if not any(v.strip() for v in values):
+        if not any(cells) or not any(v.strip() for v in cells):
             continue
-        cells = {
-            column: values[i].strip()
-            for i, column in mapping.by_index.items()
-            if i < len(values) and values[i].strip()
-        }
-        email = next((v for c, v in cells.items() if c.where == "email"), "")
-        if not email:
-            plan.rows.append(RowResult(line, "reject", "", "the email cell is empty"))
+        read = rows.read(cells)
+        if isinstance(read, str):
+            email = cells[email_index].strip() if email_index < len(cells) else ""
+            plan.rows.append(RowResult(line, "reject", email, read))
             continue
-        key = email.lower()
+        key = read.email.lower()
         if key in seen:
             plan.rows.append(
-                RowResult(line, "reject", email, f"same email as line {seen[key]} of this file")
+                RowResult(
+                    line, "reject", read.email, f"same email as line {seen[key]} of this file"
+                )
             )
             continue
         seen[key] = line
-        try:
-            data = parse_user(_document(cells, schemas.company_urn), schemas)
-        except ScimError as exc:
-            plan.rows.append(RowResult(line, "reject", email, exc.detail))
-            continue
-        manager = next((v for c, v in cells.items() if c.where == "manager"), None)
-        parsed.append(_Parsed(line, email, data, _touched(cells), manager))
+        parsed.append(_Parsed(line, read.email, read.values, read.touched, read.manager_ref))
     if progress:
         progress("check", total, total)
     return parsed
@@ -328,9 +332,7 @@ async def plan_import(
     if plan.file_error or not parsed:
         plan.rows.sort(key=lambda r: r.line)
         return plan
-    keys = sorted(
-        {p.email.lower() for p in parsed} | {p.data.fields["user_name"].lower() for p in parsed}
-    )
+    keys = sorted({p.email.lower() for p in parsed} | {p.values["user_name_lower"] for p in parsed})
     existing = await _existing(conn, tenant.id, keys, lock=lock)
     by_email = {p["email_lower"]: p for p in existing if p["email_lower"]}
     by_user_name = {p["user_name_lower"]: p for p in existing}
@@ -340,12 +342,27 @@ async def plan_import(
         resolver.add(r["id"], r["number"], r["email_lower"], r["employee_number"])
     now = utcnow()
     labels = field_labels(schemas)
+    create_labels: dict[tuple[frozenset[str], bool], list[str]] = {}
+    new_row = {
+        "manager_id": None,
+        "manager_pending": None,
+        "timezone": None,
+        "password_hash": None,
+        "tenant_id": tenant.id,
+        "number": 0,  # allocated when applied
+        "source": "csv",
+        "idp_linked_at": None,
+        "deleted_at": None,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
     claimed: dict[str, int] = {}  # user_name_lower -> line, within the file
     staged: list[tuple[_Parsed, dict[str, Any] | None, dict[str, Any], RowResult]] = []
     for p in parsed:
         email = p.email.lower()
         match = by_email.get(email) or by_user_name.get(email)
-        values = _values(p.data)
+        values = p.values
         user_name = values["user_name_lower"]
         holder = by_user_name.get(user_name)
         if holder is not None and (match is None or holder["id"] != match["id"]):
@@ -387,32 +404,19 @@ async def plan_import(
             else:
                 manager = {"manager_id": target, "manager_pending": None}
         if match is None:
-            row = {
-                **{f: None for f in REPLACEABLE},
-                "phone_numbers": [],
-                "active": True,
-                **values,
-                "manager_id": None,
-                "manager_pending": None,
-                **manager,
-                "timezone": None,
-                "password_hash": None,
-                "tenant_id": tenant.id,
-                "id": result.person_id,
-                "number": 0,  # allocated when applied
-                "source": "csv",
-                "idp_linked_at": None,
-                "deleted_at": None,
-                "version": 1,
-                "created_at": now,
-                "updated_at": now,
-            }
+            row = dict(values)  # every REPLACEABLE field is there already
+            row.setdefault("active", True)
+            row.update(new_row)
+            row.update(manager)
+            row["id"] = result.person_id
             plan.creates.append(row)
-            result.changes = _labels(
-                labels,
-                [k for k, v in values.items() if v not in (None, [], {})]
-                + [f"custom:{k}" for k in values["custom"]],
-            )
+            key = (p.touched, bool(manager))
+            if key not in create_labels:
+                create_labels[key] = _labels(
+                    labels,
+                    ["email", *sorted(p.touched), *(["manager_id"] if manager else [])],
+                )
+            result.changes = create_labels[key]
         else:
             wanted: dict[str, Any] = {}
             for f in p.touched:
