@@ -131,7 +131,8 @@ def main() -> None:
         "schema check, reading, validating every row with the SCIM parser, matching by email, "
         "writing people, audit rows and manager links in one transaction).",
         "",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f} at the end; "
         "PostgreSQL on the same machine.",
         "",
         "| database | step | seconds | result |",

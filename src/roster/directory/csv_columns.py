@@ -181,9 +181,10 @@ class RowReader:
     def _converter(column: Column, custom: dict[str, CustomAttribute]) -> tuple[str, Converter]:
         name, key = column.name, column.name.lower()
         if column.where == "email":
-            return "email", lambda v: as_email(v, "email")
+            return "email", _email
         if column.where == "manager":
-            return "manager", lambda v: (as_text(v, "manager", 320) or "").lower() or None
+            manager = _text("manager", 320)
+            return "manager", lambda v: manager(v).lower()
         if column.where == "core":
             if key == "username":
                 return "user_name", _text("userName", 320)
@@ -200,7 +201,7 @@ class RowReader:
         if key in COMPANY_DATES:
             return COMPANY_DATES[key], lambda v: as_date(v, name)
         if key == "location":
-            return "location", lambda v: location(v, name)
+            return "location", lambda v: v if "," not in v and len(v) <= 400 else location(v, name)
         attr = custom[key]
         prepare = _bool_text if attr.type == "boolean" else str
         return f"custom:{attr.name}", lambda v: custom_value(attr, prepare(v), name)
@@ -244,6 +245,15 @@ class RowReader:
         values["emails"] = [{"value": email, "type": "work", "primary": True}]
         values["custom"] = custom
         return ReadRow(email, values, frozenset(touched), manager)
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")  # scim/values.py's rule
+
+
+def _email(value: str) -> Any:
+    if len(value) <= 320 and "\x00" not in value and _EMAIL.match(value):
+        return value
+    return as_email(value, "email")
 
 
 def _text(where: str, size: int) -> Converter:
