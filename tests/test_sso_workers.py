@@ -9,11 +9,13 @@ import os
 import socket
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
 import sqlalchemy as sa
 
+from roster.store import sso as sso_store
 from roster.store.db import Database
 from roster.store.tables import saml_replay
 from tests.conftest import Company, LiveServer, settings_for
@@ -220,3 +222,29 @@ def test_behind_a_tls_proxy_with_public_url(company: Company, server: LiveServer
             b.close()
     finally:
         proxied.stop()
+
+
+def test_replay_table_reclaims_expired_keys_and_purges_them(company: Company) -> None:
+    """The store functions on a fixed clock: a key is refused while it lives, reusable
+    once expired (an expired assertion never gets this far anyway), and swept."""
+    tenant_id = company.tenant.id
+    t0 = datetime(2030, 1, 1, tzinfo=UTC)
+    minute = timedelta(minutes=1)
+
+    async def scenario(db: Database) -> list[object]:
+        seen: list[object] = []
+        async with db.write() as conn:
+            seen.append(await sso_store.remember_once(conn, tenant_id, "a:x", t0 + minute, t0))
+            seen.append(await sso_store.remember_once(conn, tenant_id, "a:x", t0 + minute, t0))
+            later = t0 + 2 * minute
+            seen.append(
+                await sso_store.remember_once(conn, tenant_id, "a:x", later + minute, later)
+            )
+            seen.append(await sso_store.remember_once(conn, tenant_id, "a:old", t0 - minute, t0))
+            seen.append(await sso_store.purge_expired(conn, later))
+        return seen
+
+    first, replay, reclaimed, _, purged = company.call(scenario)
+    assert (first, replay, reclaimed) == (True, False, True)
+    assert purged >= 1  # every company's expired keys go (other tests' too)
+    assert sorted(_replay_rows(company)) == ["a:x"]

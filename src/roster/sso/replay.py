@@ -8,9 +8,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
+from roster.logging import get_logger
 from roster.store import sso as store
 from roster.store.db import Database
 from roster.store.types import utcnow
+
+log = get_logger("roster.sso")
 
 
 class ReplayCacheUnavailable(Exception):
@@ -26,12 +29,27 @@ class ReplayCache(Protocol):
 
 
 class DatabaseReplayCache:
+    PURGE_EVERY = 100  # sign-ins per worker between two sweeps of expired keys
+
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._uses = 0
 
     async def first_use(self, tenant_id: int, key: str, expires_at: datetime) -> bool:
         async with self._db.write() as conn:
-            return await store.remember_once(conn, tenant_id, key, expires_at, utcnow())
+            first = await store.remember_once(conn, tenant_id, key, expires_at, utcnow())
+        if self._uses % self.PURGE_EVERY == 0:
+            await self._purge()
+        self._uses += 1
+        return first
+
+    async def _purge(self) -> None:
+        # Housekeeping only: an expired key left behind is reclaimed by remember_once.
+        try:
+            async with self._db.write() as conn:
+                await store.purge_expired(conn, utcnow())
+        except Exception as exc:
+            log.warning("saml replay cache purge failed", error=str(exc))
 
     async def close(self) -> None:
         return None

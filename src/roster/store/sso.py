@@ -52,18 +52,46 @@ async def save_config(
 async def remember_once(
     conn: AsyncConnection, tenant_id: int, key: str, expires_at: datetime, now: datetime
 ) -> bool:
-    """Record `key` until `expires_at`; False if it was already recorded (a replay).
+    """Record `key` until `expires_at`; False if it is already recorded and not yet
+    expired (a replay).
 
     The primary key makes the check atomic across workers: of two concurrent posts of
-    the same assertion exactly one inserts the row."""
-    await conn.execute(saml_replay.delete().where(saml_replay.c.expires_at < now))
+    the same assertion exactly one inserts the row (or reclaims an expired one)."""
     values = {"tenant_id": tenant_id, "assertion_id": key, "expires_at": expires_at}
     if conn.dialect.name == "postgresql":
         statement: Any = postgresql.insert(saml_replay).values(**values).on_conflict_do_nothing()
     else:
         statement = sqlite.insert(saml_replay).values(**values).on_conflict_do_nothing()
-    result = await conn.execute(statement)
-    return bool(result.rowcount == 1)
+    if (await conn.execute(statement)).rowcount == 1:
+        return True
+    reclaimed = await conn.execute(
+        saml_replay.update()
+        .where(
+            saml_replay.c.tenant_id == tenant_id,
+            saml_replay.c.assertion_id == key,
+            saml_replay.c.expires_at < now,
+        )
+        .values(expires_at=expires_at)
+    )
+    return bool(reclaimed.rowcount == 1)
+
+
+async def purge_expired(conn: AsyncConnection, now: datetime, limit: int = 1000) -> int:
+    """Forget expired keys of every company, a batch at a time. On PostgreSQL rows
+    another worker holds are skipped, so concurrent purges never wait on each other."""
+    expired = (
+        sa.select(saml_replay.c.tenant_id, saml_replay.c.assertion_id)
+        .where(saml_replay.c.expires_at < now)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        expired = expired.with_for_update(skip_locked=True)
+    result = await conn.execute(
+        saml_replay.delete().where(
+            sa.tuple_(saml_replay.c.tenant_id, saml_replay.c.assertion_id).in_(expired)
+        )
+    )
+    return int(result.rowcount or 0)
 
 
 # --- Who signs in ----------------------------------------------------------------
