@@ -10,12 +10,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
-from roster.directory.audit import diff, redact
+from roster.directory import audit
+from roster.directory.audit import Actor, diff
 from roster.directory.errors import DirectoryError, forbidden, invalid, not_found
-from roster.directory.people import Actor
 from roster.scim.groups import GroupChange
 from roster.scim.users import UNSET
-from roster.store import audit as audit_store
 from roster.store import groups as store
 from roster.store.db import Database
 from roster.store.groups import Group
@@ -44,17 +43,16 @@ async def _audit(
     changes: Any = None,
     notes: Sequence[str] = (),
 ) -> None:
-    await audit_store.record(
+    await audit.record(
         conn,
         tenant.id,
-        actor=actor.name,
-        action=action,
-        resource_type="Group",
-        resource_id=group_id,
-        request_id=actor.request_id,
-        request=redact(request) if request is not None else None,
+        actor,
+        action,
+        "Group",
+        group_id,
+        request=request,
         changes=changes,
-        notes=list(notes) or None,
+        notes=notes,
     )
 
 

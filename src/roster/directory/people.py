@@ -14,12 +14,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
-from roster.directory.audit import diff, jsonable, redact
+from roster.directory import audit
+from roster.directory.audit import Actor as Actor  # re-exported: callers name it here
+from roster.directory.audit import diff, jsonable
 from roster.directory.errors import DirectoryError, conflict, forbidden, not_found
 from roster.directory.outbox import queue_welcome
 from roster.directory.passwords import hash_password, verify_password
 from roster.scim.users import REPLACEABLE, UNSET, PersonInput
-from roster.store import audit as audit_store
 from roster.store import people as store
 from roster.store import tenants as tenant_store
 from roster.store.db import Database
@@ -29,18 +30,6 @@ from roster.store.tenants import Tenant
 from roster.store.types import utcnow
 
 SOURCES = ("scim", "console", "csv", "cli")
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who asks: `token:<id>` for the IdP, `admin:<email>`, `cli`, `csv:<file>`."""
-
-    name: str
-    request_id: str | None = None
-
-    @property
-    def is_idp(self) -> bool:
-        return self.name.startswith("token:")
 
 
 @dataclass
@@ -164,17 +153,16 @@ async def _audit(
     changes: Any,
     notes: Sequence[str] = (),
 ) -> None:
-    await audit_store.record(
+    await audit.record(
         conn,
         tenant.id,
-        actor=actor.name,
-        action=action,
-        resource_type="User",
-        resource_id=person_id,
-        request_id=actor.request_id,
-        request=redact(request) if request is not None else None,
+        actor,
+        action,
+        "User",
+        person_id,
+        request=request,
         changes=changes,
-        notes=list(notes) or None,
+        notes=notes,
     )
 
 
