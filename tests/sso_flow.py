@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from lxml import etree
@@ -99,6 +100,7 @@ class Browser:
 
     server: LiveServer
     cookies: dict[str, str] = field(default_factory=dict)
+    paths: dict[str, str] = field(default_factory=dict)  # cookie name -> Path
     set_cookie_headers: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -115,13 +117,25 @@ class Browser:
             for name, morsel in parsed.items():
                 if morsel["max-age"] == "0" or not morsel.value or morsel.value == '""':
                     self.cookies.pop(name, None)
+                    self.paths.pop(name, None)
                 else:
                     self.cookies[name] = morsel.value
+                    self.paths[name] = morsel["path"] or "/"
+
+    def _sent_to(self, path: str) -> dict[str, str]:
+        """The cookies a browser sends to `path` (RFC 6265 path-match)."""
+        sent = {}
+        for name, value in self.cookies.items():
+            scope = self.paths.get(name, "/")
+            if path == scope or path.startswith(scope.rstrip("/") + "/"):
+                sent[name] = value
+        return sent
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         headers = dict(kwargs.pop("headers", {}) or {})
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        cookies = self._sent_to(urlsplit(url).path)
+        if cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
         response = self.client.request(method, url, headers=headers, **kwargs)
         self._keep(response)
         return response

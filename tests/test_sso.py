@@ -89,7 +89,7 @@ def test_authn_request_and_request_cookie(co: SsoCompany, browser: Browser) -> N
     assert query["RelayState"] == ["/me?tab=1"]
     cookie = next(h for h in r.headers.get_list("set-cookie") if h.startswith("roster_saml"))
     attributes = {a.strip().lower() for a in cookie.split(";")[1:]}
-    assert {"secure", "httponly", "samesite=none", f"path=/saml2/{co.subdomain}/acs"} <= attributes
+    assert {"secure", "httponly", "samesite=none", f"path=/saml2/{co.subdomain}"} <= attributes
     assert "max-age=600" in attributes
 
 

@@ -255,6 +255,8 @@ def test_request_cookie_of_another_company(
     started at company B cannot be answered at company A, even signed by A's IdP."""
     other = enable_sso(other_company, idp=co.idp)
     request_at_other = browser.start_login(other)
+    # A browser scopes the cookie to /saml2/<B>; send it to A anyway, as a forger would.
+    browser.paths[REQUEST_COOKIE] = "/"
     response = co.response(ALICE, in_response_to=request_at_other.id)
     refused(browser, co, response, "in_response_to")
 

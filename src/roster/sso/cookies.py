@@ -1,7 +1,7 @@
 """The request-id cookie: which AuthnRequests this browser has outstanding.
 
 Okta answers with a cross-site POST, on which browsers send only SameSite=None cookies,
-so this cookie is SameSite=None; Secure; HttpOnly, scoped to the company's ACS path,
+so this cookie is SameSite=None; Secure; HttpOnly, scoped to the company's /saml2 path,
 and signed so that it can be neither forged nor carried to another company. Each
 request id is kept for REQUEST_MAX_AGE seconds."""
 

@@ -105,6 +105,12 @@ def local_path(target: str | None) -> str:
     return target
 
 
+def _request_cookie_path(urls: SpUrls) -> str:
+    """/saml2/SUBDOMAIN: sent to this company's login (to keep other tabs' requests)
+    and ACS, nowhere else."""
+    return urlsplit(urls.acs).path.rsplit("/", 1)[0]
+
+
 def _secure(urls: SpUrls) -> bool:
     return urls.acs.startswith("https://")
 
@@ -152,7 +158,7 @@ async def login(request: Request, subdomain: str, next: str | None = None) -> Re
         REQUEST_COOKIE,
         value,
         max_age=REQUEST_MAX_AGE,
-        path=urlsplit(urls.acs).path,
+        path=_request_cookie_path(urls),
         secure=True,
         httponly=True,
         samesite="none",
@@ -233,7 +239,7 @@ async def acs(request: Request, subdomain: str) -> Response:
     secure = settings.cookie_secure or _secure(urls)
     set_session_cookie(response, value, secure=secure, max_age=session_max_age(session))
     response.delete_cookie(
-        REQUEST_COOKIE, path=urlsplit(urls.acs).path, secure=True, httponly=True, samesite="none"
+        REQUEST_COOKIE, path=_request_cookie_path(urls), secure=True, httponly=True, samesite="none"
     )
     return response
 
