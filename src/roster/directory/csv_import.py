@@ -44,7 +44,7 @@ from roster.store import csv_imports as import_store
 from roster.store import tenants as tenant_store
 from roster.store.db import Database
 from roster.store.ids import new_id
-from roster.store.people import LIVE, PERSON_COLUMNS
+from roster.store.people import LIVE
 from roster.store.tables import audit_events, people
 from roster.store.tenants import Tenant
 from roster.store.types import utcnow
@@ -229,20 +229,40 @@ def _read(text: str, schemas: UserSchemas, plan: Plan, progress: Progress | None
     return parsed
 
 
+_MATCH_COLUMNS = (
+    "id",
+    "version",
+    "email",
+    "email_lower",
+    "user_name",
+    "user_name_lower",
+    "manager_id",
+    "manager_pending",
+)
+
+
 async def _existing(
-    conn: AsyncConnection, tenant_id: int, keys: list[str], *, lock: bool
+    conn: AsyncConnection, tenant_id: int, keys: list[str], fields: set[str], *, lock: bool
 ) -> list[dict[str, Any]]:
+    """The live people these emails or userNames belong to, with only the columns the
+    file can change (a 100,000-row re-import reads no more than it needs)."""
+    names = list(_MATCH_COLUMNS)
+    for f in sorted(fields):
+        column = "custom" if f.startswith("custom:") else f
+        if column not in names:
+            names.append(column)
+    columns = [people.c[n] for n in names]
     out: list[dict[str, Any]] = []
     for start in range(0, len(keys), CHUNK):
         chunk = keys[start : start + CHUNK]
-        query = sa.select(*PERSON_COLUMNS).where(
+        query = sa.select(*columns).where(
             people.c.tenant_id == tenant_id,
             LIVE,
             sa.or_(people.c.email_lower.in_(chunk), people.c.user_name_lower.in_(chunk)),
         )
         if lock and conn.dialect.name == "postgresql":
             query = query.with_for_update()
-        out.extend(dict(r._mapping) for r in await conn.execute(query))
+        out.extend(dict(zip(names, row, strict=True)) for row in await conn.execute(query))
     return out
 
 
@@ -333,7 +353,10 @@ async def plan_import(
         plan.rows.sort(key=lambda r: r.line)
         return plan
     keys = sorted({p.email.lower() for p in parsed} | {p.values["user_name_lower"] for p in parsed})
-    existing = await _existing(conn, tenant.id, keys, lock=lock)
+    fields: set[str] = set()
+    for touched in {p.touched for p in parsed}:
+        fields |= touched
+    existing = await _existing(conn, tenant.id, keys, fields, lock=lock)
     by_email = {p["email_lower"]: p for p in existing if p["email_lower"]}
     by_user_name = {p["user_name_lower"]: p for p in existing}
     resolver = _Resolver()
@@ -434,7 +457,7 @@ async def plan_import(
             changes = {k: v for k, v in wanted.items() if match.get(k) != v}
             if changes:
                 plan.updates.append((match, changes))
-                before = match["custom"] or {}
+                before = match.get("custom") or {}
                 custom_changed = [
                     f"custom:{k}"
                     for k, v in changes.get("custom", {}).items()
@@ -555,11 +578,7 @@ async def _write(
                 "person.create",
                 row["id"],
                 now,
-                {
-                    k: jsonable(v)
-                    for k, v in row.items()
-                    if k in REPLACEABLE and v not in (None, [], {})
-                },
+                {k: jsonable(row[k]) for k in _AUDITED if row[k] is not None},
             )
             for row in plan.creates
         )
@@ -601,6 +620,10 @@ async def _write(
         await conn.execute(audit_events.insert(), audit[start : start + CHUNK])
     if progress:
         progress("write", total, total)
+
+
+# What a created person's audit row shows: the scalar fields (emails repeat email).
+_AUDITED = [f for f in REPLACEABLE if f not in ("emails", "phone_numbers")] + ["user_name"]
 
 
 def _audit_row(
