@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 import uvicorn
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from roster.app import create_app
 from roster.config import Settings
@@ -28,6 +30,16 @@ from roster.store.db import Database
 from roster.store.tenants import Tenant
 
 T = TypeVar("T")
+
+# Property-based tests run against a live server: a modest number of examples keeps
+# `make test` fast; HYPOTHESIS_PROFILE=deep tries twenty times as many (docs/reliability.md).
+_HYPOTHESIS = {
+    "deadline": None,
+    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+}
+hypothesis_settings.register_profile("ci", max_examples=100, **_HYPOTHESIS)
+hypothesis_settings.register_profile("deep", max_examples=2000, **_HYPOTHESIS)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 POSTGRES_URL = os.environ.get("ROSTER_TEST_POSTGRES_URL", "")
 
 # Okta's headers on SCIM requests (shared/reference/idp-okta-and-15five.md §1.1).

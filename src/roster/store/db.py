@@ -29,7 +29,15 @@ def async_url(url: str) -> str:
     )
 
 
+def _unicode_lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # SQLite's own lower() folds ASCII only, so "Élodie" and "élodie" would differ in
+    # filters on attributes compared without regard to case; Python's folds Unicode,
+    # as PostgreSQL's does and as the *_lower columns are written.
+    dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
     # Driver-level autocommit: transactions are begun explicitly below, so that
     # writers take the lock up front (BEGIN IMMEDIATE) instead of failing late.
     dbapi_connection.isolation_level = None
