@@ -275,3 +275,69 @@ def test_manage_people_pages_by_keyset_with_search_and_filters(company: Company)
     )
     assert partial.text.lstrip().startswith('<section id="results"')
     client.close()
+
+
+def test_deleted_people_can_be_found_and_restored(company: Company) -> None:
+    created = company.client.post("/Users", json=okta_user("gone@co.example"))
+    person = created.json()["id"]
+    assert company.client.delete(f"/Users/{person}").status_code == 204
+    client = signed_in(company)
+    assert "gone@co.example" not in client.get("/admin/people").text
+    deleted = client.get("/admin/people?status=deleted")
+    assert "gone@co.example" in deleted.text and "Deleted" in deleted.text
+    assert "Restore" in client.get(f"/admin/people/{person}").text
+    assert client.post(f"/admin/people/{person}/restore").status_code == 303
+    assert company.client.get(f"/Users/{person}").status_code == 200
+    client.close()
+
+
+def test_custom_attributes_are_defined_retired_and_brought_back(company: Company) -> None:
+    client = signed_in(company)
+    urn = company.server.settings.company_extension_urn
+    bad = client.post("/admin/attributes", {"name": "Level", "type": "number"})
+    assert bad.status_code == 400 and "must start with &#39;custom&#39;" in bad.text
+    assert (
+        client.post("/admin/attributes", {"name": "customLevel", "type": "number"}).status_code
+        == 303
+    )
+    page = client.get("/admin/attributes")
+    assert f"{urn}:customLevel" in page.text
+    schema = company.client.get(f"/Schemas/{urn}").json()
+    assert "customLevel" in [a["name"] for a in schema["attributes"]]
+    assert client.post("/admin/attributes/customLevel/retire").status_code == 303
+    schema = company.client.get(f"/Schemas/{urn}").json()
+    assert "customLevel" not in [a["name"] for a in schema["attributes"]]
+    assert "Retired" in client.get("/admin/attributes").text
+    back = client.post("/admin/attributes", {"name": "customLevel", "type": "number"})
+    assert back.status_code == 303
+    schema = company.client.get(f"/Schemas/{urn}").json()
+    assert "customLevel" in [a["name"] for a in schema["attributes"]]
+    client.close()
+
+
+def test_groups_page_shows_type_source_and_counts(company: Company) -> None:
+    bulk_people(company, 3, prefix="g")
+    pushed = company.client.post("/Groups", json={"displayName": "Okta Engineers", "members": []})
+    assert pushed.status_code == 201
+    client = signed_in(company)
+    made = client.post("/admin/groups", {"name": "Book club", "group_type": "Teams"})
+    assert made.status_code == 303
+    group_url = made.headers["location"].split("?")[0]
+    assert client.post(f"{group_url}/members", {"member": "g1@example.com"}).status_code == 303
+    assert client.post(f"{group_url}/rename", {"name": "Reading club"}).status_code == 303
+    listing = client.get("/admin/groups")
+    assert "Okta Engineers" in listing.text and "Identity provider" in listing.text
+    assert "Reading club" in listing.text and "Teams" in listing.text
+    idp_group = pushed.json()["id"]
+    refused = client.post(f"/admin/groups/{idp_group}/rename", {"name": "Mine now"})
+    assert refused.status_code == 403
+    assert (
+        client.post(f"/admin/groups/{idp_group}/type", {"group_type": "Departments"}).status_code
+        == 303
+    )
+    again = company.client.put(
+        f"/Groups/{idp_group}", json={"displayName": "Okta Engineers", "members": []}
+    )
+    assert again.status_code == 200
+    assert "Departments" in client.get(f"/admin/groups/{idp_group}").text
+    client.close()
