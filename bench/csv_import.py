@@ -15,6 +15,7 @@ import csv
 import os
 import platform
 import re
+import resource
 import secrets
 import subprocess
 import sys
@@ -60,15 +61,21 @@ def write_file(path: Path, rows: int, *, title: str) -> None:
             )
 
 
-def roster(env: dict[str, str], *args: str) -> tuple[float, subprocess.CompletedProcess[str]]:
+def roster(
+    env: dict[str, str], *args: str
+) -> tuple[float, float, subprocess.CompletedProcess[str]]:
+    """Wall seconds, CPU seconds (the command's own user + system time) and the result."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
         [str(BIN / "roster"), *args], env=env, capture_output=True, text=True, check=False
     )
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode != 0:
         raise SystemExit(f"roster {' '.join(args)} failed:\n{done.stderr[-2000:]}")
-    return elapsed, done
+    return elapsed, cpu, done
 
 
 async def _pg(url: str, sql: str) -> None:
@@ -81,7 +88,7 @@ async def _pg(url: str, sql: str) -> None:
         await conn.close()
 
 
-def measure(backend: str, url: str, rows: int, work: Path) -> list[tuple[str, float, str]]:
+def measure(backend: str, url: str, rows: int, work: Path) -> list[tuple[str, float, float, str]]:
     env = {**os.environ, "ROSTER_DATABASE_URL": url, "ROSTER_LOG_LEVEL": "WARNING"}
     roster(env, "db", "upgrade")
     roster(env, "tenant", "create", "bench", "--name", "Bench Inc")
@@ -95,10 +102,10 @@ def measure(backend: str, url: str, rows: int, work: Path) -> list[tuple[str, fl
         ("same file again: nothing changes", again, []),
         ("title changed on every row: updated", changed, []),
     ):
-        elapsed, done = roster(env, "import-csv", "bench", str(path), *args)
+        elapsed, cpu, done = roster(env, "import-csv", "bench", str(path), *args)
         summary = re.sub(r"\s+", " ", done.stdout.strip().splitlines()[-1])
-        results.append((label, elapsed, summary))
-        print(f"{backend:10} {label:40} {elapsed:7.1f} s  {summary}", flush=True)
+        results.append((label, elapsed, cpu, summary))
+        print(f"{backend:10} {label:40} {elapsed:7.1f} s  cpu {cpu:5.1f} s  {summary}", flush=True)
     return results
 
 
@@ -110,7 +117,7 @@ def main() -> None:
     )
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "csv_import.md"))
     args = parser.parse_args()
-    table: dict[str, list[tuple[str, float, str]]] = {}
+    table: dict[str, list[tuple[str, float, float, str]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         table["SQLite"] = measure("sqlite", f"sqlite:///{work}/bench.db", args.rows, work)
@@ -135,12 +142,12 @@ def main() -> None:
         f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f} at the end; "
         "PostgreSQL on the same machine.",
         "",
-        "| database | step | seconds | result |",
-        "|---|---|---:|---|",
+        "| database | step | wall s | CPU s (roster) | result |",
+        "|---|---|---:|---:|---|",
     ]
     for backend, rows in table.items():
-        for label, elapsed, summary in rows:
-            lines.append(f"| {backend} | {label} | {elapsed:.1f} | {summary} |")
+        for label, elapsed, cpu, summary in rows:
+            lines.append(f"| {backend} | {label} | {elapsed:.1f} | {cpu:.1f} | {summary} |")
     lines += [
         "",
         'The bar is "well under a minute" for 100,000 rows on both databases.',

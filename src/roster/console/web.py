@@ -25,6 +25,7 @@ from roster.config import DEFAULT_COMPANY_EXTENSION, Settings
 from roster.directory import admins, sessions
 from roster.directory.admins import ConsoleUser
 from roster.directory.csv_columns import HIDDEN_FIELDS, field_labels
+from roster.directory.people import Actor
 from roster.directory.provisioning_log import idp_name, last_seen
 from roster.scim.schema import UserSchemas
 from roster.store import tenants as tenant_store
@@ -139,9 +140,7 @@ class Console:
         return self.session.csrf_token
 
     @property
-    def actor(self) -> Any:
-        from roster.directory.people import Actor
-
+    def actor(self) -> Actor:
         return Actor(f"admin:{self.user.email}"[:100], self.request.state.request_id)
 
     def render(self, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:

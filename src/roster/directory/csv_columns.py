@@ -201,7 +201,7 @@ class RowReader:
         if key in COMPANY_DATES:
             return COMPANY_DATES[key], lambda v: as_date(v, name)
         if key == "location":
-            return "location", lambda v: v if "," not in v and len(v) <= 400 else location(v, name)
+            return "location", lambda v: _location(v, name)
         attr = custom[key]
         prepare = _bool_text if attr.type == "boolean" else str
         return f"custom:{attr.name}", lambda v: custom_value(attr, prepare(v), name)
@@ -254,6 +254,15 @@ def _email(value: str) -> Any:
     if len(value) <= 320 and "\x00" not in value and _EMAIL.match(value):
         return value
     return as_email(value, "email")
+
+
+def _location(value: str, where: str) -> Any:
+    """scim/values.location for a stripped, non-empty cell: empty parts dropped."""
+    if len(value) > 400 or "\x00" in value:
+        return location(value, where)
+    if "," not in value:
+        return value
+    return ", ".join(part for part in (p.strip() for p in value.split(",")) if part) or None
 
 
 def _text(where: str, size: int) -> Converter:

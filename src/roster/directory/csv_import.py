@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.config import DEFAULT_COMPANY_EXTENSION
@@ -229,6 +230,20 @@ def _read(text: str, schemas: UserSchemas, plan: Plan, progress: Progress | None
     return parsed
 
 
+def _chunk(conn: AsyncConnection) -> int:
+    # PostgreSQL takes a list as one array parameter; SQLite as IN (?, ?, ...).
+    return 20_000 if conn.dialect.name == "postgresql" else CHUNK
+
+
+def _among(conn: AsyncConnection, column: Any, values: list[Any], name: str) -> Any:
+    """`column IN values`; on PostgreSQL `= ANY(:array)`, one parameter however long the
+    list (a 1,000-value IN list costs more to plan than to run)."""
+    if conn.dialect.name == "postgresql":
+        kind = sa.BigInteger if values and isinstance(values[0], int) else sa.String
+        return column == sa.any_(sa.bindparam(name, values, type_=postgresql.ARRAY(kind)))
+    return column.in_(values)
+
+
 _MATCH_COLUMNS = (
     "id",
     "version",
@@ -253,12 +268,16 @@ async def _existing(
             names.append(column)
     columns = [people.c[n] for n in names]
     out: list[dict[str, Any]] = []
-    for start in range(0, len(keys), CHUNK):
-        chunk = keys[start : start + CHUNK]
+    size = _chunk(conn)
+    for start in range(0, len(keys), size):
+        chunk = keys[start : start + size]
         query = sa.select(*columns).where(
             people.c.tenant_id == tenant_id,
             LIVE,
-            sa.or_(people.c.email_lower.in_(chunk), people.c.user_name_lower.in_(chunk)),
+            sa.or_(
+                _among(conn, people.c.email_lower, chunk, "emails"),
+                _among(conn, people.c.user_name_lower, chunk, "user_names"),
+            ),
         )
         if lock and conn.dialect.name == "postgresql":
             query = query.with_for_update()
@@ -270,16 +289,17 @@ async def _reference_index(
     conn: AsyncConnection, tenant_id: int, refs: list[str]
 ) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for start in range(0, len(refs), CHUNK):
-        chunk = refs[start : start + CHUNK]
+    size = _chunk(conn)
+    for start in range(0, len(refs), size):
+        chunk = refs[start : start + size]
         numbers = [int(r) for r in chunk if r.isdigit() and len(r) < 19]
         conditions = [
-            people.c.id.in_(chunk),
-            people.c.email_lower.in_(chunk),
-            sa.func.lower(people.c.employee_number).in_(chunk),
+            _among(conn, people.c.id, chunk, "ids"),
+            _among(conn, people.c.email_lower, chunk, "emails"),
+            _among(conn, sa.func.lower(people.c.employee_number), chunk, "employees"),
         ]
         if numbers:
-            conditions.append(people.c.number.in_(numbers))
+            conditions.append(_among(conn, people.c.number, numbers, "numbers"))
         rows = await conn.execute(
             sa.select(
                 people.c.id, people.c.number, people.c.email_lower, people.c.employee_number

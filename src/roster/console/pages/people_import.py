@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from roster.console.web import Admin, ConsoleError, redirect
 from roster.directory import csv_import, tenants
-from roster.directory.csv_columns import columns
+from roster.directory.csv_columns import Column, columns
 from roster.directory.errors import DirectoryError
 from roster.scim.schema import UserSchemas
 
@@ -20,7 +20,7 @@ router = APIRouter()
 PREVIEW_ROWS = 200
 
 
-def _columns(ctx: Admin) -> list[csv_import.Column]:  # type: ignore[name-defined]
+def _columns(ctx: Admin) -> list[Column]:
     schemas = UserSchemas(ctx.settings.company_extension_urn, tenants.custom_attributes(ctx.tenant))
     return columns(schemas)
 
