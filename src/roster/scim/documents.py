@@ -11,6 +11,7 @@ from roster.scim.filters import AttrPath, parse_attr_path
 from roster.scim.schema import LIST_RESPONSE, SEARCH_REQUEST
 
 ALWAYS = {"id", "schemas"}
+MAX_OFFSET = 2**62
 
 
 def _paths(text: str | None) -> list[AttrPath]:
@@ -161,7 +162,7 @@ def decode_cursor(cursor: str) -> str | None:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raw = ""
-    if not raw or len(raw) > 64:
+    if not raw or len(raw) > 64 or "\x00" in raw:
         raise ScimError(
             400,
             f"cursor {cursor!r} is not one this server issued; start again without it",
@@ -182,7 +183,8 @@ class Paging:
         default_count: int,
         max_count: int,
     ) -> None:
-        self.start_index = max(1, _int(start_index, "startIndex", 1))
+        # Past any result (and within what the databases and JSON take): an empty page.
+        self.start_index = min(max(1, _int(start_index, "startIndex", 1)), MAX_OFFSET)
         self.count = min(max(0, _int(count, "count", default_count)), max_count)
         self.cursor = cursor
         self.after_id = decode_cursor(cursor) if cursor is not None else None

@@ -7,6 +7,7 @@ domain fields that `store.filtering` compiles to SQL.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from roster.scim.schema import Attribute, Kind
 
 COMPARE_OPS = frozenset({"eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le"})
 MAX_DEPTH = 32
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 Value = str | int | float | bool | None
 
@@ -349,9 +351,16 @@ def _typed(field_: Field, op: str, value: Value) -> Value | date | datetime:
             raise invalid_filter(f"{where} is a number: compare it with a number")
         if op in ("co", "sw", "ew"):
             raise invalid_filter(f"{where} is a number: compare it with eq ne gt ge lt le")
+        if isinstance(value, int) and not _INT64_MIN <= value <= _INT64_MAX:
+            value = float(value)  # the databases bind 64-bit integers only
+        if not math.isfinite(value):
+            raise invalid_filter(f"{where}: {value!r} is not a finite number")
         return value
     if not isinstance(value, str):
         raise invalid_filter(f"{where} is a {field_.kind}: compare it with a quoted string")
+    if "\x00" in value:
+        # No stored value holds one (input refuses them), and PostgreSQL cannot bind one.
+        raise invalid_filter(f"{where}: the value must not contain NUL characters")
     if field_.kind == "dateTime":
         if op in ("co", "sw", "ew"):
             # The databases spell a timestamp differently: compare it as a time.
@@ -363,7 +372,11 @@ def _typed(field_: Field, op: str, value: Value) -> Value | date | datetime:
                 f"{where}: {value!r} is not a date-time like 2026-01-31T12:00:00Z"
             ) from None
         # Without an offset ("2026-01-31", "2026-01-31T12:00:00") the time is UTC.
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:  # 9999-12-31T23:59:59-01:00 is past the year 9999 in UTC
+            raise invalid_filter(f"{where}: {value!r} is out of range") from None
     if field_.kind == "date" and op not in ("co", "sw", "ew"):
         try:
             return date.fromisoformat(value[:10])

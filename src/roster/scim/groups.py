@@ -53,7 +53,7 @@ def member_ids(value: Any, where: str, limit: int) -> list[str]:
             raw = entry.get("value")
         else:
             raw = None
-        if not isinstance(raw, str) or not raw.strip() or len(raw) > 64:
+        if not isinstance(raw, str) or not raw.strip() or len(raw) > 64 or "\x00" in raw:
             raise invalid_value(f"{where}[{i}].value must be the SCIM id of a person")
         ids.append(raw.strip())
     return list(dict.fromkeys(ids))
@@ -86,6 +86,7 @@ def _eq_values(expr: Filter, where: str) -> list[str]:
         and expr.op == "eq"
         and expr.path.attr.lower() == "value"
         and isinstance(expr.value, str)
+        and "\x00" not in expr.value
     ):
         return [expr.value]
     if isinstance(expr, And):

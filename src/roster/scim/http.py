@@ -8,7 +8,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from roster.scim.errors import ScimError, invalid_syntax
+from roster.scim.errors import ScimError, invalid_syntax, invalid_value
 
 SCIM_MEDIA_TYPE = "application/scim+json"
 _ACCEPTED_BODY_TYPES = ("application/scim+json", "application/json", "text/json")
@@ -38,7 +38,7 @@ def error_response(error: ScimError, request_id: str | None = None) -> ScimRespo
     return scim_response(error.body(), error.status, headers)
 
 
-async def json_body(request: Request) -> dict[str, Any]:
+async def json_body(request: Request, *, refuse_nul: bool = True) -> dict[str, Any]:
     """The request's JSON object. Okta and Entra send application/scim+json or
     application/json, with or without a charset; a missing content type is tolerated."""
     content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
@@ -57,4 +57,19 @@ async def json_body(request: Request) -> dict[str, Any]:
         raise invalid_syntax(f"the request body is not valid JSON ({exc.msg})") from None
     if not isinstance(body, dict):
         raise invalid_syntax("the request body must be a JSON object")
+    if refuse_nul and b"\\u0000" in raw and _has_nul(body):
+        # Roster keeps no value with a NUL, and PostgreSQL cannot store one even in the
+        # audit row of an ignored attribute: refuse a write before anything is kept.
+        # (Searches keep nothing; their filter parser names the bad character.)
+        raise invalid_value("the request body must not contain NUL characters (\\u0000)")
     return body
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False

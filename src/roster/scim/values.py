@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime
 from typing import Any
@@ -64,16 +65,25 @@ def as_number(value: Any, where: str) -> float | int | None:
         return None
     if isinstance(value, bool):
         raise invalid_value(f"{where} must be a number, got {value!r}")
+    number: float | int | None = None
     if isinstance(value, int | float):
-        return value
-    if isinstance(value, str):
+        number = value
+    elif isinstance(value, str):
         try:
-            number = float(value)
+            parsed = float(value)
         except ValueError:
             pass
         else:
-            return int(number) if number.is_integer() and "." not in value else number
-    raise invalid_value(f"{where} must be a number, got {value!r}")
+            number = int(parsed) if parsed.is_integer() and "." not in value else parsed
+    if number is None:
+        raise invalid_value(f"{where} must be a number, got {value!r}")
+    # NaN and infinities are no JSON, and PostgreSQL gives 1e30 back as an integer
+    # past 64 bits that no JSON encoder here writes: refuse them rather than fail later.
+    if isinstance(number, float) and not math.isfinite(number):
+        raise invalid_value(f"{where} must be a finite number, got {value!r}")
+    if not -(2**63) < number < 2**63:
+        raise invalid_value(f"{where} is out of range (at most 18 digits), got {value!r}")
+    return number
 
 
 def as_email(value: Any, where: str) -> str | None:

@@ -42,7 +42,12 @@ def _actor(ctx: ScimContext) -> Actor:
 
 
 def _valid_id(group_id: str) -> str:
-    if not group_id or group_id.lower() in ("none", "null", "undefined") or len(group_id) > 64:
+    if (
+        not group_id
+        or group_id.lower() in ("none", "null", "undefined")
+        or len(group_id) > 64
+        or "\x00" in group_id
+    ):
         raise not_found("Group", group_id)
     return group_id
 
@@ -146,7 +151,7 @@ async def list_groups(request: Request, ctx: Scim) -> ScimResponse:
 
 @router.post("/Groups/.search", openapi_extra=_BODY)
 async def search_groups(request: Request, ctx: Scim) -> ScimResponse:
-    params = search_params(await json_body(request))
+    params = search_params(await json_body(request, refuse_nul=False))
     return await _search(ctx, params)
 
 

@@ -38,13 +38,25 @@ def _shorten(value: Any) -> Any:
     return value
 
 
+def _no_nul(value: Any) -> Any:
+    """PostgreSQL stores no NUL in text or JSON, and one such row would fail the whole
+    batch it is written in: NULs are shown as U+FFFD."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {_no_nul(k): _no_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_no_nul(v) for v in value]
+    return value
+
+
 def kept_body(raw: bytes, overflow: bool) -> Any:
     if not raw and not overflow:
         return None
     if overflow:
         return {"_note": f"a body larger than {MAX_KEPT_BODY} bytes is not kept"}
     try:
-        return _shorten(redact(orjson.loads(raw)))
+        return _no_nul(_shorten(redact(orjson.loads(raw))))
     except orjson.JSONDecodeError:
         return {"_note": f"not JSON ({len(raw)} bytes)"}
 
@@ -151,20 +163,22 @@ class ProvisioningLogMiddleware:
         path = scope["path"] + (f"?{query}" if query else "")
         kind, resource_id = resource_of(scope["path"], location)
         writer.record(
-            {
-                "tenant_id": tenant_id,
-                "id": new_id(),
-                "at": at,
-                "request_id": state.get("request_id"),
-                "token_id": state.get("token_id"),
-                "client": headers.get(b"user-agent", b"").decode("latin-1")[:200] or None,
-                "method": scope["method"][:10],
-                "path": path[:2000],
-                "status": status,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                "resource_type": kind,
-                "resource_id": resource_id,
-                "error_detail": error_detail(bytes(response)) if status >= 400 else None,
-                "request": kept_body(bytes(body), overflow),
-            }
+            _no_nul(
+                {
+                    "tenant_id": tenant_id,
+                    "id": new_id(),
+                    "at": at,
+                    "request_id": state.get("request_id"),
+                    "token_id": state.get("token_id"),
+                    "client": headers.get(b"user-agent", b"").decode("latin-1")[:200] or None,
+                    "method": scope["method"][:10],
+                    "path": path[:2000],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "resource_type": kind,
+                    "resource_id": resource_id,
+                    "error_detail": error_detail(bytes(response)) if status >= 400 else None,
+                    "request": kept_body(bytes(body), overflow),
+                }
+            )
         )

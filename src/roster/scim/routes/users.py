@@ -46,7 +46,12 @@ def _actor(ctx: ScimContext) -> Actor:
 
 def _valid_id(person_id: str) -> str:
     # Never a null, empty or "None" id: those are 404s, not lookups.
-    if not person_id or person_id.lower() in ("none", "null", "undefined") or len(person_id) > 64:
+    if (
+        not person_id
+        or person_id.lower() in ("none", "null", "undefined")
+        or len(person_id) > 64
+        or "\x00" in person_id
+    ):
         raise not_found("User", person_id)
     return person_id
 
@@ -148,7 +153,7 @@ async def list_users(request: Request, ctx: Scim) -> ScimResponse:
 
 @router.post("/Users/.search", openapi_extra=_BODY)
 async def search_users(request: Request, ctx: Scim) -> ScimResponse:
-    params = search_params(await json_body(request))
+    params = search_params(await json_body(request, refuse_nul=False))
     return await _search(ctx, params)
 
 
