@@ -341,3 +341,39 @@ def test_groups_page_shows_type_source_and_counts(company: Company) -> None:
     assert again.status_code == 200
     assert "Departments" in client.get(f"/admin/groups/{idp_group}").text
     client.close()
+
+
+def test_sso_page_configures_the_idp_and_password_sign_in_follows_it(company: Company) -> None:
+    from tests.sso_idp import TestIdp
+
+    idp = TestIdp()
+    client = signed_in(company)
+    page = client.get("/admin/integrations/sso")
+    assert f"/saml2/{company.subdomain}/acs" in page.text and "Not set up" in page.text
+    early = client.post("/admin/integrations/sso/settings", {"enabled": "on"})
+    assert early.status_code == 400 and "metadata" in early.text
+    uploaded = client.post("/admin/integrations/sso/metadata", {"metadata_xml": idp.metadata()})
+    assert uploaded.status_code == 303
+    page = client.get("/admin/integrations/sso")
+    assert idp.entity_id in page.text and idp.keys.fingerprint.upper()[:10] in page.text.upper()
+    jit = client.post(
+        "/admin/integrations/sso/settings",
+        {"enabled": "on", "allow_password_signin": "on", "allow_jit": "on", "nameid": "email"},
+    )
+    assert jit.status_code == 400 and "JIT" in jit.text
+    saved = client.post("/admin/integrations/sso/settings", {"enabled": "on", "nameid": "email"})
+    assert saved.status_code == 303
+    # Password sign-in is now off: only a break-glass admin may use a password.
+    email = make_admin(company.server, company.subdomain)
+    other = ConsoleClient(company.server.url)
+    refused = other.login(company.subdomain, email, PASSWORD)
+    assert refused.status_code == 401 and "single sign-on" in refused.text
+    assert (
+        client.post(
+            "/admin/integrations/sso/break-glass", {"email": email, "break_glass": "on"}
+        ).status_code
+        == 303
+    )
+    assert other.login(company.subdomain, email, PASSWORD).status_code == 303
+    other.close()
+    client.close()
