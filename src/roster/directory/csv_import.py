@@ -574,6 +574,22 @@ async def apply(
     return plan
 
 
+ANALYZE_AT = 5000
+
+
+async def _analyze(conn: AsyncConnection) -> None:
+    """Fresh planner statistics on PostgreSQL after a bulk load: with the statistics of
+    a table that was nearly empty, each of the following per-row updates (and SCIM's
+    lookups) scans the company's rows instead of probing the primary key."""
+    if conn.dialect.name != "postgresql":
+        return
+    try:
+        async with conn.begin_nested():
+            await conn.execute(sa.text("ANALYZE people"))
+    except sa.exc.DBAPIError:
+        pass  # not the table's owner: autovacuum will analyze it
+
+
 async def _write(
     conn: AsyncConnection, tenant: Tenant, plan: Plan, actor: Actor, progress: Progress | None
 ) -> None:
@@ -603,6 +619,8 @@ async def _write(
             for row in plan.creates
         )
         await queue_welcome(conn, tenant, plan.creates)
+    if len(plan.creates) + len(plan.updates) >= ANALYZE_AT:
+        await _analyze(conn)
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for person, changes in plan.updates:
         params = {**changes, "_id": person["id"], "_version": person["version"] + 1}
