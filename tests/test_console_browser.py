@@ -229,3 +229,58 @@ def test_admin_console_end_to_end(server: LiveServer, browser: object) -> None:
     shot("people-no-js")
     plain.close()
     assert len(shots) >= 15
+
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+A11Y_PAGES = [
+    "/admin",
+    "/admin/integrations",
+    "/admin/integrations/scim",
+    "/admin/integrations/sso",
+    "/admin/people",
+    "/admin/people/new",
+    "/admin/import",
+    "/admin/groups",
+    "/admin/attributes",
+    "/admin/log",
+    "/admin/troubleshooting",
+]
+
+
+def test_console_pages_pass_axe_accessibility_checks(server: LiveServer, browser: object) -> None:
+    """axe-core (WCAG 2 A and AA rules) on every console page: no serious or critical
+    violations. Runs once, on SQLite (markup does not depend on the database)."""
+    from playwright.sync_api import Browser
+
+    assert isinstance(browser, Browser)
+    if server.backend != "sqlite":
+        pytest.skip("markup is the same on every database")
+    subdomain = f"a11y-{secrets.token_hex(3)}"
+    server.call(lambda db: tenants.create_tenant(db, subdomain, "Access Inc"))
+    email = make_admin(server, subdomain)
+    # axe is injected as an inline script, which the console's CSP forbids by design.
+    context = browser.new_context(base_url=server.url, bypass_csp=True)
+    page = context.new_page()
+    script = AXE.read_text()
+
+    def check(path: str) -> list[str]:
+        page.goto(path)
+        page.add_script_tag(content=script)
+        result = page.evaluate(
+            "async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']})).violations"
+            ".filter(v => ['serious', 'critical'].includes(v.impact))"
+            ".map(v => v.id + ': ' + v.help + ' @ '"
+            " + v.nodes.map(n => n.target.join(' ')).join(', '))"
+        )
+        return [f"{path} {r}" for r in result]
+
+    problems = check("/admin/login")
+    page.get_by_label("Company").fill(subdomain)
+    page.get_by_label("Work email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/admin")
+    for path in A11Y_PAGES:
+        problems += check(path)
+    context.close()
+    assert not problems, "\n".join(problems)
