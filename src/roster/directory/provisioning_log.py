@@ -25,6 +25,7 @@ from roster.store.types import utcnow
 log = get_logger("roster.provisioning_log")
 
 RETENTION_CHOICES = (7, 30, 90, 180, 365)
+WRITER_TASK_NAME = "roster-provisioning-log-writer"
 PURGE_EVERY_SECONDS = 600.0
 
 _IDPS = (
@@ -65,7 +66,7 @@ class ProvisioningLogWriter:
     def record(self, entry: Entry) -> None:
         self._buffer.append(entry)
         if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._run())
+            self._task = asyncio.get_running_loop().create_task(self._run(), name=WRITER_TASK_NAME)
 
     async def _run(self) -> None:
         while self._buffer:
