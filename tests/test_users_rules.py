@@ -844,3 +844,22 @@ def test_cursor_with_count_zero_and_descending(crew: Company) -> None:
     for params in ({"sortOrder": "descending"}, {"sortBy": "userName"}):
         r = crew.client.get("/Users", params={"cursor": "", **params})
         assert_scim_error(r, 400, "invalidValue")
+
+
+def test_deactivation_and_delete_end_the_persons_sessions(company: Company) -> None:
+    from roster.directory import sessions
+
+    user = create(company, okta_user("signed.in@example.com"))
+    other = create(company, okta_user("also.in@example.com"))
+    cookie, _ = company.call(
+        lambda db: sessions.start_session(db, company.tenant.id, "person", user["id"])
+    )
+    other_cookie, _ = company.call(
+        lambda db: sessions.start_session(db, company.tenant.id, "person", other["id"])
+    )
+    assert company.call(lambda db: sessions.load_session(db, cookie)) is not None
+    patch(company, user["id"], {"op": "replace", "value": {"active": False}})
+    assert company.call(lambda db: sessions.load_session(db, cookie)) is None
+    assert company.call(lambda db: sessions.load_session(db, other_cookie)) is not None
+    assert company.client.delete(f"/Users/{other['id']}").status_code == 204
+    assert company.call(lambda db: sessions.load_session(db, other_cookie)) is None

@@ -22,6 +22,7 @@ from roster.directory.outbox import queue_welcome
 from roster.directory.passwords import hash_password, verify_password
 from roster.scim.users import REPLACEABLE, UNSET, PersonInput
 from roster.store import people as store
+from roster.store import sessions as session_store
 from roster.store import tenants as tenant_store
 from roster.store.db import Database
 from roster.store.ids import new_id
@@ -317,6 +318,9 @@ async def _apply_update(
         )
     updated = await store.get_person(conn, tenant.id, person["id"])
     assert updated is not None
+    if person["active"] and not updated["active"]:
+        # A deactivated person is signed out everywhere at once.
+        await session_store.delete_subject_sessions(conn, tenant.id, "person", person["id"])
     if person["active"] and not updated["active"] and tenant.setting("reassign_reporters"):
         moved = await store.reassign_reports(conn, tenant.id, person["id"], updated["manager_id"])
         if moved:
@@ -421,6 +425,7 @@ async def delete_person(
         if if_match is not None and if_match != person["version"]:
             raise DirectoryError("precondition", f"User {person_id} changed; read it again")
         await store.set_deleted(conn, tenant.id, person_id, utcnow())
+        await session_store.delete_subject_sessions(conn, tenant.id, "person", person_id)
         new_manager = person["manager_id"] if tenant.setting("reassign_reporters") else None
         moved = await store.reassign_reports(conn, tenant.id, person_id, new_manager)
         notes = [f"{len(moved)} direct report(s) moved"] if moved else []
