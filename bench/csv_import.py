@@ -170,7 +170,7 @@ def main() -> None:
         f"`bench/csv_import.py --rows {args.rows}`: a {args.rows:,}-row file (~{size} MB: email, "
         "names, title, department, employee number, manager by employee number, start date, "
         "location) through `roster import-csv`, wall time of the whole command (process start, "
-        "schema check, reading, validating every row with the SCIM parser, matching by email, "
+        "schema check, reading, validating every row with the SCIM value rules, matching by email, "
         "writing people, audit rows and manager links in one transaction).",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, "

@@ -262,7 +262,7 @@ def _location(value: str, where: str) -> Any:
         return location(value, where)
     if "," not in value:
         return value
-    return ", ".join(part for part in (p.strip() for p in value.split(",")) if part) or None
+    return ", ".join([part for part in map(str.strip, value.split(",")) if part]) or None
 
 
 def _text(where: str, size: int) -> Converter:
