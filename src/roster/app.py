@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -83,8 +83,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     async def directory_error(request: Request, exc: DirectoryError) -> Response:
         return error_response(directory_to_scim(exc))
 
-    @app.exception_handler(OperationalError)
-    @app.exception_handler(InterfaceError)
+    @app.exception_handler(DBAPIError)
+    async def database_error(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, OperationalError | InterfaceError) or unavailable(exc):
+            return await database_unavailable(request, exc)
+        raise exc  # a genuine bug: the 500 guard in the middleware answers it
+
     @app.exception_handler(OSError)
     @app.exception_handler(TimeoutError)
     async def database_unavailable(request: Request, exc: Exception) -> Response:
@@ -143,6 +147,23 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         max_upload_bytes=settings.max_csv_bytes,
     )
     return app
+
+
+# SQLSTATE classes that mean "the database cannot serve now", not "the request is
+# wrong": connection exceptions (08), insufficient resources such as too many
+# connections (53), operator intervention such as a shutdown in progress (57P).
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57P")
+
+
+def unavailable(exc: Exception) -> bool:
+    orig = getattr(exc, "orig", None)
+    driver = getattr(orig, "driver_exception", None)
+    state = (
+        getattr(orig, "sqlstate", None)
+        or getattr(orig, "pgcode", None)
+        or getattr(driver, "sqlstate", None)
+    )
+    return isinstance(state, str) and state.startswith(_UNAVAILABLE_SQLSTATES)
 
 
 def app_factory() -> FastAPI:

@@ -67,14 +67,16 @@ def make_engine(url: str, *, pool_size: int = 10, autocommit: bool = False) -> A
     if autocommit:
         options = {"isolation_level": "AUTOCOMMIT", "pool_reset_on_return": None}
     if full.startswith("sqlite"):
-        engine = create_async_engine(full, pool_size=pool_size, max_overflow=pool_size, **options)
+        engine = create_async_engine(
+            full, pool_size=pool_size, max_overflow=pool_size // 2, **options
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     return create_async_engine(
         full,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=pool_size // 2,
         pool_pre_ping=False,
         connect_args={"timeout": 10, "command_timeout": 50},
         **options,
@@ -86,7 +88,9 @@ class Database:
 
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
-        self.engine = make_engine(url, pool_size=pool_size)
+        # Writes are short and serialised per row; reads are most of Okta's traffic. A
+        # worker holds at most pool_size * 2 + 1 connections in all.
+        self.engine = make_engine(url, pool_size=max(2, pool_size // 2))
         self.read_engine = make_engine(url, pool_size=pool_size, autocommit=True)
         self.dialect = self.engine.dialect.name
 
