@@ -62,7 +62,10 @@ async def browse_people(
     )
     async with db.read() as conn:
         rows = await store.page(conn, where, sort=sort, limit=limit + 1, after=after, before=before)
-        total = await store.count(conn, where)
+        # A first page that is not full is the whole answer: no second scan to count it
+        # (a rare search match would otherwise scan the company twice).
+        first_and_last = after is None and before is None and len(rows) <= limit
+        total = len(rows) if first_and_last else await store.count(conn, where)
         managers = await people_store.managers(
             conn, tenant.id, [r["manager_id"] for r in rows if r["manager_id"]]
         )
