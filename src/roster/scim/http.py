@@ -11,6 +11,39 @@ from starlette.responses import Response
 from roster.scim.errors import ScimError, invalid_syntax, invalid_value
 
 SCIM_MEDIA_TYPE = "application/scim+json"
+# What the OpenAPI description says of every SCIM endpoint's errors (RFC 7644 §3.12).
+_ERROR_BODY = {
+    "type": "object",
+    "required": ["schemas", "status", "detail"],
+    "properties": {
+        "schemas": {"type": "array", "items": {"type": "string"}},
+        "status": {"type": "string"},
+        "scimType": {"type": "string"},
+        "detail": {"type": "string"},
+    },
+}
+_ERRORS = {
+    400: "invalid request (scimType names the problem)",
+    401: "no valid token",
+    404: "no such resource in this company",
+    405: "method not allowed",
+    409: "uniqueness conflict",
+    412: "If-Match does not match the current version",
+    413: "request body too large",
+    415: "unsupported Content-Type",
+    429: "too many requests (integer Retry-After)",
+    500: "unexpected error (request id in the detail)",
+    503: "database unavailable (Retry-After)",
+}
+_RESOURCE = {"content": {SCIM_MEDIA_TYPE: {"schema": {"type": "object"}}}}
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: _RESOURCE,
+    201: _RESOURCE,
+    **{
+        code: {"description": text, "content": {SCIM_MEDIA_TYPE: {"schema": _ERROR_BODY}}}
+        for code, text in _ERRORS.items()
+    },
+}
 _ACCEPTED_BODY_TYPES = ("application/scim+json", "application/json", "text/json")
 
 

@@ -13,7 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from roster.scim.errors import ScimError, invalid_syntax, invalid_value, no_target, too_many
+from roster.scim.errors import (
+    ScimError,
+    invalid_path,
+    invalid_syntax,
+    invalid_value,
+    no_target,
+    too_many,
+)
 from roster.scim.filters import (
     And,
     AttrPath,
@@ -26,9 +33,10 @@ from roster.scim.filters import (
     ValuePath,
     parse_patch_path,
 )
-from roster.scim.schema import PATCH_OP
+from roster.scim.schema import CORE_GROUP, CORE_USER, PATCH_OP
 
 OPS = ("add", "replace", "remove")
+PATCH_URNS = (CORE_USER, CORE_GROUP)
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,16 @@ def parse_operations(
         value = item.get("value")
         if path is not None and not isinstance(path, str):
             raise invalid_value(f"Operations[{i}].path must be a string")
+        if path and path.lower() in {u.lower() for u in (PATCH_URNS + extension_urns)}:
+            # The path names a whole schema ("urn:...:enterprise:2.0:User"): its value
+            # holds that schema's attributes, as in Okta's path-less form.
+            if op == "remove" or not isinstance(value, dict):
+                raise invalid_path(
+                    f"Operations[{i}]: a schema URN as path needs add or replace with an "
+                    "object of its attributes; remove attributes one by one"
+                )
+            out.extend(_split_value_object(op, {path: value}, (*PATCH_URNS, *extension_urns)))
+            continue
         if path:
             out.append(Operation(op, parse_patch_path(path), value, has_value))
             continue

@@ -191,6 +191,7 @@ USER_CORE_ATTRIBUTES: tuple[Attribute, ...] = (
         "timezone",
         "timezone",
         ignored_on_input=True,
+        mutability="readOnly",
         filterable=True,
         description="Set in Roster by the person or an admin; never changed over SCIM "
         "(values sent by the identity provider are ignored).",
@@ -216,7 +217,6 @@ USER_CORE_ATTRIBUTES: tuple[Attribute, ...] = (
         description="Email addresses; one primary.",
         sub_attributes=(
             _s("value", "email", filterable=True, description="The address."),
-            _s("display"),
             *_TYPE_PRIMARY,
         ),
     ),
@@ -225,7 +225,7 @@ USER_CORE_ATTRIBUTES: tuple[Attribute, ...] = (
         kind="complex",
         multi_valued=True,
         description="Phone numbers.",
-        sub_attributes=(_s("value"), _s("display"), *_TYPE_PRIMARY),
+        sub_attributes=(_s("value"), *_TYPE_PRIMARY),
     ),
     _s(
         "groups",
@@ -290,8 +290,19 @@ COMPANY_BASE_ATTRIBUTES: tuple[Attribute, ...] = (
         filterable=True,
         description='"City, State, CC"; empty parts are dropped.',
     ),
-    _s("managerId", description="The manager reference, as for the enterprise manager.value."),
-    _s("managerEmail", description="The manager's email, as a manager reference."),
+    # Input aliases of the enterprise manager: written, never returned (the manager is).
+    _s(
+        "managerId",
+        mutability="writeOnly",
+        returned="never",
+        description="The manager reference, as for the enterprise manager.value.",
+    ),
+    _s(
+        "managerEmail",
+        mutability="writeOnly",
+        returned="never",
+        description="The manager's email, as a manager reference.",
+    ),
 )
 
 GROUP_ATTRIBUTES: tuple[Attribute, ...] = (

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from roster.scim.errors import not_found
-from roster.scim.http import ScimResponse, scim_response
+from roster.scim.http import ERROR_RESPONSES, ScimResponse, scim_response
 from roster.scim.routes.deps import Scim, ScimContext
 from roster.scim.schema import (
     CORE_GROUP,
@@ -19,7 +19,9 @@ from roster.scim.schema import (
     Schema,
 )
 
-router = APIRouter(tags=["discovery"])
+router = APIRouter(
+    tags=["discovery"], default_response_class=ScimResponse, responses=ERROR_RESPONSES
+)
 
 
 def _list(resources: list[dict[str, Any]]) -> dict[str, Any]:
@@ -52,7 +54,8 @@ async def service_provider_config(ctx: Scim) -> ScimResponse:
                 "defaultPaginationMethod": "index",
                 "defaultPageSize": s.default_page_size,
                 "maxPageSize": s.max_page_size,
-                "cursorTimeout": 0,
+                # No cursorTimeout: it must be a positive number of seconds (RFC 9865),
+                # and Roster's cursors (the last id seen) never expire.
             },
             "authenticationSchemes": [
                 {

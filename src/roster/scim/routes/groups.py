@@ -19,7 +19,7 @@ from roster.scim.documents import (
 from roster.scim.errors import invalid_value, not_found
 from roster.scim.filters import AttrPath, Field, parse_attr_path, parse_filter, resolve
 from roster.scim.groups import parse_group, parse_group_patch, render_group
-from roster.scim.http import ScimResponse, json_body, scim_response
+from roster.scim.http import ERROR_RESPONSES, ScimResponse, json_body, scim_response
 from roster.scim.patch import parse_operations
 from roster.scim.routes.deps import Scim, ScimContext
 from roster.scim.schema import CORE_GROUP, GROUP_SCHEMA, META, Attribute
@@ -28,7 +28,7 @@ from roster.store.filtering import compile_filter
 from roster.store.groups import Group
 from roster.store.tables import groups as groups_table
 
-router = APIRouter(tags=["groups"])
+router = APIRouter(tags=["groups"], default_response_class=ScimResponse, responses=ERROR_RESPONSES)
 _BODY = {
     "requestBody": {
         "required": True,
@@ -191,7 +191,11 @@ async def replace_group(group_id: str, request: Request, ctx: Scim) -> ScimRespo
     return await _single(ctx, group)
 
 
-@router.patch("/Groups/{group_id}", openapi_extra=_BODY)
+@router.patch(
+    "/Groups/{group_id}",
+    openapi_extra=_BODY,
+    responses={204: {"description": "changed; no body unless attributes are asked for"}},
+)
 async def patch_group(group_id: str, request: Request, ctx: Scim) -> ScimResponse:
     body = await json_body(request)
     operations = parse_operations(

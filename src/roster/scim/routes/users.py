@@ -19,7 +19,7 @@ from roster.scim.documents import (
 )
 from roster.scim.errors import ScimError, invalid_value, not_found
 from roster.scim.filters import AttrPath, Field, parse_attr_path, parse_filter, resolve
-from roster.scim.http import ScimResponse, json_body, scim_response
+from roster.scim.http import ERROR_RESPONSES, ScimResponse, json_body, scim_response
 from roster.scim.patch import apply_to_document, parse_operations
 from roster.scim.routes.deps import Scim, ScimContext
 from roster.scim.schema import CORE_USER, UserSchemas
@@ -29,7 +29,7 @@ from roster.store.filtering import compile_filter
 from roster.store.people import Person
 from roster.store.tables import people as people_table
 
-router = APIRouter(tags=["users"])
+router = APIRouter(tags=["users"], default_response_class=ScimResponse, responses=ERROR_RESPONSES)
 PersonView = tuple[Person, list[dict[str, Any]], dict[str, Any] | None]
 
 _BODY = {
