@@ -152,3 +152,16 @@ def test_schemas_say_what_roster_keeps_and_returns(company: Company) -> None:
     aliases = {a["name"]: a for a in ext["attributes"] if a["name"].startswith("manager")}
     assert {a["returned"] for a in aliases.values()} == {"never"}
     assert "cursorTimeout" not in company.client.get("/ServiceProviderConfig").json()["pagination"]
+
+
+def test_405_lists_every_method_the_path_supports(company: Company) -> None:
+    """Found by schemathesis: a 405 named only the first route's method (Allow: GET)."""
+    for path, expected in (
+        ("/Users", {"GET", "POST"}),
+        ("/Users/x", {"GET", "PUT", "PATCH", "DELETE"}),
+        ("/Groups", {"GET", "POST"}),
+        ("/Groups/x", {"GET", "PUT", "PATCH", "DELETE"}),
+    ):
+        r = company.client.request("OPTIONS", path)
+        assert r.status_code == 405, r.text
+        assert {m.strip() for m in r.headers["Allow"].split(",")} >= expected, r.headers

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -105,13 +106,17 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
+        headers = dict(exc.headers or {})
         if exc.status_code == 404:
             detail = f"no such endpoint: {request.url.path}"
         elif exc.status_code == 405:
             detail = f"{request.method} is not allowed on {request.url.path}"
+            # Routing names only the first route that matched the path; a 405 must list
+            # every method the path supports (RFC 9110 §15.5.6).
+            headers["Allow"] = ", ".join(_allowed_methods(app.routes, request.url.path))
         else:
             detail = str(exc.detail)
-        return error_response(ScimError(exc.status_code, detail, headers=dict(exc.headers or {})))
+        return error_response(ScimError(exc.status_code, detail, headers=headers))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -164,6 +169,20 @@ def unavailable(exc: Exception) -> bool:
         or getattr(driver, "sqlstate", None)
     )
     return isinstance(state, str) and state.startswith(_UNAVAILABLE_SQLSTATES)
+
+
+def _allowed_methods(routes: Iterable[Any], path: str) -> list[str]:
+    methods: set[str] = set()
+    for route in routes:
+        candidates = getattr(route, "effective_candidates", None)  # an included router
+        if callable(candidates):
+            methods.update(_allowed_methods(candidates(), path))
+            continue
+        regex = getattr(route, "path_regex", None)
+        allowed = getattr(route, "methods", None)  # a Mount has none
+        if regex is not None and allowed and regex.match(path):
+            methods.update(allowed)
+    return sorted(methods)
 
 
 def app_factory() -> FastAPI:
