@@ -130,7 +130,7 @@ class Server:
     # CPU of workers that exited meanwhile is lost; we only sample live trees.
     rss_samples: list[float] = field(default_factory=list)
 
-    def start(self, timeout: float = 60) -> Server:
+    def start(self, timeout: float = 180) -> Server:
         RAW.mkdir(parents=True, exist_ok=True)
         logfile = (RAW / f"server-{self.name}.log").open("wb")
         self.popen = subprocess.Popen(

@@ -200,8 +200,8 @@ def pool_sizes(seconds: float, ops: tuple[str, ...]) -> dict[str, Any]:
 
 def run(seconds: float = 4, full: bool = True) -> dict[str, Any]:
     log("profiling Roster (PostgreSQL, 1 worker) with py-spy")
-    ops = OPS if full else ("get", "lookup", "import", "deactivate", "create_nopw", "member")
-    pool_ops = POOL_OPS if full else ("get", "lookup", "deactivate")
+    ops = OPS if full else ("get", "lookup", "import", "deactivate", "member")
+    pool_ops = POOL_OPS if full else ("get", "deactivate")
     result = {"ops": profile_ops(seconds, ops), "pool": pool_sizes(seconds, pool_ops)}
     (BENCH / "results" / "profile.json").write_text(json.dumps(result, indent=1) + "\n")
     return result

@@ -154,8 +154,8 @@ def run_backend(
 
 
 def run_all(full: bool) -> dict[str, Any]:
-    seconds = 5.0 if full else 3.0
-    limit_s = 120.0 if full else 45.0
+    seconds = 5.0 if full else 2.0
+    limit_s = 120.0 if full else 25.0
     results: dict[str, Any] = {}
     name, url = systems.postgres_database()
     try:
