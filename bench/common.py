@@ -151,7 +151,8 @@ class Server:
                 return self
             except httpx.TransportError:
                 time.sleep(0.2)
-        raise RuntimeError(f"{self.name} did not answer on {url}")
+        self.stop()
+        raise RuntimeError(f"{self.name} did not answer on {url}; see {logfile.name}")
 
     @property
     def pid(self) -> int:
