@@ -165,3 +165,6 @@ def test_405_lists_every_method_the_path_supports(company: Company) -> None:
         r = company.client.request("OPTIONS", path)
         assert r.status_code == 405, r.text
         assert {m.strip() for m in r.headers["Allow"].split(",")} >= expected, r.headers
+    for path in ("/Users/.search", "/Groups/.search"):
+        r = company.client.request("OPTIONS", path)
+        assert r.status_code == 405 and r.headers["Allow"] == "POST", r.headers

@@ -172,17 +172,25 @@ def unavailable(exc: Exception) -> bool:
 
 
 def _allowed_methods(routes: Iterable[Any], path: str) -> list[str]:
-    methods: set[str] = set()
-    for route in routes:
-        candidates = getattr(route, "effective_candidates", None)  # an included router
-        if callable(candidates):
-            methods.update(_allowed_methods(candidates(), path))
-            continue
+    """The methods of the routes matching `path`; a route spelled out literally wins
+    over one with parameters (`/Users/.search` is not `/Users/{person_id}`)."""
+    literal: set[str] = set()
+    templated: set[str] = set()
+    for route in _flat(routes):
         regex = getattr(route, "path_regex", None)
         allowed = getattr(route, "methods", None)  # a Mount has none
         if regex is not None and allowed and regex.match(path):
-            methods.update(allowed)
-    return sorted(methods)
+            (templated if "{" in route.path else literal).update(allowed)
+    return sorted(literal or templated)
+
+
+def _flat(routes: Iterable[Any]) -> Iterable[Any]:
+    for route in routes:
+        candidates = getattr(route, "effective_candidates", None)  # an included router
+        if callable(candidates):
+            yield from _flat(candidates())
+        else:
+            yield route
 
 
 def app_factory() -> FastAPI:
