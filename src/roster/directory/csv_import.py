@@ -518,21 +518,78 @@ async def preview(
                 "created_by": actor.name[:100],
                 "created_at": utcnow(),
                 "applied_at": None,
-                "summary": plan.summary,
+                "summary": snapshot(plan),
             },
         )
     return import_id, plan
 
 
+SNAPSHOT_ROWS = 200  # rows kept per result (create, update, ...) for the preview page
+ACTIONS = ("reject", "create", "update", "unchanged")
+
+
+def snapshot(plan: Plan) -> dict[str, Any]:
+    """What the preview page shows, kept with the upload so that showing it again does
+    not re-check 100,000 rows (applying always re-checks)."""
+    rows: dict[str, list[dict[str, Any]]] = {a: [] for a in ACTIONS}
+    for r in plan.rows:
+        kept = rows[r.action]
+        if len(kept) < SNAPSHOT_ROWS:
+            kept.append(
+                {
+                    "line": r.line,
+                    "action": r.action,
+                    "email": r.email,
+                    "reason": r.reason,
+                    "changes": r.changes,
+                    "notes": r.notes,
+                }
+            )
+    return {
+        **plan.summary,
+        "columns": plan.columns,
+        "ignored_columns": [list(c) for c in plan.ignored_columns],
+        "can_apply": plan.can_apply,
+        "preview": rows,
+    }
+
+
+@dataclass
+class Preview:
+    """A plan as the preview page shows it: counts, columns, up to SNAPSHOT_ROWS rows of
+    each result."""
+
+    summary: dict[str, Any]
+    columns: list[str]
+    ignored_columns: list[tuple[str, str]]
+    file_error: str | None
+    can_apply: bool
+    rows: dict[str, list[RowResult]]
+
+
+def _preview(snap: dict[str, Any]) -> Preview:
+    return Preview(
+        summary={k: snap.get(k, 0) for k in ("rows", "create", "update", "unchanged", "reject")},
+        columns=list(snap.get("columns", [])),
+        ignored_columns=[(h, why) for h, why in snap.get("ignored_columns", [])],
+        file_error=snap.get("file_error"),
+        can_apply=bool(snap.get("can_apply")),
+        rows={a: [RowResult(**r) for r in snap.get("preview", {}).get(a, [])] for a in ACTIONS},
+    )
+
+
 async def stored_preview(
     db: Database, tenant: Tenant, import_id: str, *, company_urn: str = DEFAULT_COMPANY_EXTENSION
-) -> tuple[dict[str, Any], Plan]:
+) -> tuple[dict[str, Any], Preview]:
     async with db.read() as conn:
         stored = await import_store.get_import(conn, tenant.id, import_id)
         if stored is None:
             raise DirectoryError("not_found", "no such import in this company")
-        plan = await plan_import(conn, tenant, stored["content"], company_urn=company_urn)
-    return stored, plan
+        snap = stored["summary"] or {}
+        if "preview" not in snap:
+            plan = await plan_import(conn, tenant, stored["content"], company_urn=company_urn)
+            snap = snapshot(plan)
+    return stored, _preview(snap)
 
 
 async def apply(
@@ -570,7 +627,7 @@ async def apply(
             )
         await _write(conn, fresh, plan, actor, progress)
         if import_id is not None:
-            await import_store.mark_applied(conn, tenant.id, import_id, utcnow(), plan.summary)
+            await import_store.mark_applied(conn, tenant.id, import_id, utcnow(), snapshot(plan))
     return plan
 
 

@@ -94,29 +94,48 @@ async def import_upload(ctx: Admin) -> Response:
     return redirect(f"/admin/import/{import_id}")
 
 
+def _rows(preview: csv_import.Preview, show: str) -> tuple[list[csv_import.RowResult], int]:
+    """The rows to list (rejected first) and how many the file has of that kind."""
+    if show in preview.rows:
+        return preview.rows[show], int(preview.summary.get(show, 0))
+    rows = [r for action in csv_import.ACTIONS for r in preview.rows[action]]
+    return rows[:PREVIEW_ROWS], int(preview.summary.get("rows", 0))
+
+
+def _preview_page(
+    ctx: Admin,
+    stored: dict[str, object],
+    preview: csv_import.Preview,
+    show: str,
+    *,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    rows, matching = _rows(preview, show)
+    return ctx.render(
+        "import/preview.html",
+        status=status,
+        nav="import",
+        stored=stored,
+        plan=preview,
+        rows=rows,
+        shown=len(rows),
+        matching=matching,
+        show=show if show in preview.rows else "",
+        refusal=_refusal(ctx),
+        error=error,
+    )
+
+
 @router.get("/import/{import_id}")
 async def import_preview(import_id: str, ctx: Admin) -> Response:
-    show = ctx.request.query_params.get("show", "")
     try:
-        stored, plan = await csv_import.stored_preview(
+        stored, preview = await csv_import.stored_preview(
             ctx.db, ctx.tenant, import_id, company_urn=ctx.settings.company_extension_urn
         )
     except DirectoryError:
         raise ConsoleError(404, "Import not found", "No such import in your company.") from None
-    rows = [r for r in plan.rows if not show or r.action == show]
-    rows.sort(key=lambda r: (r.action != "reject", r.line))
-    return ctx.render(
-        "import/preview.html",
-        nav="import",
-        stored=stored,
-        plan=plan,
-        rows=rows[:PREVIEW_ROWS],
-        shown=min(len(rows), PREVIEW_ROWS),
-        matching=len(rows),
-        show=show,
-        refusal=_refusal(ctx),
-        error=ctx.request.query_params.get("error"),
-    )
+    return _preview_page(ctx, stored, preview, ctx.request.query_params.get("show", ""))
 
 
 @router.post("/import/{import_id}/apply")
@@ -131,23 +150,11 @@ async def import_apply(import_id: str, ctx: Admin) -> Response:
             import_id=import_id,
         )
     except DirectoryError as exc:
-        stored, plan = await csv_import.stored_preview(
+        stored, preview = await csv_import.stored_preview(
             ctx.db, ctx.tenant, import_id, company_urn=ctx.settings.company_extension_urn
         )
-        rows = sorted(plan.rows, key=lambda r: (r.action != "reject", r.line))
-        return ctx.render(
-            "import/preview.html",
-            status=403 if exc.kind == "forbidden" else 400,
-            nav="import",
-            stored=stored,
-            plan=plan,
-            rows=rows[:PREVIEW_ROWS],
-            shown=min(len(rows), PREVIEW_ROWS),
-            matching=len(rows),
-            show="",
-            refusal=_refusal(ctx),
-            error=exc.message,
-        )
+        status = 403 if exc.kind == "forbidden" else 400
+        return _preview_page(ctx, stored, preview, "", error=exc.message, status=status)
     s = plan.summary
     return redirect(
         f"/admin/import?done=applied&created={s['create']}&updated={s['update']}"
