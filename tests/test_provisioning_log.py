@@ -79,6 +79,8 @@ def test_log_page_lists_failures_first_and_explains_them(company: Company) -> No
     detail = client.get(f"/admin/log/{entry['id']}")
     assert "Email address already in use" in detail.text and "What to do" in detail.text
     assert "dup@co.example" in detail.text
+    holder = next(e for e in _entries(company) if e["status"] == 201)["resource_id"]
+    assert f'href="/admin/people/{holder}">the person who has this email' in detail.text
     saved = client.post("/admin/log/retention", {"days": "7"})
     assert saved.status_code == 303 and company.refresh().setting("log_retention_days") == 7
     client.close()

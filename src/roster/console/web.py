@@ -8,6 +8,7 @@ the session, never from the URL, so one company's admin cannot reach another's d
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -113,6 +114,18 @@ def changes_view(changes: Any) -> list[tuple[str, str]]:
 
 
 env.filters["changes"] = changes_view
+_PERSON_IN_DETAIL = re.compile(
+    r"person ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
+)
+
+
+def holder_id(detail: str | None) -> str | None:
+    """The person a 409's detail names as holding the email or userName."""
+    match = _PERSON_IN_DETAIL.search(detail or "")
+    return match.group(1) if match else None
+
+
+env.filters["holder"] = holder_id
 
 
 def query(params: dict[str, Any], **changes: Any) -> str:
