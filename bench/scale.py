@@ -92,7 +92,7 @@ def run_backend(
     backend: str, url: str, big: int, imported: int, seconds: float, limit_s: float
 ) -> dict[str, Any]:
     env = systems.roster_env(url)
-    systems.roster_cli(env, "db", "upgrade")
+    systems.upgrade(env)
     companies = {}
     for label, count in (("small", 1000), ("big", big), ("import", imported)):
         sub, token = systems.new_company(env)

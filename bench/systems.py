@@ -146,25 +146,38 @@ def roster_env(database_url: str) -> dict[str, str]:
     }
 
 
-def roster_cli(env: dict[str, str], *args: str) -> str:
-    out = subprocess.run(
-        [str(BIN / "roster"), *args], env=env, capture_output=True, text=True, check=False
-    )
-    if out.returncode != 0:
-        raise RuntimeError(f"roster {' '.join(args)} failed: {out.stderr.strip()[-2000:]}")
-    return out.stdout.strip()
-
-
 def new_company(env: dict[str, str]) -> tuple[str, str]:
+    """A company with SCIM on and a token: what `roster tenant create`, `roster scim
+    enable` and `roster scim token create` do, called in-process (each CLI call costs a
+    few seconds of imports, which added up to minutes of a quick run)."""
+    from roster.directory import tenants, tokens
+    from roster.store.db import Database
+
     sub = f"bench-{secrets.token_hex(3)}"
-    roster_cli(env, "tenant", "create", sub, "--name", "Bench Inc")
-    roster_cli(env, "scim", "enable", sub)
-    return sub, roster_cli(env, "scim", "token", "create", sub, "--label", "bench")
+
+    async def go() -> str:
+        db = Database(env["ROSTER_DATABASE_URL"], pool_size=1)
+        try:
+            await tenants.create_tenant(db, sub, "Bench Inc")
+            await tenants.set_scim_enabled(db, sub, True)
+            _, secret = await tokens.create_token(db, sub, "bench")
+            return secret
+        finally:
+            await db.dispose()
+
+    return sub, asyncio.run(go())
+
+
+def upgrade(env: dict[str, str]) -> None:
+    """`roster db upgrade`, in-process."""
+    from roster.store import migrate
+
+    migrate.upgrade(env["ROSTER_DATABASE_URL"])
 
 
 def roster(database_url: str, backend: str, workers: int, people: int, group_size: int) -> Target:
     env = roster_env(database_url)
-    roster_cli(env, "db", "upgrade")
+    upgrade(env)
     sub, token = new_company(env)
     # Roster's people are bulk-loaded (the rows its SCIM create writes): creating 2,000
     # people one request at a time would take most of a quick run.
