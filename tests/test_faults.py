@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -377,6 +379,27 @@ def test_sqlite_read_only_filesystem_is_503_without_corruption(tmp_path: Path) -
     finally:
         db.close()
     assert names == {"before@example.com"}
+    # Stopped cleanly (no WAL left), a WAL database cannot be opened read-only at all:
+    # `roster serve` refuses to start, with one line that says why.
+    clean = subprocess.run(
+        ["mount", "--bind", str(store), str(view)], capture_output=True, text=True, check=False
+    )
+    assert clean.returncode == 0, clean.stderr
+    try:
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(view)], check=True)
+        refused = subprocess.run(
+            [sys.executable, "-m", "roster", "db", "upgrade"],
+            env={**os.environ, "ROSTER_DATABASE_URL": ro_url},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert refused.returncode != 0
+        assert "cannot reach the database" in refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    finally:
+        subprocess.run(["umount", "-l", str(view)], check=False)
     # Writable again: the same database takes writes.
     again = RosterProcess(url, tmp_path / "again.log")
     again.start()

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from sqlalchemy.exc import OperationalError
 
 from roster.config import Settings, get_settings
 from roster.directory import groups, people, tenants, tokens
@@ -50,6 +51,13 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
+def _reason(exc: Exception) -> str:
+    """One line: the driver's message without SQLAlchemy's background link."""
+    if isinstance(exc, OperationalError):
+        return str(exc.orig).splitlines()[0] if exc.orig is not None else "operational error"
+    return str(exc)
+
+
 def run(action: Callable[[Database], Awaitable[T]], *, upgrade: bool = True) -> T:
     """Run one directory action against the configured database, schema upgraded first."""
     settings = get_settings()
@@ -69,8 +77,8 @@ def run(action: Callable[[Database], Awaitable[T]], *, upgrade: bool = True) -> 
         raise fail(exc.message) from None
     except DatabaseURLError as exc:
         raise fail(f"ROSTER_DATABASE_URL: {exc}") from None
-    except OSError as exc:
-        raise fail(f"cannot reach the database ({exc})") from None
+    except (OSError, OperationalError) as exc:
+        raise fail(f"cannot reach the database ({_reason(exc)})") from None
 
 
 @app.command()
@@ -87,8 +95,8 @@ def serve(
         migrate.upgrade(settings.database_url)
     except DatabaseURLError as exc:
         raise fail(f"ROSTER_DATABASE_URL: {exc}") from None
-    except OSError as exc:
-        raise fail(f"cannot reach the database ({exc})") from None
+    except (OSError, OperationalError) as exc:
+        raise fail(f"cannot reach the database ({_reason(exc)})") from None
     uvicorn.run(
         "roster.app:app_factory",
         factory=True,
@@ -109,8 +117,8 @@ def db_upgrade() -> None:
         migrate.upgrade(settings.database_url)
     except DatabaseURLError as exc:
         raise fail(f"ROSTER_DATABASE_URL: {exc}") from None
-    except OSError as exc:
-        raise fail(f"cannot reach the database ({exc})") from None
+    except (OSError, OperationalError) as exc:
+        raise fail(f"cannot reach the database ({_reason(exc)})") from None
     typer.echo("database schema is up to date")
 
 
