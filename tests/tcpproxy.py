@@ -2,8 +2,10 @@
 the database can "go away" under load without touching the shared PostgreSQL server.
 
 cut(): every open connection is reset and new ones are refused (the listening socket
-is closed), as when PostgreSQL restarts or the network drops. restore(): listen again
-on the same port. Loopback only.
+is closed), as when PostgreSQL restarts. hang(): nothing answers any more (bytes are
+swallowed, new connections accepted and left silent), as when a network path drops
+packets: only timeouts end a wait. restore(): back to normal on the same port (hung
+connections are reset). Loopback only.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ class TcpProxy:
         self._sockets: set[socket.socket] = set()
         self._listener: socket.socket | None = None
         self.connections = 0  # accepted so far
+        self.hanging = False
 
     def start(self) -> None:
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -37,6 +40,10 @@ class TcpProxy:
                 client, _ = listener.accept()
             except OSError:
                 return  # closed by cut()
+            if self.hanging:
+                with self._lock:
+                    self._sockets.add(client)  # accepted, never answered
+                continue
             try:
                 upstream = socket.create_connection(self.target, timeout=10)
             except OSError:
@@ -52,7 +59,8 @@ class TcpProxy:
     def _pump(self, src: socket.socket, dst: socket.socket) -> None:
         try:
             while data := src.recv(65536):
-                dst.sendall(data)
+                if not self.hanging:
+                    dst.sendall(data)
         except OSError:
             pass
         finally:
@@ -71,6 +79,9 @@ class TcpProxy:
         if self._listener is not None:
             self._listener.close()
             self._listener = None
+        self._reset_all()
+
+    def _reset_all(self) -> None:
         with self._lock:
             sockets = list(self._sockets)
         for s in sockets:
@@ -81,7 +92,14 @@ class TcpProxy:
                 )
             self._close(s)
 
+    def hang(self) -> None:
+        self.hanging = True
+
     def restore(self) -> None:
+        if self.hanging:
+            self.hanging = False
+            self._reset_all()  # their protocol state is lost
+            return
         self.start()
 
     def stop(self) -> None:

@@ -252,6 +252,67 @@ def test_postgres_unreachable_under_load_is_503_then_recovers(tmp_path: Path) ->
             proxy.stop()
 
 
+SLOW = os.environ.get("ROSTER_SLOW_TESTS") == "1"
+
+
+@pytest.mark.skipif(
+    not (POSTGRES_URL and SLOW),
+    reason="needs ROSTER_TEST_POSTGRES_URL and ROSTER_SLOW_TESTS=1: it waits out the "
+    "database timeouts (about a minute)",
+)
+def test_postgres_gone_silent_is_answered_within_okta_60_s(tmp_path: Path) -> None:
+    """PostgreSQL stops answering without closing anything (dropped packets): only
+    Roster's own timeouts end the wait. Every request still gets its 503 before Okta's
+    60 s timeout (the client here gives up at 60 s, which would fail the test)."""
+    with database("postgres", tmp_path) as direct_url:
+        (tenant,) = provision(direct_url)
+        target = urlsplit(direct_url)
+        proxy = TcpProxy(target.port or 5432, target.hostname or "127.0.0.1")
+        proxy.start()
+        proxied = direct_url.replace(f":{target.port}/", f":{proxy.port}/")
+        server = RosterProcess(
+            proxied, tmp_path / "server.log", env={"ROSTER_DATABASE_POOL_SIZE": "3"}
+        )
+        server.start()
+        try:
+            group_id = _new_group(server, tenant)
+            load = Load(server, tenant, group_id)
+            asyncio.run(load.run_until(lambda ld: len(ld.members) >= 20))
+            proxy.hang()
+
+            async def silent() -> list[httpx.Response]:
+                async with httpx.AsyncClient(
+                    base_url=server.scim_url, headers=tenant.headers(), timeout=60
+                ) as c:
+                    return list(
+                        await asyncio.gather(
+                            c.get("/Users", params={"count": "5"}),
+                            c.post("/Users", json={"userName": "silent1@example.com"}),
+                            c.get(f"/Groups/{group_id}"),
+                            c.post("/Users", json={"userName": "silent2@example.com"}),
+                            c.get("/Users", params={"filter": 'userName eq "x@y.z"'}),
+                            c.get(f"/Groups/{group_id}"),
+                        )
+                    )
+
+            for r in asyncio.run(silent()):  # a ReadTimeout (60 s) would fail here
+                assert r.status_code == 503, r.text
+                assert r.headers["Retry-After"].isdigit()
+            proxy.restore()
+            with httpx.Client(base_url=server.scim_url, headers=tenant.headers(), timeout=60) as c:
+                for _ in range(200):
+                    if c.get("/Users", params={"count": "1"}).status_code == 200:
+                        break
+                    asyncio.run(asyncio.sleep(0.05))
+            asyncio.run(load.run_until(lambda ld: len(ld.members) >= 40))
+            assert 500 not in load.statuses
+            server.stop()
+            assert_consistent(direct_url, tenant, group_id, load)
+        finally:
+            server.stop()
+            proxy.stop()
+
+
 @contextlib.contextmanager
 def _mounted_tmpfs(path: Path, size: str) -> Iterator[Path]:
     path.mkdir()

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -92,9 +93,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     @app.exception_handler(OSError)
     @app.exception_handler(TimeoutError)
+    @app.exception_handler(PoolTimeoutError)
     async def database_unavailable(request: Request, exc: Exception) -> Response:
         # PostgreSQL down or restarting, SQLite read-only or its disk full: nothing was
         # written; the IdP retries later. The pool replaces broken connections itself.
+        # (A database that stops answering holds every pooled connection until its
+        # command timeout; requests waiting for one end with the pool's timeout.)
         log.warning("database unavailable", error=type(exc).__name__, path=request.url.path)
         return error_response(
             ScimError(
