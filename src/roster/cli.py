@@ -106,6 +106,8 @@ def serve(
         access_log=False,
         log_level=settings.log_level.lower(),
         timeout_keep_alive=75,  # longer than Okta's idle connections
+        # Importing the app takes seconds on a busy machine; don't restart-loop workers.
+        timeout_worker_healthcheck=30,
     )
 
 

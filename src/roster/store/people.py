@@ -381,13 +381,20 @@ async def list_people(
     after_id: str | None = None,
     with_groups: bool = True,
 ) -> list[tuple[Person, list[dict[str, Any]], dict[str, Any] | None]]:
-    """A page of people with their groups and managers, in one statement."""
-    query = _view_select(conn, with_groups=with_groups).where(people.c.tenant_id == tenant_id, LIVE)
+    """A page of people with their groups and managers, in one statement. The page's
+    ids are chosen first, so the groups and manager of skipped rows are never computed
+    (deep startIndex pages stay cheap)."""
+    ids = sa.select(people.c.id).where(people.c.tenant_id == tenant_id, LIVE)
     if where is not None:
-        query = query.where(where)
+        ids = ids.where(where)
     if after_id is not None:
-        query = query.where(people.c.id > after_id)
-    query = query.order_by(*order_by).offset(offset).limit(limit)
+        ids = ids.where(people.c.id > after_id)
+    page_ids = ids.order_by(*order_by).offset(offset).limit(limit).subquery("page_ids")
+    query = (
+        _view_select(conn, with_groups=with_groups)
+        .where(people.c.tenant_id == tenant_id, people.c.id.in_(sa.select(page_ids.c.id)))
+        .order_by(*order_by)
+    )
     return [_split_view(dict(r._mapping)) for r in await conn.execute(query)]
 
 
