@@ -68,7 +68,9 @@ class Settings(BaseSettings):
     def token_last_used_seconds_delta(self) -> timedelta:
         return timedelta(seconds=self.token_last_used_resolution_seconds)
 
-    database_pool_size: int = Field(default=10, description="Connections per worker (PostgreSQL)")
+    database_pool_size: int = Field(
+        default=20, description="Read connections per worker; writes get half as many"
+    )
     # --- Admin console ---
     cookie_secure: bool = Field(
         default=True,

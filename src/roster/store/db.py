@@ -66,17 +66,18 @@ def make_engine(url: str, *, pool_size: int = 10, autocommit: bool = False) -> A
     options: dict[str, object] = {}
     if autocommit:
         options = {"isolation_level": "AUTOCOMMIT", "pool_reset_on_return": None}
+    # A fixed pool: connections opened beyond it would be closed again on return, and
+    # under steady load that churn costs more than waiting (pool_timeout -> 503).
+    options["pool_timeout"] = 30
     if full.startswith("sqlite"):
-        engine = create_async_engine(
-            full, pool_size=pool_size, max_overflow=pool_size // 2, **options
-        )
+        engine = create_async_engine(full, pool_size=pool_size, max_overflow=0, **options)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     return create_async_engine(
         full,
         pool_size=pool_size,
-        max_overflow=pool_size // 2,
+        max_overflow=0,
         pool_pre_ping=False,
         connect_args={"timeout": 10, "command_timeout": 50},
         **options,
@@ -89,7 +90,7 @@ class Database:
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
         # Writes are short and serialised per row; reads are most of Okta's traffic. A
-        # worker holds at most pool_size * 2 + 1 connections in all.
+        # worker holds at most pool_size * 1.5 connections in all.
         self.engine = make_engine(url, pool_size=max(2, pool_size // 2))
         self.read_engine = make_engine(url, pool_size=pool_size, autocommit=True)
         self.dialect = self.engine.dialect.name
