@@ -331,14 +331,16 @@ def _mounted_tmpfs(path: Path, size: str) -> Iterator[Path]:
 
 
 def _fill(path: Path) -> Path:
+    """Fill the filesystem to the last byte (unbuffered: nothing left to flush)."""
     filler = path / "filler"
-    with filler.open("wb") as f:
-        try:
-            while True:
-                f.write(b"\0" * 65536)
-                f.flush()
-        except OSError:
-            pass
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        for size in (65536, 4096, 512, 1):
+            with contextlib.suppress(OSError):
+                while os.write(fd, b"\0" * size):
+                    pass
+    finally:
+        os.close(fd)
     return filler
 
 
