@@ -10,8 +10,9 @@ from starlette.requests import Request
 
 from roster.config import Settings
 from roster.directory import tokens
+from roster.directory.audit import Actor
 from roster.directory.tenants import custom_attributes
-from roster.scim.errors import ScimError
+from roster.scim.errors import ScimError, not_found
 from roster.scim.schema import UserSchemas
 from roster.store.db import Database
 from roster.store.tenants import Tenant
@@ -87,3 +88,28 @@ async def scim_context(request: Request) -> ScimContext:
 
 
 Scim = Annotated[ScimContext, Depends(scim_context)]
+
+
+# The request body every write route documents in the OpenAPI description.
+JSON_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/scim+json": {"schema": {"type": "object"}}},
+    }
+}
+
+
+def actor_of(ctx: ScimContext) -> Actor:
+    return Actor(ctx.actor, ctx.request_id)
+
+
+def valid_id(resource: str, resource_id: str) -> str:
+    """Never a null, empty or "None" id: those are 404s, not lookups."""
+    if (
+        not resource_id
+        or resource_id.lower() in ("none", "null", "undefined")
+        or len(resource_id) > 64
+        or "\x00" in resource_id
+    ):
+        raise not_found(resource, resource_id)
+    return resource_id

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Request
 from sqlalchemy.sql.elements import ColumnElement
 
 from roster.directory import groups
-from roster.directory.people import Actor
 from roster.scim.documents import (
     ListRequest,
     Projection,
@@ -16,12 +15,12 @@ from roster.scim.documents import (
     parse_if_match,
     search_params,
 )
-from roster.scim.errors import invalid_value, not_found
+from roster.scim.errors import invalid_value
 from roster.scim.filters import AttrPath, Field, parse_attr_path, parse_filter, resolve
 from roster.scim.groups import parse_group, parse_group_patch, render_group
 from roster.scim.http import ERROR_RESPONSES, ScimResponse, json_body, scim_response
 from roster.scim.patch import parse_operations
-from roster.scim.routes.deps import Scim, ScimContext
+from roster.scim.routes.deps import JSON_BODY, Scim, ScimContext, actor_of, valid_id
 from roster.scim.schema import CORE_GROUP, GROUP_SCHEMA, META, Attribute
 from roster.store import groups as groups_store
 from roster.store.filtering import compile_filter
@@ -29,27 +28,6 @@ from roster.store.groups import Group
 from roster.store.tables import groups as groups_table
 
 router = APIRouter(tags=["groups"], default_response_class=ScimResponse, responses=ERROR_RESPONSES)
-_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {"application/scim+json": {"schema": {"type": "object"}}},
-    }
-}
-
-
-def _actor(ctx: ScimContext) -> Actor:
-    return Actor(ctx.actor, ctx.request_id)
-
-
-def _valid_id(group_id: str) -> str:
-    if (
-        not group_id
-        or group_id.lower() in ("none", "null", "undefined")
-        or len(group_id) > 64
-        or "\x00" in group_id
-    ):
-        raise not_found("Group", group_id)
-    return group_id
 
 
 def _attribute(path: AttrPath) -> Attribute | None:
@@ -149,23 +127,25 @@ async def list_groups(request: Request, ctx: Scim) -> ScimResponse:
     return await _search(ctx, dict(request.query_params))
 
 
-@router.post("/Groups/.search", openapi_extra=_BODY)
+@router.post("/Groups/.search", openapi_extra=JSON_BODY)
 async def search_groups(request: Request, ctx: Scim) -> ScimResponse:
     params = search_params(await json_body(request, refuse_nul=False))
     return await _search(ctx, params)
 
 
-@router.post("/Groups", status_code=201, openapi_extra=_BODY)
+@router.post("/Groups", status_code=201, openapi_extra=JSON_BODY)
 async def create_group(request: Request, ctx: Scim) -> ScimResponse:
     body = await json_body(request)
     change = parse_group(body, max_members=ctx.settings.max_members_per_request)
-    written = await groups.create_group(ctx.db, ctx.tenant, change, actor=_actor(ctx), request=body)
+    written = await groups.create_group(
+        ctx.db, ctx.tenant, change, actor=actor_of(ctx), request=body
+    )
     return await _single(ctx, written.group, 201)
 
 
 @router.get("/Groups/{group_id}")
 async def get_group(group_id: str, request: Request, ctx: Scim) -> ScimResponse:
-    group = await groups.get_group(ctx.db, ctx.tenant, _valid_id(group_id))
+    group = await groups.get_group(ctx.db, ctx.tenant, valid_id("Group", group_id))
     projection = Projection(
         request.query_params.get("attributes"),
         request.query_params.get("excludedAttributes"),
@@ -174,16 +154,16 @@ async def get_group(group_id: str, request: Request, ctx: Scim) -> ScimResponse:
     return await _single(ctx, group, projection=projection)
 
 
-@router.put("/Groups/{group_id}", openapi_extra=_BODY)
+@router.put("/Groups/{group_id}", openapi_extra=JSON_BODY)
 async def replace_group(group_id: str, request: Request, ctx: Scim) -> ScimResponse:
     body = await json_body(request)
     change = parse_group(body, max_members=ctx.settings.max_members_per_request)
     group = await groups.change_group(
         ctx.db,
         ctx.tenant,
-        _valid_id(group_id),
+        valid_id("Group", group_id),
         change,
-        actor=_actor(ctx),
+        actor=actor_of(ctx),
         action="group.replace",
         request=body,
         if_match=parse_if_match(request.headers.get("if-match")),
@@ -193,7 +173,7 @@ async def replace_group(group_id: str, request: Request, ctx: Scim) -> ScimRespo
 
 @router.patch(
     "/Groups/{group_id}",
-    openapi_extra=_BODY,
+    openapi_extra=JSON_BODY,
     responses={204: {"description": "changed; no body unless attributes are asked for"}},
 )
 async def patch_group(group_id: str, request: Request, ctx: Scim) -> ScimResponse:
@@ -203,7 +183,7 @@ async def patch_group(group_id: str, request: Request, ctx: Scim) -> ScimRespons
     )
     change = parse_group_patch(
         operations,
-        group_id=_valid_id(group_id),
+        group_id=valid_id("Group", group_id),
         max_members=ctx.settings.max_members_per_request,
     )
     group = await groups.change_group(
@@ -211,7 +191,7 @@ async def patch_group(group_id: str, request: Request, ctx: Scim) -> ScimRespons
         ctx.tenant,
         group_id,
         change,
-        actor=_actor(ctx),
+        actor=actor_of(ctx),
         action="group.patch",
         request=body,
         if_match=parse_if_match(request.headers.get("if-match")),
@@ -230,8 +210,8 @@ async def delete_group(group_id: str, request: Request, ctx: Scim) -> ScimRespon
     await groups.delete_group(
         ctx.db,
         ctx.tenant,
-        _valid_id(group_id),
-        actor=_actor(ctx),
+        valid_id("Group", group_id),
+        actor=actor_of(ctx),
         if_match=parse_if_match(request.headers.get("if-match")),
     )
     return scim_response(None, 204)

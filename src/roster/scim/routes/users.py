@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy.sql.elements import ColumnElement
 
 from roster.directory import people
-from roster.directory.people import Actor, Page
+from roster.directory.people import Page
 from roster.scim.documents import (
     ListRequest,
     Projection,
@@ -17,11 +17,11 @@ from roster.scim.documents import (
     parse_if_match,
     search_params,
 )
-from roster.scim.errors import ScimError, invalid_value, not_found
+from roster.scim.errors import ScimError, invalid_value
 from roster.scim.filters import AttrPath, Field, parse_attr_path, parse_filter, resolve
 from roster.scim.http import ERROR_RESPONSES, ScimResponse, json_body, scim_response
 from roster.scim.patch import apply_to_document, parse_operations
-from roster.scim.routes.deps import Scim, ScimContext
+from roster.scim.routes.deps import JSON_BODY, Scim, ScimContext, actor_of, valid_id
 from roster.scim.schema import CORE_USER, UserSchemas
 from roster.scim.users import PersonInput, etag, extension_owner, parse_user, render_user
 from roster.store import people as people_store
@@ -31,29 +31,6 @@ from roster.store.tables import people as people_table
 
 router = APIRouter(tags=["users"], default_response_class=ScimResponse, responses=ERROR_RESPONSES)
 PersonView = tuple[Person, list[dict[str, Any]], dict[str, Any] | None]
-
-_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {"application/scim+json": {"schema": {"type": "object"}}},
-    }
-}
-
-
-def _actor(ctx: ScimContext) -> Actor:
-    return Actor(ctx.actor, ctx.request_id)
-
-
-def _valid_id(person_id: str) -> str:
-    # Never a null, empty or "None" id: those are 404s, not lookups.
-    if (
-        not person_id
-        or person_id.lower() in ("none", "null", "undefined")
-        or len(person_id) > 64
-        or "\x00" in person_id
-    ):
-        raise not_found("User", person_id)
-    return person_id
 
 
 def _render(
@@ -151,7 +128,7 @@ async def list_users(request: Request, ctx: Scim) -> ScimResponse:
     return await _search(ctx, dict(request.query_params))
 
 
-@router.post("/Users/.search", openapi_extra=_BODY)
+@router.post("/Users/.search", openapi_extra=JSON_BODY)
 async def search_users(request: Request, ctx: Scim) -> ScimResponse:
     params = search_params(await json_body(request, refuse_nul=False))
     return await _search(ctx, params)
@@ -161,19 +138,19 @@ async def _parse(ctx: ScimContext, body: dict[str, Any]) -> PersonInput:
     return parse_user(body, ctx.schemas)
 
 
-@router.post("/Users", status_code=201, openapi_extra=_BODY)
+@router.post("/Users", status_code=201, openapi_extra=JSON_BODY)
 async def create_user(request: Request, ctx: Scim) -> ScimResponse:
     body = await json_body(request)
     data = parse_user(body, ctx.schemas)
     written = await people.create_person(
-        ctx.db, ctx.tenant, data, actor=_actor(ctx), source="scim", request=body
+        ctx.db, ctx.tenant, data, actor=actor_of(ctx), source="scim", request=body
     )
     return await _single(ctx, written.person["id"], 201, data=data)
 
 
 @router.get("/Users/{person_id}")
 async def get_user(person_id: str, request: Request, ctx: Scim) -> ScimResponse:
-    view = await people.get_person_view(ctx.db, ctx.tenant, _valid_id(person_id))
+    view = await people.get_person_view(ctx.db, ctx.tenant, valid_id("User", person_id))
     projection = Projection(
         request.query_params.get("attributes"),
         request.query_params.get("excludedAttributes"),
@@ -182,7 +159,7 @@ async def get_user(person_id: str, request: Request, ctx: Scim) -> ScimResponse:
     return await _single(ctx, person_id, projection=projection, view=view)
 
 
-@router.put("/Users/{person_id}", openapi_extra=_BODY)
+@router.put("/Users/{person_id}", openapi_extra=JSON_BODY)
 async def replace_user(person_id: str, request: Request, ctx: Scim) -> ScimResponse:
     body = await json_body(request)
     data = parse_user(body, ctx.schemas)
@@ -197,9 +174,9 @@ async def replace_user(person_id: str, request: Request, ctx: Scim) -> ScimRespo
     written = await people.update_person(
         ctx.db,
         ctx.tenant,
-        _valid_id(person_id),
+        valid_id("User", person_id),
         replacement,
-        actor=_actor(ctx),
+        actor=actor_of(ctx),
         action="person.replace",
         request=body,
         if_match=parse_if_match(request.headers.get("if-match")),
@@ -207,7 +184,7 @@ async def replace_user(person_id: str, request: Request, ctx: Scim) -> ScimRespo
     return await _single(ctx, written.person["id"], data=data)
 
 
-@router.patch("/Users/{person_id}", openapi_extra=_BODY)
+@router.patch("/Users/{person_id}", openapi_extra=JSON_BODY)
 async def patch_user(person_id: str, request: Request, ctx: Scim) -> ScimResponse:
     body = await json_body(request)
     urns = tuple(s.id for s in ctx.schemas.extensions)
@@ -231,9 +208,9 @@ async def patch_user(person_id: str, request: Request, ctx: Scim) -> ScimRespons
     written = await people.update_person(
         ctx.db,
         ctx.tenant,
-        _valid_id(person_id),
+        valid_id("User", person_id),
         patched,
-        actor=_actor(ctx),
+        actor=actor_of(ctx),
         action="person.patch",
         request=body,
         if_match=parse_if_match(request.headers.get("if-match")),
@@ -246,8 +223,8 @@ async def delete_user(person_id: str, request: Request, ctx: Scim) -> ScimRespon
     await people.delete_person(
         ctx.db,
         ctx.tenant,
-        _valid_id(person_id),
-        actor=_actor(ctx),
+        valid_id("User", person_id),
+        actor=actor_of(ctx),
         if_match=parse_if_match(request.headers.get("if-match")),
     )
     return scim_response(None, 204)
