@@ -12,7 +12,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from roster.directory import audit
 from roster.directory.audit import Actor, diff
-from roster.directory.errors import DirectoryError, forbidden, invalid, not_found
+from roster.directory.errors import check_version, forbidden, invalid, not_found
 from roster.scim.groups import GroupChange
 from roster.scim.users import UNSET
 from roster.store import groups as store
@@ -180,11 +180,7 @@ async def change_group(
         if group is None:
             raise not_found(f"Group {group_id} not found")
         _check_owned_by_idp(group)
-        if if_match is not None and if_match != group["version"]:
-            raise DirectoryError(
-                "precondition",
-                f'Group {group_id} is at version W/"{group["version"]}": read it again',
-            )
+        check_version("Group", group_id, group["version"], if_match)
         values: dict[str, Any] = {}
         if change.display_name is not UNSET and change.display_name != group["display_name"]:
             values["display_name"] = change.display_name
@@ -223,8 +219,7 @@ async def delete_group(
         if group is None:
             raise not_found(f"Group {group_id} not found")
         _check_owned_by_idp(group)
-        if if_match is not None and if_match != group["version"]:
-            raise DirectoryError("precondition", f"Group {group_id} changed; read it again")
+        check_version("Group", group_id, group["version"], if_match)
         members = await store.member_ids(conn, tenant.id, group_id)
         await store.delete_group(conn, tenant.id, group_id)
         await _audit(

@@ -17,7 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from roster.directory import audit
 from roster.directory.audit import Actor as Actor  # re-exported: callers name it here
 from roster.directory.audit import diff, jsonable
-from roster.directory.errors import DirectoryError, conflict, forbidden, not_found
+from roster.directory.errors import DirectoryError, check_version, conflict, forbidden, not_found
 from roster.directory.outbox import queue_welcome
 from roster.directory.passwords import hash_password, verify_password
 from roster.scim.users import REPLACEABLE, UNSET, PersonInput
@@ -363,12 +363,7 @@ async def update_person(
             person = await store.get_person(conn, tenant.id, person_id, for_update=True)
             if person is None:
                 raise not_found(f"User {person_id} not found")
-            if if_match is not None and if_match != person["version"]:
-                raise DirectoryError(
-                    "precondition",
-                    f'User {person_id} is at version W/"{person["version"]}", not '
-                    f'W/"{if_match}": read it again and retry',
-                )
+            check_version("User", person_id, person["version"], if_match)
             data = await make_input(person)
             values = _field_values(data)
             if "active" not in data.fields:
@@ -422,8 +417,7 @@ async def delete_person(
         person = await store.get_person(conn, tenant.id, person_id, for_update=True)
         if person is None:
             raise not_found(f"User {person_id} not found")
-        if if_match is not None and if_match != person["version"]:
-            raise DirectoryError("precondition", f"User {person_id} changed; read it again")
+        check_version("User", person_id, person["version"], if_match)
         await store.set_deleted(conn, tenant.id, person_id, utcnow())
         await session_store.delete_subject_sessions(conn, tenant.id, "person", person_id)
         new_manager = person["manager_id"] if tenant.setting("reassign_reporters") else None
