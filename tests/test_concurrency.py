@@ -165,7 +165,7 @@ def test_companies_progress_together(live: tuple[RosterProcess, list[Tenant]]) -
             codes = await asyncio.gather(
                 *(write(ca, "a", i) for i in range(40)), *(write(cb, "b", i) for i in range(40))
             )
-        assert set(codes) == {201}
+        assert set(codes) == {201}, codes
 
     asyncio.run(run())
     # Each company's first write finished before the other company's last one.

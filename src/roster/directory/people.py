@@ -218,6 +218,8 @@ async def create_person(
             await _register_custom(conn, tenant, data)
             person_id = new_id()
             now = utcnow()
+            manager = await _manager_values(conn, tenant, data, person_id)
+            # Last before the insert: the company row stays locked from here to commit.
             number = await tenant_store.allocate_person_numbers(conn, tenant.id, 1)
             row = {
                 **{f: None for f in REPLACEABLE},
@@ -226,7 +228,7 @@ async def create_person(
                 "active": True,
                 **values,
                 **password,
-                **await _manager_values(conn, tenant, data, person_id),
+                **manager,
                 "tenant_id": tenant.id,
                 "id": person_id,
                 "number": number,
@@ -236,9 +238,7 @@ async def create_person(
                 "created_at": now,
                 "updated_at": now,
             }
-            await store.insert_person(conn, row)
-            person = await store.get_person(conn, tenant.id, person_id)
-            assert person is not None
+            person = await store.insert_person(conn, row)
             linked = await store.link_pending_reports(conn, tenant.id, person)
             if linked:
                 data.notes.append(f"linked as manager of {len(linked)} waiting report(s)")
@@ -310,14 +310,13 @@ async def _apply_update(
     if linking:
         row["idp_linked_at"] = now
     row["updated_at"] = now
-    if not await store.update_person(
+    updated = await store.update_person(
         conn, tenant.id, person["id"], row, expected_version=person["version"]
-    ):
+    )
+    if updated is None:
         raise DirectoryError(
             "precondition", f"person {person['id']} changed meanwhile; read it and try again"
         )
-    updated = await store.get_person(conn, tenant.id, person["id"])
-    assert updated is not None
     if person["active"] and not updated["active"]:
         # A deactivated person is signed out everywhere at once.
         await session_store.delete_subject_sessions(conn, tenant.id, "person", person["id"])
@@ -345,6 +344,11 @@ async def _apply_update(
 InputFor = Callable[[Person], Awaitable[PersonInput]]
 
 
+def _changed(value: str | None, current_lower: str | None) -> str | None:
+    """The value if it differs (regardless of case) from what the person has now."""
+    return value if value and value.lower() != current_lower else None
+
+
 async def update_person(
     db: Database,
     tenant: Tenant,
@@ -368,11 +372,13 @@ async def update_person(
             values = _field_values(data)
             if "active" not in data.fields:
                 values.pop("active", None)
+            # Only a new userName or email can collide (Okta's deactivation and most
+            # updates change neither).
             holders = await store.holder_of(
                 conn,
                 tenant.id,
-                user_name=values["user_name"],
-                email=values["email"],
+                user_name=_changed(values["user_name"], person["user_name_lower"]),
+                email=_changed(values["email"], person["email_lower"]),
                 excluding=person_id,
             )
             if holders:
@@ -478,13 +484,16 @@ async def list_people(
     tenant: Tenant,
     *,
     where: ColumnElement[bool] | None,
-    order_by: Sequence[ColumnElement[Any]],
+    order_by: Sequence[ColumnElement[Any]] | None,
     offset: int,
     limit: int,
     after_id: str | None = None,
     with_groups: bool = True,
     with_total: bool = True,
+    equal: tuple[str, str] | None = None,
 ) -> Page:
+    """A page of people; `order_by=None` is id order and `equal` is the filter as
+    (column, value) when it is one equality (see store.people.list_people)."""
     async with db.read() as conn:
         views = (
             await store.list_people(
@@ -496,6 +505,7 @@ async def list_people(
                 limit=limit,
                 after_id=after_id,
                 with_groups=with_groups,
+                equal=equal,
             )
             if limit > 0
             else []
@@ -505,7 +515,7 @@ async def list_people(
         elif offset == 0 and after_id is None and len(views) < limit:
             total = len(views)  # a short first page is the whole result: no COUNT needed
         else:
-            total = await store.count_people(conn, tenant.id, where=where)
+            total = await store.count_people(conn, tenant.id, where=where, equal=equal)
     rows = [person for person, _, _ in views]
     groups = {person["id"]: person_groups for person, person_groups, _ in views}
     managers = {manager["id"]: manager for _, _, manager in views if manager is not None}

@@ -8,8 +8,28 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.store.ids import new_id
+from roster.store.prepared import Prepared
 from roster.store.tables import audit_events
 from roster.store.types import utcnow
+
+_COLUMNS = (
+    "tenant_id",
+    "id",
+    "at",
+    "actor",
+    "action",
+    "resource_type",
+    "resource_id",
+    "request_id",
+    "request",
+    "changes",
+    "notes",
+)
+_INSERT = Prepared(
+    audit_events.insert().values(
+        {c: sa.bindparam(f"new_{c}", type_=audit_events.c[c].type) for c in _COLUMNS}
+    )
+)
 
 
 async def record(
@@ -25,21 +45,20 @@ async def record(
     changes: Any = None,
     notes: Any = None,
 ) -> None:
-    await conn.execute(
-        audit_events.insert().values(
-            tenant_id=tenant_id,
-            id=new_id(),
-            at=utcnow(),
-            actor=actor,
-            action=action,
-            resource_type=resource_type,
-            resource_id=resource_id,
-            request_id=request_id,
-            request=request,
-            changes=changes,
-            notes=notes or None,
-        )
-    )
+    values = {
+        "tenant_id": tenant_id,
+        "id": new_id(),
+        "at": utcnow(),
+        "actor": actor,
+        "action": action,
+        "resource_type": resource_type,
+        "resource_id": resource_id,
+        "request_id": request_id,
+        "request": request,
+        "changes": changes,
+        "notes": notes or None,
+    }
+    await _INSERT.execute(conn, **{f"new_{c}": v for c, v in values.items()})
 
 
 async def events_for(

@@ -6,10 +6,12 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
-from roster.scim.filters import Field
+from roster.scim.filters import Field, FieldCompare, Resolved
+from roster.store.prepared import Prepared
 from roster.store.tables import group_members, groups, people
 from roster.store.types import utcnow
 
@@ -46,28 +48,58 @@ def sort_column_for(f: Field) -> ColumnElement[Any]:
     return column_for(f)
 
 
-async def insert_person(conn: AsyncConnection, values: dict[str, Any]) -> None:
-    await conn.execute(people.insert().values(**values))
+TENANT: sa.BindParameter[int] = sa.bindparam("tenant_id", type_=sa.Integer)
+PERSON: sa.BindParameter[str] = sa.bindparam("person_id", type_=sa.String)
+_THIS_PERSON = (people.c.tenant_id == TENANT, people.c.id == PERSON)
+
+# Statements whose columns vary (inserts, updates), prepared once per set of columns.
+_BY_COLUMNS: dict[tuple[str, tuple[str, ...]], Prepared] = {}
+
+
+def _prepared_for(kind: str, columns: tuple[str, ...], build: Any) -> Prepared:
+    prepared = _BY_COLUMNS.get((kind, columns))
+    if prepared is None:
+        prepared = _BY_COLUMNS[(kind, columns)] = Prepared(build())
+    return prepared
+
+
+async def insert_person(conn: AsyncConnection, values: dict[str, Any]) -> Person:
+    """Inserts a person and returns them as stored."""
+    columns = tuple(sorted(values))
+    prepared = _prepared_for(
+        "insert",
+        columns,
+        lambda: (
+            people.insert()
+            .values({c: sa.bindparam(f"new_{c}", type_=people.c[c].type) for c in columns})
+            .returning(*PERSON_COLUMNS)
+        ),
+    )
+    row = await prepared.first(conn, **{f"new_{c}": v for c, v in values.items()})
+    assert row is not None
+    return row
+
+
+_GET_PERSON = sa.select(*PERSON_COLUMNS).where(*_THIS_PERSON, LIVE)
+_PERSON = Prepared(_GET_PERSON)
+_PERSON_FOR_UPDATE = Prepared(
+    per_database=lambda db: _GET_PERSON.with_for_update() if db == "postgresql" else _GET_PERSON
+)
 
 
 async def get_person(
     conn: AsyncConnection, tenant_id: int, person_id: str, *, for_update: bool = False
 ) -> Person | None:
-    query = sa.select(*PERSON_COLUMNS).where(
-        people.c.tenant_id == tenant_id, people.c.id == person_id, LIVE
-    )
-    if for_update and conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = (await conn.execute(query)).first()
-    return dict(row._mapping) if row else None
+    prepared = _PERSON_FOR_UPDATE if for_update else _PERSON
+    return await prepared.first(conn, tenant_id=tenant_id, person_id=person_id)
 
 
 _manager = people.alias("manager")
 
 
-def _groups_json(conn: AsyncConnection) -> Any:
+def _groups_json(database: str) -> Any:
     """A person's groups as one JSON array column (the whole view is one statement)."""
-    if conn.dialect.name == "postgresql":
+    if database == "postgresql":
         aggregate = sa.func.json_agg(
             sa.func.json_build_object("id", groups.c.id, "display_name", groups.c.display_name)
         )
@@ -94,12 +126,9 @@ def _groups_json(conn: AsyncConnection) -> Any:
     )
 
 
-_VIEW_STATEMENTS: dict[str, Any] = {}
-
-
-def _view_select(conn: AsyncConnection, *, with_groups: bool = True) -> Any:
+def _view_select(database: str, *, with_groups: bool = True) -> Any:
     """People with their manager's name and email and their groups, one row each."""
-    groups_column = (_groups_json(conn) if with_groups else sa.null()).label("group_list")
+    groups_column = (_groups_json(database) if with_groups else sa.null()).label("group_list")
     return sa.select(
         *PERSON_COLUMNS,
         _manager.c.display_name.label("manager_display_name"),
@@ -118,16 +147,7 @@ def _view_select(conn: AsyncConnection, *, with_groups: bool = True) -> Any:
     )
 
 
-def _view_statement(conn: AsyncConnection) -> Any:
-    statement = _VIEW_STATEMENTS.get(conn.dialect.name)
-    if statement is None:
-        statement = _view_select(conn).where(
-            people.c.tenant_id == sa.bindparam("tenant_id"),
-            people.c.id == sa.bindparam("person_id"),
-            LIVE,
-        )
-        _VIEW_STATEMENTS[conn.dialect.name] = statement
-    return statement
+_VIEW = Prepared(per_database=lambda db: _view_select(db).where(*_THIS_PERSON, LIVE))
 
 
 def _display(given: str | None, family: str | None, display: str | None) -> str | None:
@@ -138,12 +158,8 @@ async def get_person_view(
     conn: AsyncConnection, tenant_id: int, person_id: str
 ) -> tuple[Person, list[dict[str, Any]], dict[str, Any] | None] | None:
     """A person with their groups and manager, in one statement."""
-    row = (
-        await conn.execute(_view_statement(conn), {"tenant_id": tenant_id, "person_id": person_id})
-    ).first()
-    if row is None:
-        return None
-    return _split_view(dict(row._mapping))
+    row = await _VIEW.first(conn, tenant_id=tenant_id, person_id=person_id)
+    return _split_view(row) if row is not None else None
 
 
 def _split_view(
@@ -200,19 +216,38 @@ async def holder_of(
     excluding: str | None = None,
 ) -> list[Person]:
     """Live people holding this userName or email (compared without case)."""
-    conditions = []
-    if user_name:
-        conditions.append(people.c.user_name_lower == user_name.lower())
-    if email:
-        conditions.append(people.c.email_lower == email.lower())
-    if not conditions:
+    if not user_name and not email:
         return []
+    prepared = _HOLDERS[(bool(user_name), bool(email), bool(excluding))]
+    values = {"tenant_id": tenant_id, "excluding": excluding}
+    if user_name:
+        values["user_name"] = user_name.lower()
+    if email:
+        values["email"] = email.lower()
+    return await prepared.all(conn, **values)
+
+
+def _holders(by_user_name: bool, by_email: bool, excluding: bool) -> Prepared:
+    conditions = []
+    if by_user_name:
+        conditions.append(people.c.user_name_lower == sa.bindparam("user_name"))
+    if by_email:
+        conditions.append(people.c.email_lower == sa.bindparam("email"))
     query = sa.select(*PERSON_COLUMNS).where(
-        people.c.tenant_id == tenant_id, LIVE, sa.or_(*conditions)
+        people.c.tenant_id == TENANT, LIVE, sa.or_(*conditions)
     )
     if excluding:
-        query = query.where(people.c.id != excluding)
-    return [dict(r._mapping) for r in await conn.execute(query)]
+        query = query.where(people.c.id != sa.bindparam("excluding"))
+    return Prepared(query)
+
+
+_HOLDERS = {
+    (u, e, x): _holders(u, e, x)
+    for u in (True, False)
+    for e in (True, False)
+    for x in (True, False)
+    if u or e
+}
 
 
 async def update_person(
@@ -222,19 +257,38 @@ async def update_person(
     values: dict[str, Any],
     *,
     expected_version: int,
-) -> bool:
-    """Conditional write: applies only if the version is still `expected_version`."""
-    result = await conn.execute(
-        people.update()
-        .where(
-            people.c.tenant_id == tenant_id,
-            people.c.id == person_id,
-            people.c.version == expected_version,
-            LIVE,
-        )
-        .values(**values, version=expected_version + 1)
+) -> Person | None:
+    """Conditional write: applies only if the version is still `expected_version`.
+    Returns the person as written, or None if the version had moved on."""
+    columns = tuple(sorted(values))
+    prepared = _prepared_for(
+        "update",
+        columns,
+        lambda: (
+            people.update()
+            .where(
+                people.c.tenant_id == sa.bindparam("key_tenant_id", type_=sa.Integer),
+                people.c.id == sa.bindparam("key_person_id", type_=sa.String),
+                people.c.version == sa.bindparam("expected_version", type_=sa.Integer),
+                LIVE,
+            )
+            .values(
+                {
+                    **{c: sa.bindparam(f"new_{c}", type_=people.c[c].type) for c in columns},
+                    "version": sa.bindparam("new_version", type_=sa.Integer),
+                }
+            )
+            .returning(*PERSON_COLUMNS)
+        ),
     )
-    return result.rowcount == 1
+    return await prepared.first(
+        conn,
+        key_tenant_id=tenant_id,
+        key_person_id=person_id,
+        expected_version=expected_version,
+        new_version=expected_version + 1,
+        **{f"new_{c}": v for c, v in values.items()},
+    )
 
 
 async def set_deleted(conn: AsyncConnection, tenant_id: int, person_id: str, at: Any) -> None:
@@ -283,6 +337,22 @@ async def resolve_reference(conn: AsyncConnection, tenant_id: int, ref: str) -> 
     return ranked[0].id if ranked else None
 
 
+def _in_keys(database: str) -> ColumnElement[bool]:
+    """manager_pending is one of the :keys list (an array on PostgreSQL)."""
+    if database == "postgresql":
+        return people.c.manager_pending == sa.any_(
+            sa.bindparam("keys", type_=postgresql.ARRAY(sa.String))
+        )
+    return people.c.manager_pending.in_(sa.bindparam("keys", expanding=True))
+
+
+_WAITING_REPORTS = Prepared(
+    per_database=lambda db: sa.select(people.c.id).where(
+        people.c.tenant_id == TENANT, LIVE, _in_keys(db), people.c.id != PERSON
+    )
+)
+
+
 async def link_pending_reports(conn: AsyncConnection, tenant_id: int, person: Person) -> list[str]:
     """People waiting for this person as their manager get linked now."""
     keys = {person["id"], str(person["number"])}
@@ -290,17 +360,14 @@ async def link_pending_reports(conn: AsyncConnection, tenant_id: int, person: Pe
         keys.add(person["email_lower"])
     if person.get("employee_number"):
         keys.add(person["employee_number"].lower())
-    condition = sa.and_(
-        people.c.tenant_id == tenant_id,
-        LIVE,
-        people.c.manager_pending.in_(sorted(keys)),
-        people.c.id != person["id"],
+    rows = await _WAITING_REPORTS.all(
+        conn, tenant_id=tenant_id, keys=sorted(keys), person_id=person["id"]
     )
-    ids = [r[0] for r in await conn.execute(sa.select(people.c.id).where(condition))]
+    ids = [r["id"] for r in rows]
     if ids:
         await conn.execute(
             people.update()
-            .where(condition)
+            .where(people.c.tenant_id == tenant_id, people.c.id.in_(ids))
             .values(
                 manager_id=person["id"],
                 manager_pending=None,
@@ -370,43 +437,138 @@ async def groups_of(
     return out
 
 
+def equality(expr: Resolved | None) -> tuple[str, str] | None:
+    """(column, value) when a filter is `attribute eq "text"` on a plain column: the
+    shape of every identity provider's lookup (userName, externalId, email). The
+    value is compared exactly as compile_filter would compare it."""
+    if not isinstance(expr, FieldCompare) or expr.op != "eq" or not isinstance(expr.value, str):
+        return None
+    if expr.field.kind != "string" or expr.field.name.startswith("custom:"):
+        return None
+    column = column_for(expr.field)
+    if not isinstance(column, sa.Column):
+        return None
+    if expr.field.case_exact:
+        return column.name, expr.value
+    if column.name.endswith("_lower"):
+        return column.name, expr.value.lower()
+    return None
+
+
+# The page shapes identity providers send (no filter, or one equality; id order),
+# prepared once per (column, groups or not, keyset or offset paging).
+_PAGES: dict[tuple[str | None, bool, bool], Prepared] = {}
+_COUNTS: dict[str | None, Prepared] = {}
+
+
+def _live(column: str | None) -> list[ColumnElement[bool]]:
+    conditions = [people.c.tenant_id == TENANT, LIVE]
+    if column is not None:
+        conditions.append(people.c[column] == sa.bindparam("value", type_=people.c[column].type))
+    return conditions
+
+
+def _page_ids(
+    where: Sequence[ColumnElement[bool]], order_by: Sequence[Any], offset: Any, limit: Any
+) -> Any:
+    return (
+        sa.select(people.c.id)
+        .where(*where)
+        .order_by(*order_by)
+        .offset(offset)
+        .limit(limit)
+        .subquery("page_ids")
+    )
+
+
+def _view_page(database: str, page_ids: Any, order_by: Sequence[Any], with_groups: bool) -> Any:
+    return (
+        _view_select(database, with_groups=with_groups)
+        .where(people.c.tenant_id == TENANT, people.c.id.in_(sa.select(page_ids.c.id)))
+        .order_by(*order_by)
+    )
+
+
+def _prepared_page(column: str | None, with_groups: bool, keyset: bool) -> Prepared:
+    key = (column, with_groups, keyset)
+    prepared = _PAGES.get(key)
+    if prepared is None:
+        where = _live(column)
+        if keyset:
+            where.append(people.c.id > sa.bindparam("after_id", type_=sa.String))
+        page_ids = _page_ids(
+            where,
+            [people.c.id],
+            sa.bindparam("offset", type_=sa.BigInteger),
+            sa.bindparam("limit", type_=sa.BigInteger),
+        )
+        prepared = _PAGES[key] = Prepared(
+            per_database=lambda db: _view_page(db, page_ids, [people.c.id], with_groups)
+        )
+    return prepared
+
+
 async def list_people(
     conn: AsyncConnection,
     tenant_id: int,
     *,
     where: ColumnElement[bool] | None,
-    order_by: Sequence[ColumnElement[Any]],
+    order_by: Sequence[ColumnElement[Any]] | None,
     offset: int,
     limit: int,
     after_id: str | None = None,
     with_groups: bool = True,
+    equal: tuple[str, str] | None = None,
 ) -> list[tuple[Person, list[dict[str, Any]], dict[str, Any] | None]]:
     """A page of people with their groups and managers, in one statement. The page's
     ids are chosen first, so the groups and manager of skipped rows are never computed
-    (deep startIndex pages stay cheap)."""
-    ids = sa.select(people.c.id).where(people.c.tenant_id == tenant_id, LIVE)
+    (deep startIndex pages stay cheap).
+
+    `order_by=None` is id order; with it, no filter (`where=None`) or an `equal`
+    filter runs a prepared statement, other filters and orders are built per request."""
+    if order_by is None and (where is None or equal is not None):
+        values: dict[str, Any] = {"tenant_id": tenant_id, "offset": offset, "limit": limit}
+        if equal is not None:
+            values["value"] = equal[1]
+        if after_id is not None:
+            values["after_id"] = after_id
+        prepared = _prepared_page(equal and equal[0], with_groups, after_id is not None)
+        return [_split_view(r) for r in await prepared.all(conn, **values)]
+    conditions = [people.c.tenant_id == tenant_id, LIVE]
     if where is not None:
-        ids = ids.where(where)
+        conditions.append(where)
     if after_id is not None:
-        ids = ids.where(people.c.id > after_id)
-    page_ids = ids.order_by(*order_by).offset(offset).limit(limit).subquery("page_ids")
-    query = (
-        _view_select(conn, with_groups=with_groups)
-        .where(people.c.tenant_id == tenant_id, people.c.id.in_(sa.select(page_ids.c.id)))
-        .order_by(*order_by)
+        conditions.append(people.c.id > after_id)
+    order = order_by or [people.c.id]
+    query = _view_page(
+        conn.dialect.name, _page_ids(conditions, order, offset, limit), order, with_groups
     )
-    return [_split_view(dict(r._mapping)) for r in await conn.execute(query)]
+    result = await conn.execute(query, {"tenant_id": tenant_id})
+    return [_split_view(dict(r)) for r in result.mappings()]
 
 
 async def count_people(
-    conn: AsyncConnection, tenant_id: int, *, where: ColumnElement[bool] | None
+    conn: AsyncConnection,
+    tenant_id: int,
+    *,
+    where: ColumnElement[bool] | None,
+    equal: tuple[str, str] | None = None,
 ) -> int:
+    if where is None or equal is not None:
+        column = equal and equal[0]
+        prepared = _COUNTS.get(column)
+        if prepared is None:
+            prepared = _COUNTS[column] = Prepared(
+                sa.select(sa.func.count()).select_from(people).where(*_live(column))
+            )
+        values: dict[str, Any] = {"tenant_id": tenant_id}
+        if equal is not None:
+            values["value"] = equal[1]
+        return int(await prepared.scalar(conn, **values))
     query = (
         sa.select(sa.func.count()).select_from(people).where(people.c.tenant_id == tenant_id, LIVE)
     )
-    if where is not None:
-        query = query.where(where)
-    return int((await conn.execute(query)).scalar_one())
+    return int((await conn.execute(query.where(where))).scalar_one())
 
 
 async def restore(conn: AsyncConnection, tenant_id: int, person_id: str, at: Any) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from roster.store.prepared import Prepared
 from roster.store.tables import sessions
 
 
@@ -36,13 +37,18 @@ async def delete_session(conn: AsyncConnection, tenant_id: int, session_id: str)
     )
 
 
+_DELETE_SUBJECT = Prepared(
+    sessions.delete().where(
+        sessions.c.tenant_id == sa.bindparam("tenant_id"),
+        sessions.c.subject_type == sa.bindparam("subject_type"),
+        sessions.c.subject_id == sa.bindparam("subject_id"),
+    )
+)
+
+
 async def delete_subject_sessions(
     conn: AsyncConnection, tenant_id: int, subject_type: str, subject_id: str
 ) -> None:
-    await conn.execute(
-        sessions.delete().where(
-            sessions.c.tenant_id == tenant_id,
-            sessions.c.subject_type == subject_type,
-            sessions.c.subject_id == subject_id,
-        )
+    await _DELETE_SUBJECT.execute(
+        conn, tenant_id=tenant_id, subject_type=subject_type, subject_id=subject_id
     )

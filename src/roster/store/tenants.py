@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from roster.store.prepared import Prepared
 from roster.store.tables import scim_tokens, tenants
 from roster.store.types import utcnow
 
@@ -38,14 +39,16 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 
 
 def _tenant(row: Any) -> Tenant:
+    """A company from a result row or a prepared statement's dict."""
+    values = row if isinstance(row, dict) else row._mapping
     return Tenant(
-        id=row.id,
-        subdomain=row.subdomain,
-        name=row.name,
-        scim_enabled=row.scim_enabled,
-        sso_enabled=row.sso_enabled,
-        settings=dict(row.settings or {}),
-        custom_attributes=tuple(row.custom_attributes or ()),
+        id=values["id"],
+        subdomain=values["subdomain"],
+        name=values["name"],
+        scim_enabled=values["scim_enabled"],
+        sso_enabled=values["sso_enabled"],
+        settings=dict(values["settings"] or {}),
+        custom_attributes=tuple(values["custom_attributes"] or ()),
     )
 
 
@@ -94,16 +97,19 @@ async def update_tenant(conn: AsyncConnection, tenant_id: int, **values: Any) ->
     await conn.execute(tenants.update().where(tenants.c.id == tenant_id).values(**values))
 
 
+_ALLOCATE = Prepared(
+    tenants.update()
+    .where(tenants.c.id == sa.bindparam("key_tenant_id", type_=sa.Integer))
+    .values(
+        last_person_number=tenants.c.last_person_number + sa.bindparam("count", type_=sa.BigInteger)
+    )
+    .returning(tenants.c.last_person_number)
+)
+
+
 async def allocate_person_numbers(conn: AsyncConnection, tenant_id: int, count: int) -> int:
     """Reserve `count` consecutive user ids; returns the first."""
-    last = (
-        await conn.execute(
-            tenants.update()
-            .where(tenants.c.id == tenant_id)
-            .values(last_person_number=tenants.c.last_person_number + count)
-            .returning(tenants.c.last_person_number)
-        )
-    ).scalar_one()
+    last = await _ALLOCATE.scalar(conn, key_tenant_id=tenant_id, count=count)
     return int(last) - count + 1
 
 
@@ -173,8 +179,8 @@ class Credential:
     tenant: Tenant
 
 
-# Built once: this lookup starts every SCIM request.
-_CREDENTIAL = (
+# This lookup starts every SCIM request.
+_CREDENTIAL = Prepared(
     sa.select(
         scim_tokens.c.id.label("token_id"),
         scim_tokens.c.secret_hash,
@@ -188,13 +194,13 @@ _CREDENTIAL = (
 
 
 async def credential_by_hash(conn: AsyncConnection, secret_hash: str) -> Credential | None:
-    row = (await conn.execute(_CREDENTIAL, {"secret_hash": secret_hash})).first()
+    row = await _CREDENTIAL.first(conn, secret_hash=secret_hash)
     if row is None:
         return None
     return Credential(
-        token_id=row.token_id,
-        secret_hash=row.secret_hash,
-        last_used_at=row.last_used_at,
+        token_id=row["token_id"],
+        secret_hash=row["secret_hash"],
+        last_used_at=row["last_used_at"],
         tenant=_tenant(row),
     )
 

@@ -18,7 +18,14 @@ from roster.scim.documents import (
     search_params,
 )
 from roster.scim.errors import ScimError, invalid_value
-from roster.scim.filters import AttrPath, Field, parse_attr_path, parse_filter, resolve
+from roster.scim.filters import (
+    AttrPath,
+    Field,
+    Resolved,
+    parse_attr_path,
+    parse_filter,
+    resolve,
+)
 from roster.scim.http import ERROR_RESPONSES, ScimResponse, json_body, scim_response
 from roster.scim.patch import apply_to_document, parse_operations
 from roster.scim.routes.deps import JSON_BODY, Scim, ScimContext, actor_of, valid_id
@@ -65,19 +72,22 @@ def _lookup(schemas: UserSchemas) -> Any:
     return lambda path: schemas.find(path.urn, path.attr, path.sub)
 
 
-def _where(ctx: ScimContext, filter_text: str | None) -> ColumnElement[bool] | None:
+def _filter(ctx: ScimContext, filter_text: str | None) -> Resolved | None:
     if filter_text is None or filter_text == "":
         return None
     ast = parse_filter(filter_text, max_length=ctx.settings.max_filter_length)
-    return compile_filter(resolve(ast, _lookup(ctx.schemas)), people_store.column_for)
+    return resolve(ast, _lookup(ctx.schemas))
 
 
 def _order(
     ctx: ScimContext, sort_by: str | None, sort_order: str | None
-) -> list[ColumnElement[Any]]:
+) -> list[ColumnElement[Any]] | None:
+    """The ORDER BY of a search; None for id order (the default)."""
     order = (sort_order or "ascending").lower()
     if order not in ("ascending", "descending"):
         raise invalid_value("sortOrder must be ascending or descending")
+    if not sort_by and order == "ascending":
+        return None
     tail: list[ColumnElement[Any]] = [
         people_table.c.id.desc() if order == "descending" else people_table.c.id
     ]
@@ -101,10 +111,12 @@ async def _search(ctx: ScimContext, params: dict[str, Any]) -> ScimResponse:
         default_count=ctx.settings.default_page_size,
         max_count=ctx.settings.max_page_size,
     )
+    resolved = _filter(ctx, params.get("filter"))
     page: Page = await people.list_people(
         ctx.db,
         ctx.tenant,
-        where=_where(ctx, params.get("filter")),
+        where=None if resolved is None else compile_filter(resolved, people_store.column_for),
+        equal=people_store.equality(resolved),
         order_by=_order(ctx, params.get("sortBy"), params.get("sortOrder")),
         offset=ask.paging.offset,
         limit=ask.limit,
