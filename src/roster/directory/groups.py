@@ -110,7 +110,7 @@ async def create_group(
             values: dict[str, Any] = {"source": "idp", "updated_at": now}
             if change.external_id is not UNSET:
                 values["external_id"] = change.external_id
-            await store.update_group(conn, tenant.id, group_id, values)
+            group = await store.update_group(conn, tenant.id, group_id, values)
             await _audit(
                 conn,
                 tenant,
@@ -127,8 +127,6 @@ async def create_group(
                     *change.notes,
                 ],
             )
-            group = await store.get_group(conn, tenant.id, group_id)
-            assert group is not None
             return GroupWritten(group, created=False, taken_over=True)
         group_id = new_id()
         await store.insert_group(
@@ -157,9 +155,9 @@ async def create_group(
             changes={"display_name": name, **counts},
             notes=change.notes,
         )
-        group = await store.get_group(conn, tenant.id, group_id)
-        assert group is not None
-        return GroupWritten(group, created=True)
+        created = await store.get_group(conn, tenant.id, group_id)
+        assert created is not None
+        return GroupWritten(created, created=True)
 
 
 async def change_group(
@@ -191,7 +189,7 @@ async def change_group(
         if not values and not counts["added"] and not counts["removed"]:
             return group
         values["updated_at"] = utcnow()
-        await store.update_group(conn, tenant.id, group_id, values)
+        updated = await store.update_group(conn, tenant.id, group_id, values)
         changes: dict[str, Any] = diff(
             group, {k: v for k, v in values.items() if k in ("display_name", "external_id")}
         )
@@ -206,8 +204,6 @@ async def change_group(
             changes=changes,
             notes=change.notes,
         )
-        updated = await store.get_group(conn, tenant.id, group_id)
-        assert updated is not None
         return updated
 
 

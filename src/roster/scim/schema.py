@@ -7,6 +7,7 @@ a company's custom attributes are added per request by `user_schemas(...)`.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -351,7 +352,9 @@ class CustomAttribute:
         )
 
 
-def company_schema(urn: str, custom: Iterable[CustomAttribute] = ()) -> Schema:
+@functools.lru_cache(maxsize=4096)
+def company_schema(urn: str, custom: tuple[CustomAttribute, ...] = ()) -> Schema:
+    """Built once per set of custom attributes (every SCIM request needs it)."""
     attrs = COMPANY_BASE_ATTRIBUTES + tuple(c.attribute() for c in custom)
     return Schema(urn, "CompanyUser", "The company's own attributes", attrs, extension=True)
 
@@ -365,9 +368,11 @@ class UserSchemas:
     core: Schema = USER_SCHEMA
     enterprise: Schema = ENTERPRISE_SCHEMA
     company: Schema = field(init=False)
+    custom_names: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "company", company_schema(self.company_urn, self.custom))
+        object.__setattr__(self, "company", company_schema(self.company_urn, tuple(self.custom)))
+        object.__setattr__(self, "custom_names", frozenset(c.name for c in self.custom))
 
     @property
     def all(self) -> tuple[Schema, Schema, Schema]:

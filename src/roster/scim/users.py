@@ -387,7 +387,7 @@ def render_user(
     }
     if person.get("location"):
         company["location"] = person["location"]
-    known = {c.name for c in schemas.custom}
+    known = schemas.custom_names
     for key, value in (person.get("custom") or {}).items():
         if key in known and value is not None:
             company[key] = value

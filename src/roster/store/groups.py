@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from roster.scim.filters import Field, FieldCompare
+from roster.store.prepared import Prepared
 from roster.store.tables import group_members, groups, people
 
 Group = dict[str, Any]
@@ -34,6 +35,28 @@ def id_list(conn: AsyncConnection, ids: Sequence[str]) -> sa.Subquery:
         return sa.select(sa.func.unnest(param).label("id")).subquery()
     each = sa.func.json_each(sa.bindparam("id_list", json.dumps(list(ids)))).table_valued("value")
     return sa.select(each.c.value.label("id")).subquery()
+
+
+def _ids_table(database: str) -> sa.Subquery:
+    """id_list's table for a prepared statement: the list is the `ids` parameter."""
+    if database == "postgresql":
+        param = sa.bindparam("ids", type_=postgresql.ARRAY(sa.String))
+        return sa.select(sa.func.unnest(param).label("id")).subquery()
+    each = sa.func.json_each(sa.bindparam("ids", type_=sa.String)).table_valued("value")
+    return sa.select(each.c.value.label("id")).subquery()
+
+
+def _ids_in(database: str, column: Any) -> ColumnElement[bool]:
+    """in_ids for a prepared statement (the list is the `ids` parameter)."""
+    if database == "postgresql":
+        param = sa.bindparam("ids", type_=postgresql.ARRAY(sa.String))
+        return cast(ColumnElement[bool], column == sa.any_(param))
+    return cast(ColumnElement[bool], column.in_(sa.select(_ids_table(database).c.id)))
+
+
+def _ids_value(conn: AsyncConnection, ids: Sequence[str]) -> Any:
+    """The `ids` parameter's value: an array on PostgreSQL, JSON text on SQLite."""
+    return list(ids) if conn.dialect.name == "postgresql" else json.dumps(list(ids))
 
 
 def in_ids(conn: AsyncConnection, column: Any, ids: Sequence[str]) -> ColumnElement[bool]:
@@ -98,16 +121,22 @@ async def insert_group(conn: AsyncConnection, values: dict[str, Any]) -> None:
     await conn.execute(groups.insert().values(**values))
 
 
+_THIS_GROUP = (
+    groups.c.tenant_id == sa.bindparam("tenant_id", type_=sa.Integer),
+    groups.c.id == sa.bindparam("group_id", type_=sa.String),
+)
+_GET_GROUP = sa.select(*GROUP_COLUMNS).where(*_THIS_GROUP)
+_GROUP = Prepared(_GET_GROUP)
+_GROUP_FOR_UPDATE = Prepared(
+    per_database=lambda db: _GET_GROUP.with_for_update() if db == "postgresql" else _GET_GROUP
+)
+
+
 async def get_group(
     conn: AsyncConnection, tenant_id: int, group_id: str, *, for_update: bool = False
 ) -> Group | None:
-    query = sa.select(*GROUP_COLUMNS).where(
-        groups.c.tenant_id == tenant_id, groups.c.id == group_id
-    )
-    if for_update and conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = (await conn.execute(query)).first()
-    return dict(row._mapping) if row else None
+    prepared = _GROUP_FOR_UPDATE if for_update else _GROUP
+    return await prepared.first(conn, tenant_id=tenant_id, group_id=group_id)
 
 
 async def group_by_exact_name(conn: AsyncConnection, tenant_id: int, name: str) -> Group | None:
@@ -126,14 +155,38 @@ async def group_by_exact_name(conn: AsyncConnection, tenant_id: int, name: str) 
     return dict(row._mapping) if row else None
 
 
+_UPDATES: dict[tuple[str, ...], Prepared] = {}
+
+
 async def update_group(
     conn: AsyncConnection, tenant_id: int, group_id: str, values: dict[str, Any]
-) -> None:
-    await conn.execute(
-        groups.update()
-        .where(groups.c.tenant_id == tenant_id, groups.c.id == group_id)
-        .values(**values, version=groups.c.version + 1)
+) -> Group:
+    """Writes the values (and a new version); returns the group as written."""
+    columns = tuple(sorted(values))
+    prepared = _UPDATES.get(columns)
+    if prepared is None:
+        prepared = _UPDATES[columns] = Prepared(
+            groups.update()
+            .where(
+                groups.c.tenant_id == sa.bindparam("key_tenant_id", type_=sa.Integer),
+                groups.c.id == sa.bindparam("key_group_id", type_=sa.String),
+            )
+            .values(
+                {
+                    **{c: sa.bindparam(f"new_{c}", type_=groups.c[c].type) for c in columns},
+                    "version": groups.c.version + 1,
+                }
+            )
+            .returning(*GROUP_COLUMNS)
+        )
+    row = await prepared.first(
+        conn,
+        key_tenant_id=tenant_id,
+        key_group_id=group_id,
+        **{f"new_{c}": v for c, v in values.items()},
     )
+    assert row is not None
+    return row
 
 
 async def delete_group(conn: AsyncConnection, tenant_id: int, group_id: str) -> None:
@@ -147,6 +200,15 @@ async def delete_group(conn: AsyncConnection, tenant_id: int, group_id: str) -> 
     )
 
 
+_COUNT_LIVE = Prepared(
+    per_database=lambda db: sa.select(sa.func.count()).where(
+        people.c.tenant_id == sa.bindparam("tenant_id", type_=sa.Integer),
+        _ids_in(db, people.c.id),
+        LIVE_PERSON,
+    )
+)
+
+
 async def unknown_people(
     conn: AsyncConnection, tenant_id: int, ids: Sequence[str], limit: int = 5
 ) -> list[str]:
@@ -154,15 +216,7 @@ async def unknown_people(
     if not ids:
         return []
     distinct = sorted(set(ids))
-    found = (
-        await conn.execute(
-            sa.select(sa.func.count()).where(
-                people.c.tenant_id == tenant_id,
-                in_ids(conn, people.c.id, distinct),
-                LIVE_PERSON,
-            )
-        )
-    ).scalar_one()
+    found = await _COUNT_LIVE.scalar(conn, tenant_id=tenant_id, ids=_ids_value(conn, distinct))
     if found == len(distinct):
         return []
     wanted = await id_set(conn, distinct)
@@ -173,10 +227,33 @@ async def unknown_people(
     return [r[0] for r in rows]
 
 
-def _insert(conn: AsyncConnection) -> Any:
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(group_members)
-    return sqlite.insert(group_members)
+def _add_members(database: str) -> Any:
+    wanted = _ids_table(database)
+    source = (
+        sa.select(
+            sa.bindparam("tenant_id", type_=sa.Integer),
+            sa.bindparam("group_id", type_=sa.String),
+            wanted.c.id,
+        )
+        .where(sa.true())
+        .distinct()
+    )
+    insert = postgresql.insert if database == "postgresql" else sqlite.insert
+    return (
+        insert(group_members)
+        .from_select(["tenant_id", "group_id", "person_id"], source)
+        .on_conflict_do_nothing()
+    )
+
+
+_ADD_MEMBERS = Prepared(per_database=_add_members)
+_REMOVE_MEMBERS = Prepared(
+    per_database=lambda db: group_members.delete().where(
+        group_members.c.tenant_id == sa.bindparam("tenant_id", type_=sa.Integer),
+        group_members.c.group_id == sa.bindparam("group_id", type_=sa.String),
+        _ids_in(db, group_members.c.person_id),
+    )
+)
 
 
 async def add_members(
@@ -184,18 +261,9 @@ async def add_members(
 ) -> int:
     if not ids:
         return 0
-    wanted = id_list(conn, ids)
-    source = (
-        sa.select(sa.literal(tenant_id), sa.literal(group_id), wanted.c.id)
-        .where(sa.true())
-        .distinct()
+    return await _ADD_MEMBERS.execute(
+        conn, tenant_id=tenant_id, group_id=group_id, ids=_ids_value(conn, ids)
     )
-    statement = (
-        _insert(conn)
-        .from_select(["tenant_id", "group_id", "person_id"], source)
-        .on_conflict_do_nothing()
-    )
-    return int((await conn.execute(statement)).rowcount or 0)
 
 
 async def remove_members(
@@ -203,16 +271,16 @@ async def remove_members(
 ) -> int:
     if not ids:
         return 0
-    if len(ids) > STAGE_ABOVE:
-        wanted = await id_set(conn, ids)
-        selected: ColumnElement[bool] = group_members.c.person_id.in_(sa.select(wanted.c.id))
-    else:
-        selected = in_ids(conn, group_members.c.person_id, ids)
+    if len(ids) <= STAGE_ABOVE:
+        return await _REMOVE_MEMBERS.execute(
+            conn, tenant_id=tenant_id, group_id=group_id, ids=_ids_value(conn, ids)
+        )
+    wanted = await id_set(conn, ids)
     result = await conn.execute(
         group_members.delete().where(
             group_members.c.tenant_id == tenant_id,
             group_members.c.group_id == group_id,
-            selected,
+            group_members.c.person_id.in_(sa.select(wanted.c.id)),
         )
     )
     return int(result.rowcount or 0)
