@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -127,6 +128,8 @@ async def create_group(
                     *change.notes,
                 ],
             )
+            if group is None:  # deleted by a concurrent request
+                raise not_found(f"Group {group_id} not found")
             return GroupWritten(group, created=False, taken_over=True)
         group_id = new_id()
         await store.insert_group(
@@ -172,39 +175,52 @@ async def change_group(
     if_match: int | None = None,
 ) -> Group:
     """PATCH or PUT. A request that changes nothing (Okta's rename with every
-    membership change) writes nothing."""
-    async with db.write() as conn:
-        group = await store.get_group(conn, tenant.id, group_id, for_update=True)
-        if group is None:
-            raise not_found(f"Group {group_id} not found")
-        _check_owned_by_idp(group)
-        check_version("Group", group_id, group["version"], if_match)
-        values: dict[str, Any] = {}
-        if change.display_name is not UNSET and change.display_name != group["display_name"]:
-            values["display_name"] = change.display_name
-            values["display_name_lower"] = change.display_name.lower()
-        if change.external_id is not UNSET and change.external_id != group["external_id"]:
-            values["external_id"] = change.external_id
-        counts = await _apply_membership(conn, tenant, group_id, change)
-        if not values and not counts["added"] and not counts["removed"]:
-            return group
-        values["updated_at"] = utcnow()
-        updated = await store.update_group(conn, tenant.id, group_id, values)
-        changes: dict[str, Any] = diff(
-            group, {k: v for k, v in values.items() if k in ("display_name", "external_id")}
-        )
-        changes.update({k: v for k, v in counts.items() if v})
-        await _audit(
-            conn,
-            tenant,
-            actor,
-            action,
-            group_id,
-            request=request,
-            changes=changes,
-            notes=change.notes,
-        )
-        return updated
+    membership change) writes nothing.
+
+    Membership changes are set operations and commute, so the group row is locked
+    only by the version bump at the end (for the last statement and the commit):
+    concurrent member changes of one big group do not queue behind each other's
+    round trips. A conditional request (If-Match) locks the row from the start."""
+    try:
+        async with db.write() as conn:
+            group = await store.get_group(
+                conn, tenant.id, group_id, for_update=if_match is not None
+            )
+            if group is None:
+                raise not_found(f"Group {group_id} not found")
+            _check_owned_by_idp(group)
+            check_version("Group", group_id, group["version"], if_match)
+            values: dict[str, Any] = {}
+            if change.display_name is not UNSET and change.display_name != group["display_name"]:
+                values["display_name"] = change.display_name
+                values["display_name_lower"] = change.display_name.lower()
+            if change.external_id is not UNSET and change.external_id != group["external_id"]:
+                values["external_id"] = change.external_id
+            counts = await _apply_membership(conn, tenant, group_id, change)
+            if not values and not counts["added"] and not counts["removed"]:
+                return group
+            changes: dict[str, Any] = diff(
+                group, {k: v for k, v in values.items() if k in ("display_name", "external_id")}
+            )
+            changes.update({k: v for k, v in counts.items() if v})
+            await _audit(
+                conn,
+                tenant,
+                actor,
+                action,
+                group_id,
+                request=request,
+                changes=changes,
+                notes=change.notes,
+            )
+            values["updated_at"] = utcnow()
+            updated = await store.update_group(conn, tenant.id, group_id, values)
+            if updated is None:  # deleted by a concurrent request
+                raise not_found(f"Group {group_id} not found")
+            return updated
+    except IntegrityError:
+        # A member added to a group that a concurrent request deleted.
+        raise not_found(f"Group {group_id} not found") from None
 
 
 async def delete_group(

@@ -160,8 +160,9 @@ _UPDATES: dict[tuple[str, ...], Prepared] = {}
 
 async def update_group(
     conn: AsyncConnection, tenant_id: int, group_id: str, values: dict[str, Any]
-) -> Group:
-    """Writes the values (and a new version); returns the group as written."""
+) -> Group | None:
+    """Writes the values (and a new version); returns the group as written (None if
+    there is no such group)."""
     columns = tuple(sorted(values))
     prepared = _UPDATES.get(columns)
     if prepared is None:
@@ -179,14 +180,12 @@ async def update_group(
             )
             .returning(*GROUP_COLUMNS)
         )
-    row = await prepared.first(
+    return await prepared.first(
         conn,
         key_tenant_id=tenant_id,
         key_group_id=group_id,
         **{f"new_{c}": v for c, v in values.items()},
     )
-    assert row is not None
-    return row
 
 
 async def delete_group(conn: AsyncConnection, tenant_id: int, group_id: str) -> None:
