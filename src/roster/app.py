@@ -27,6 +27,7 @@ from roster.scim.errors import ScimError
 from roster.scim.http import error_response
 from roster.scim.routes import discovery, groups, users
 from roster.scim.routes.errors import directory_to_scim
+from roster.scim.routes.fast import FastScimRoutes
 from roster.scim.routes.provisioning_log import ProvisioningLogMiddleware
 from roster.sso import routes as sso_routes
 from roster.store.db import Database
@@ -75,38 +76,21 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(users.router, prefix=SCIM_PREFIX)
     app.include_router(groups.router, prefix=SCIM_PREFIX)
     app.include_router(sso_routes.router)
+    # The innermost middleware: the hot SCIM routes without FastAPI's machinery.
+    app.add_middleware(FastScimRoutes, error_answer=error_answer)
     install_console(app)
 
     @app.exception_handler(ScimError)
-    async def scim_error(request: Request, exc: ScimError) -> Response:
-        return error_response(exc)
-
     @app.exception_handler(DirectoryError)
-    async def directory_error(request: Request, exc: DirectoryError) -> Response:
-        return error_response(directory_to_scim(exc))
-
     @app.exception_handler(DBAPIError)
-    async def database_error(request: Request, exc: Exception) -> Response:
-        if isinstance(exc, OperationalError | InterfaceError) or unavailable(exc):
-            return await database_unavailable(request, exc)
-        raise exc  # a genuine bug: the 500 guard in the middleware answers it
-
     @app.exception_handler(OSError)
     @app.exception_handler(TimeoutError)
     @app.exception_handler(PoolTimeoutError)
-    async def database_unavailable(request: Request, exc: Exception) -> Response:
-        # PostgreSQL down or restarting, SQLite read-only or its disk full: nothing was
-        # written; the IdP retries later. The pool replaces broken connections itself.
-        # (A database that stops answering holds every pooled connection until its
-        # command timeout; requests waiting for one end with the pool's timeout.)
-        log.warning("database unavailable", error=type(exc).__name__, path=request.url.path)
-        return error_response(
-            ScimError(
-                503,
-                "the directory's database is unavailable; nothing was changed. Retry shortly",
-                headers={"Retry-After": "5"},
-            )
-        )
+    async def known_error(request: Request, exc: Exception) -> Response:
+        response = error_answer(request, exc)
+        if response is None:
+            raise exc  # a genuine bug: the 500 guard in the middleware answers it
+        return response
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
@@ -162,6 +146,34 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 # wrong": connection exceptions (08), insufficient resources such as too many
 # connections (53), operator intervention such as a shutdown in progress (57P).
 _UNAVAILABLE_SQLSTATES = ("08", "53", "57P")
+
+
+def error_answer(request: Request, exc: Exception) -> Response | None:
+    """The SCIM answer to an exception a request may end with, or None for a bug (the
+    500 guard in the request middleware answers those). Shared by the app's exception
+    handlers and the hot routes (scim/routes/fast.py)."""
+    if isinstance(exc, ScimError):
+        return error_response(exc)
+    if isinstance(exc, DirectoryError):
+        return error_response(directory_to_scim(exc))
+    if isinstance(exc, DBAPIError) and not (
+        isinstance(exc, OperationalError | InterfaceError) or unavailable(exc)
+    ):
+        return None
+    if isinstance(exc, DBAPIError | OSError | TimeoutError | PoolTimeoutError):
+        # PostgreSQL down or restarting, SQLite read-only or its disk full: nothing was
+        # written; the IdP retries later. The pool replaces broken connections itself.
+        # (A database that stops answering holds every pooled connection until its
+        # command timeout; requests waiting for one end with the pool's timeout.)
+        log.warning("database unavailable", error=type(exc).__name__, path=request.url.path)
+        return error_response(
+            ScimError(
+                503,
+                "the directory's database is unavailable; nothing was changed. Retry shortly",
+                headers={"Retry-After": "5"},
+            )
+        )
+    return None
 
 
 def unavailable(exc: Exception) -> bool:

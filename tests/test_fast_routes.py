@@ -1,0 +1,50 @@
+"""The hot SCIM routes are dispatched without FastAPI (scim/routes/fast.py): each one
+must call the very function FastAPI declares for that method and path, and everything
+else must reach FastAPI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from roster.app import _flat, create_app
+from roster.config import Settings
+from roster.scim.routes.fast import ROUTES, FastScimRoutes
+
+
+def _declared(app: Any) -> dict[tuple[str, str], Any]:
+    out = {}
+    for route in _flat(app.routes):
+        for method in getattr(route, "methods", None) or ():
+            out[(method, route.path)] = route.endpoint
+    return out
+
+
+def test_every_fast_route_calls_the_function_fastapi_declares(tmp_path: Any) -> None:
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path}/r.db"))
+    declared = _declared(app)
+    assert len(ROUTES) == 12
+    for (method, _, _), route in ROUTES.items():
+        assert declared[(method, route.path)] is route.handler, (method, route.path)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "fast"),
+    [
+        ("GET", "/scim/v2/Users", True),
+        ("GET", "/scim/v2/Users/abc", True),
+        ("PATCH", "/scim/v2/Groups/abc", True),
+        ("POST", "/scim/v2/Users", True),
+        ("POST", "/scim/v2/Users/.search", False),
+        ("GET", "/scim/v2/Users/.search", False),
+        ("POST", "/scim/v2/Users/abc", False),
+        ("GET", "/scim/v2/Users/abc/def", False),
+        ("GET", "/scim/v2/users/abc", False),
+        ("HEAD", "/scim/v2/Users/abc", False),
+        ("GET", "/scim/v2/ServiceProviderConfig", False),
+        ("GET", "/admin/people", False),
+    ],
+)
+def test_only_the_hot_routes_are_dispatched(method: str, path: str, fast: bool) -> None:
+    assert (FastScimRoutes._route({"method": method, "path": path}) is not None) is fast
