@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 from roster.directory import people
@@ -11,6 +12,7 @@ from roster.scim.schema import UserSchemas
 from roster.scim.users import parse_user
 from roster.store.db import Database
 from tests.conftest import Company
+from tests.helpers import count_queries
 from tests.helpers_users import (
     CORE_USER,
     ENTERPRISE,
@@ -457,6 +459,29 @@ def test_import_pages_through_everyone_in_a_stable_order(company: Company) -> No
     assert again == seen[100:200]
     # Deactivated people are listed too (Okta's import skips them itself).
     assert sum(1 for _ in ids[::7]) == user_count(company, "active eq false")
+
+
+def test_an_import_continues_after_the_last_id_instead_of_skipping_rows(
+    company: Company,
+) -> None:
+    """Okta asks for startIndex 1, 101, 201, ...: each next page seeks past the previous
+    page's last id (cost independent of depth); a page asked out of sequence skips rows.
+    Both give the same people."""
+    _seed(company, 30)
+    cold = [u["id"] for u in search(company, "startIndex=21&count=10")["Resources"]]
+    pages = []
+    for start in (1, 11, 21):
+        with count_queries(company) as statements:
+            pages.append(
+                [u["id"] for u in search(company, f"startIndex={start}&count=10")["Resources"]]
+            )
+        page = next(s for s in statements if "FROM people" in s and "LIMIT" in s)
+        if start == 1:
+            assert " > " not in page
+        else:
+            assert re.search(r"people\.id > ", page), page
+    assert pages[2] == cold
+    assert len({i for p in pages for i in p}) == 30
 
 
 def user_count(company: Company, filter_text: str) -> int:

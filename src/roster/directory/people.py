@@ -6,6 +6,7 @@ and the CLI all come through here, so a rule lives in one place.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -471,6 +472,29 @@ async def restore_person(db: Database, tenant: Tenant, person_id: str, *, actor:
         return restored
 
 
+class _Continuations:
+    """Where a page of a company's people in id order ended, by the offset the next
+    page starts at. Identity providers import page after page (startIndex 1, 101,
+    201, ...): the next page then starts after the last id seen (an index seek)
+    instead of skipping `startIndex` rows, so every page costs what the first does.
+    Per worker, bounded; a page asked of another worker just skips rows as before."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._ends: OrderedDict[tuple[Any, ...], str] = OrderedDict()
+
+    def take(self, key: tuple[Any, ...], offset: int) -> str | None:
+        return self._ends.pop((*key, offset), None)
+
+    def put(self, key: tuple[Any, ...], offset: int, last_id: str) -> None:
+        self._ends[(*key, offset)] = last_id
+        while len(self._ends) > self.size:
+            self._ends.popitem(last=False)
+
+
+_CONTINUATIONS = _Continuations()
+
+
 @dataclass
 class Page:
     total: int
@@ -494,6 +518,10 @@ async def list_people(
 ) -> Page:
     """A page of people; `order_by=None` is id order and `equal` is the filter as
     (column, value) when it is one equality (see store.people.list_people)."""
+    continuing = order_by is None and after_id is None and (where is None or equal is not None)
+    key = (tenant.id, equal, with_groups)
+    if continuing and offset > 0:
+        after_id = _CONTINUATIONS.take(key, offset)
     async with db.read() as conn:
         views = (
             await store.list_people(
@@ -501,7 +529,7 @@ async def list_people(
                 tenant.id,
                 where=where,
                 order_by=order_by,
-                offset=offset,
+                offset=0 if after_id is not None and continuing else offset,
                 limit=limit,
                 after_id=after_id,
                 with_groups=with_groups,
@@ -510,6 +538,8 @@ async def list_people(
             if limit > 0
             else []
         )
+        if continuing and views and len(views) == limit:
+            _CONTINUATIONS.put(key, offset + limit, views[-1][0]["id"])
         if not with_total:
             total = -1
         elif offset == 0 and after_id is None and len(views) < limit:

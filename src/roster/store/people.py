@@ -126,8 +126,9 @@ def _groups_json(database: str) -> Any:
     )
 
 
-def _view_select(database: str, *, with_groups: bool = True) -> Any:
-    """People with their manager's name and email and their groups, one row each."""
+def _view_select(database: str, *, with_groups: bool = True, page: Any = None) -> Any:
+    """People with their manager's name and email and their groups, one row each;
+    with `page` (a subquery of ids), just those people, found by id."""
     groups_column = (_groups_json(database) if with_groups else sa.null()).label("group_list")
     return sa.select(
         *PERSON_COLUMNS,
@@ -137,7 +138,7 @@ def _view_select(database: str, *, with_groups: bool = True) -> Any:
         _manager.c.email.label("manager_email"),
         groups_column,
     ).select_from(
-        people.outerjoin(
+        (people if page is None else page.join(people, people.c.id == page.c.id)).outerjoin(
             _manager,
             sa.and_(
                 _manager.c.tenant_id == people.c.tenant_id,
@@ -482,9 +483,11 @@ def _page_ids(
 
 
 def _view_page(database: str, page_ids: Any, order_by: Sequence[Any], with_groups: bool) -> Any:
+    # Joined from the page's ids: each of them is one primary-key probe, whatever the
+    # size of the company.
     return (
-        _view_select(database, with_groups=with_groups)
-        .where(people.c.tenant_id == TENANT, people.c.id.in_(sa.select(page_ids.c.id)))
+        _view_select(database, with_groups=with_groups, page=page_ids)
+        .where(people.c.tenant_id == TENANT)
         .order_by(*order_by)
     )
 

@@ -121,6 +121,15 @@ people = sa.Table(
     sa.Index("ix_people_employee_number", "tenant_id", "employee_number"),
     sa.Index("ix_people_manager", "tenant_id", "manager_id"),
     sa.Index("ix_people_manager_pending", "tenant_id", "manager_pending"),
+    # A company's live people in id order: import pages skip and count on this index
+    # alone (index-only scans on PostgreSQL).
+    sa.Index(
+        "ix_people_live",
+        "tenant_id",
+        "id",
+        sqlite_where=sa.text("deleted_at IS NULL"),
+        postgresql_where=sa.text("deleted_at IS NULL"),
+    ),
 )
 
 groups = sa.Table(
