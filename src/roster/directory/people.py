@@ -6,6 +6,7 @@ and the CLI all come through here, so a rule lives in one place.
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -472,22 +473,35 @@ async def restore_person(db: Database, tenant: Tenant, person_id: str, *, actor:
         return restored
 
 
+_FRESH_TOTAL = 5.0
+
+
+@dataclass(frozen=True)
+class _Continuation:
+    last_id: str
+    total: int
+    counted_at: float
+
+
 class _Continuations:
     """Where a page of a company's people in id order ended, by the offset the next
     page starts at. Identity providers import page after page (startIndex 1, 101,
     201, ...): the next page then starts after the last id seen (an index seek)
     instead of skipping `startIndex` rows, so every page costs what the first does.
-    Per worker, bounded; a page asked of another worker just skips rows as before."""
+    The import's total is counted again at most every _FRESH_TOTAL seconds (counting a
+    company of 100,000 costs more than the page itself); the last page's total is
+    always exact. Per worker and bounded: a page asked of another worker, or out of
+    sequence, skips rows and counts as before."""
 
     def __init__(self, size: int = 4096) -> None:
         self.size = size
-        self._ends: OrderedDict[tuple[Any, ...], str] = OrderedDict()
+        self._ends: OrderedDict[tuple[Any, ...], _Continuation] = OrderedDict()
 
-    def take(self, key: tuple[Any, ...], offset: int) -> str | None:
+    def take(self, key: tuple[Any, ...], offset: int) -> _Continuation | None:
         return self._ends.pop((*key, offset), None)
 
-    def put(self, key: tuple[Any, ...], offset: int, last_id: str) -> None:
-        self._ends[(*key, offset)] = last_id
+    def put(self, key: tuple[Any, ...], offset: int, ended: _Continuation) -> None:
+        self._ends[(*key, offset)] = ended
         while len(self._ends) > self.size:
             self._ends.popitem(last=False)
 
@@ -520,8 +534,10 @@ async def list_people(
     (column, value) when it is one equality (see store.people.list_people)."""
     continuing = order_by is None and after_id is None and (where is None or equal is not None)
     key = (tenant.id, equal, with_groups)
-    if continuing and offset > 0:
-        after_id = _CONTINUATIONS.take(key, offset)
+    by_index = after_id is None  # startIndex paging, not a cursor
+    previous = _CONTINUATIONS.take(key, offset) if continuing and offset > 0 else None
+    if previous is not None:
+        after_id = previous.last_id
     async with db.read() as conn:
         views = (
             await store.list_people(
@@ -529,7 +545,7 @@ async def list_people(
                 tenant.id,
                 where=where,
                 order_by=order_by,
-                offset=0 if after_id is not None and continuing else offset,
+                offset=offset if previous is None else 0,
                 limit=limit,
                 after_id=after_id,
                 with_groups=with_groups,
@@ -538,14 +554,19 @@ async def list_people(
             if limit > 0
             else []
         )
-        if continuing and views and len(views) == limit:
-            _CONTINUATIONS.put(key, offset + limit, views[-1][0]["id"])
+        counted_at = time.monotonic()
         if not with_total:
             total = -1
-        elif offset == 0 and after_id is None and len(views) < limit:
-            total = len(views)  # a short first page is the whole result: no COUNT needed
+        elif by_index and len(views) < limit and (views or offset == 0):
+            total = offset + len(views)  # the last page: no COUNT needed
+        elif previous is not None and counted_at - previous.counted_at < _FRESH_TOTAL:
+            total, counted_at = previous.total, previous.counted_at
         else:
             total = await store.count_people(conn, tenant.id, where=where, equal=equal)
+        if continuing and len(views) == limit > 0:
+            _CONTINUATIONS.put(
+                key, offset + limit, _Continuation(views[-1][0]["id"], total, counted_at)
+            )
     rows = [person for person, _, _ in views]
     groups = {person["id"]: person_groups for person, person_groups, _ in views}
     managers = {manager["id"]: manager for _, _, manager in views if manager is not None}
