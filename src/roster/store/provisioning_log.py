@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
+from roster.store.prepared import copy_rows
 from roster.store.tables import provisioning_log as log
 
 Entry = dict[str, Any]
@@ -26,8 +27,7 @@ def id_floor(at: datetime) -> str:
 
 
 async def insert_entries(conn: AsyncConnection, rows: Sequence[Entry]) -> None:
-    if rows:
-        await conn.execute(log.insert(), list(rows))
+    await copy_rows(conn, log, rows)
 
 
 def _conditions(
