@@ -76,6 +76,49 @@ def test_100_concurrent_membership_adds_all_land(live: tuple[RosterProcess, list
     asyncio.run(run())
 
 
+def test_concurrent_push_now_replaces_leave_exactly_one_of_them(
+    live: tuple[RosterProcess, list[Tenant]],
+) -> None:
+    """Push Now replaces do not commute: ten at once on one group all succeed and the
+    group ends with exactly one of the pushed lists, never a mix."""
+    server, (company, _) = live
+
+    async def run() -> None:
+        async with _client(server, company) as client:
+            made = await asyncio.gather(
+                *(
+                    client.post("/Users", json={"userName": f"push{i}@example.com"})
+                    for i in range(40)
+                )
+            )
+            people = [r.json()["id"] for r in made]
+            group = (await client.post("/Groups", json={"displayName": "Pushed"})).json()
+            lists = [sorted(people[i : i + 30]) for i in range(10)]
+            pushes = await asyncio.gather(
+                *(
+                    client.patch(
+                        f"/Groups/{group['id']}",
+                        json={
+                            "schemas": [PATCH_OP],
+                            "Operations": [
+                                {
+                                    "op": "replace",
+                                    "path": "members",
+                                    "value": [{"value": m} for m in members],
+                                }
+                            ],
+                        },
+                    )
+                    for members in lists
+                )
+            )
+            assert sorted({r.status_code for r in pushes}) == [204], [r.text for r in pushes][:3]
+            final = (await client.get(f"/Groups/{group['id']}")).json()
+            assert sorted(m["value"] for m in final["members"]) in lists
+
+    asyncio.run(run())
+
+
 def test_20_concurrent_creates_of_one_user_name(live: tuple[RosterProcess, list[Tenant]]) -> None:
     server, (company, _) = live
 

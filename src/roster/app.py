@@ -144,8 +144,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
 # SQLSTATE classes that mean "the database cannot serve now", not "the request is
 # wrong": connection exceptions (08), insufficient resources such as too many
-# connections (53), operator intervention such as a shutdown in progress (57P).
-_UNAVAILABLE_SQLSTATES = ("08", "53", "57P")
+# connections (53), operator intervention such as a shutdown in progress (57P), and
+# a transaction chosen as a deadlock or serialization victim (40P01, 40001): rolled
+# back whole, so nothing was changed and a retry succeeds.
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57P", "40P01", "40001")
 
 
 def error_answer(request: Request, exc: Exception) -> Response | None:

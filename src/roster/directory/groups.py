@@ -177,15 +177,18 @@ async def change_group(
     """PATCH or PUT. A request that changes nothing (Okta's rename with every
     membership change) writes nothing.
 
-    Membership changes are set operations and commute, so the group row is locked
-    only by the version bump at the end (for the last statement and the commit):
-    concurrent member changes of one big group do not queue behind each other's
-    round trips. A conditional request (If-Match) locks the row from the start."""
+    Adding or removing one member commutes with any other such change, so for those
+    (Okta's and Entra's everyday shape) the group row is locked only by the version
+    bump at the end: concurrent member changes of one big group do not queue behind
+    each other's round trips. A replace (Push Now), a change of several members or a
+    conditional request (If-Match) locks the group first: those do not commute, and
+    concurrent multi-row changes could deadlock."""
+    exclusive = if_match is not None or any(
+        step.kind == "replace" or len(step.ids) > 1 for step in change.steps
+    )
     try:
         async with db.write() as conn:
-            group = await store.get_group(
-                conn, tenant.id, group_id, for_update=if_match is not None
-            )
+            group = await store.get_group(conn, tenant.id, group_id, for_update=exclusive)
             if group is None:
                 raise not_found(f"Group {group_id} not found")
             _check_owned_by_idp(group)
