@@ -163,7 +163,8 @@ group_members = sa.Table(
     sa.ForeignKeyConstraint(
         ["tenant_id", "person_id"], ["people.tenant_id", "people.id"], ondelete="CASCADE"
     ),
-    sa.Index("ix_group_members_person", "tenant_id", "person_id"),
+    # Covering: a person's groups are read from the index alone (every User shown).
+    sa.Index("ix_group_members_person", "tenant_id", "person_id", "group_id"),
 )
 
 audit_events = sa.Table(
