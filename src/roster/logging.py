@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any
 
+import orjson
 import structlog
 
 _SECRET_PATTERNS = (
@@ -17,6 +19,9 @@ _SECRET_PATTERNS = (
 
 
 def redact_text(text: str) -> str:
+    lowered = text.lower()
+    if "rstr_" not in lowered and "bearer" not in lowered:
+        return text  # most values (every access line's): nothing to look for
     text = _SECRET_PATTERNS[0].sub("[REDACTED]", text)
     return _SECRET_PATTERNS[1].sub(r"\1[REDACTED]", text)
 
@@ -32,9 +37,22 @@ def _redact(
     return event
 
 
+def _json_line(event: Any, **options: Any) -> str:
+    """orjson renders a log line several times faster than the standard library; what
+    it refuses (integers beyond 64 bits) the standard library renders."""
+    try:
+        return orjson.dumps(event, default=options.get("default")).decode()
+    except TypeError:
+        return json.dumps(event, default=options.get("default"))
+
+
 def configure(level: str = "INFO", json: bool = True) -> None:
     logging.basicConfig(format="%(message)s", stream=sys.stdout, level=level.upper())
-    renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+    renderer: Any = (
+        structlog.processors.JSONRenderer(serializer=_json_line)
+        if json
+        else structlog.dev.ConsoleRenderer()
+    )
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
