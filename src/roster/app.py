@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -46,6 +47,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         app.state.db = database or Database(
             settings.database_url, pool_size=settings.database_pool_size
         )
+        # What is loaded by now (modules, routes, schemas, templates) lives as long as
+        # the process: moved out of the collector's sight, full collections under load
+        # stay short (they were the 80 ms pauses behind the p99 of every operation).
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
