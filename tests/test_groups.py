@@ -218,6 +218,30 @@ def test_users_groups_attribute_lists_memberships(company: Company) -> None:
     user = company.client.get(f"/Users/{a}").json()
     assert {g["value"] for g in user["groups"]} == {g1, g2}
     assert all(g["$ref"].endswith(g["value"]) for g in user["groups"])
+    # A write's response shows the groups and manager too, read once, not twice.
+    manager = company.client.post(
+        "/Users",
+        json={"userName": "boss@example.com", "name": {"givenName": "Big", "familyName": "Boss"}},
+    ).json()
+    enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+    with count_queries(company) as statements:
+        patched = company.client.patch(
+            f"/Users/{a}",
+            json={
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "replace", "value": {"title": "Lead"}}],
+            },
+        ).json()
+    assert patched["title"] == "Lead"
+    assert {g["value"] for g in patched["groups"]} == {g1, g2}
+    assert sum("group_members" in s for s in statements) == 1, statements
+    replaced = company.client.put(
+        f"/Users/{a}",
+        json={**user, "title": "Head", enterprise: {"manager": {"value": manager["id"]}}},
+    ).json()
+    assert {g["value"] for g in replaced["groups"]} == {g1, g2}
+    assert replaced[enterprise]["manager"]["value"] == manager["id"]
+    assert replaced[enterprise]["manager"]["displayName"] == "Big Boss"
 
 
 def _membership_queries(company: Company, size: int) -> int:

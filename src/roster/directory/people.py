@@ -33,6 +33,7 @@ from roster.store.tenants import Tenant
 from roster.store.types import utcnow
 
 SOURCES = ("scim", "console", "csv", "cli")
+PersonView = tuple[Person, list[dict[str, Any]], dict[str, Any] | None]
 
 
 @dataclass
@@ -40,6 +41,9 @@ class Written:
     person: Person
     created: bool
     linked: bool = False
+    # The person as shown (person, groups, manager), when the write already knows it:
+    # the response then needs no read of its own.
+    view: PersonView | None = None
 
 
 def _state(p: Person) -> str:
@@ -241,6 +245,8 @@ async def create_person(
                 "updated_at": now,
             }
             person = await store.insert_person(conn, row)
+            # A new person is in no group; with no manager, that is the whole view.
+            view: PersonView | None = None if person["manager_id"] else (person, [], None)
             linked = await store.link_pending_reports(conn, tenant.id, person)
             if linked:
                 data.notes.append(f"linked as manager of {len(linked)} waiting report(s)")
@@ -257,7 +263,7 @@ async def create_person(
                 changes=changes,
                 notes=data.notes,
             )
-            return Written(person, created=True)
+            return Written(person, created=True, view=view)
     except IntegrityError:
         # Lost a race with a concurrent create of the same userName or email.
         async with db.read() as conn:
@@ -366,9 +372,10 @@ async def update_person(
     (PUT ignores it; PATCH applies operations to it)."""
     try:
         async with db.write() as conn:
-            person = await store.get_person(conn, tenant.id, person_id, for_update=True)
-            if person is None:
+            shown = await store.get_person_view(conn, tenant.id, person_id, for_update=True)
+            if shown is None:
                 raise not_found(f"User {person_id} not found")
+            person, groups, manager = shown
             check_version("User", person_id, person["version"], if_match)
             data = await make_input(person)
             values = _field_values(data)
@@ -402,7 +409,11 @@ async def update_person(
                 action=action,
                 request=request,
             )
-            return Written(updated, created=False)
+            # A User's groups are not changed by a write to the User; its manager's
+            # name is known unless the manager changed.
+            same_manager = updated["manager_id"] == person["manager_id"]
+            view = (updated, groups, manager) if same_manager else None
+            return Written(updated, created=False, view=view)
     except IntegrityError:
         raise conflict(
             f"User {person_id}: the new userName or email was taken by a concurrent request"

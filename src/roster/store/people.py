@@ -149,6 +149,14 @@ def _view_select(database: str, *, with_groups: bool = True, page: Any = None) -
 
 
 _VIEW = Prepared(per_database=lambda db: _view_select(db).where(*_THIS_PERSON, LIVE))
+# The same, locking the person's row (not their manager's) for an update.
+_VIEW_FOR_UPDATE = Prepared(
+    per_database=lambda db: (
+        _view_select(db).where(*_THIS_PERSON, LIVE).with_for_update(of=people)
+        if db == "postgresql"
+        else _view_select(db).where(*_THIS_PERSON, LIVE)
+    )
+)
 
 
 def _display(given: str | None, family: str | None, display: str | None) -> str | None:
@@ -156,10 +164,11 @@ def _display(given: str | None, family: str | None, display: str | None) -> str 
 
 
 async def get_person_view(
-    conn: AsyncConnection, tenant_id: int, person_id: str
+    conn: AsyncConnection, tenant_id: int, person_id: str, *, for_update: bool = False
 ) -> tuple[Person, list[dict[str, Any]], dict[str, Any] | None] | None:
     """A person with their groups and manager, in one statement."""
-    row = await _VIEW.first(conn, tenant_id=tenant_id, person_id=person_id)
+    prepared = _VIEW_FOR_UPDATE if for_update else _VIEW
+    row = await prepared.first(conn, tenant_id=tenant_id, person_id=person_id)
     return _split_view(row) if row is not None else None
 
 

@@ -27,6 +27,13 @@ class UTCDateTime(TypeDecorator[datetime]):
             return value.replace(tzinfo=None)
         return value
 
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        # asyncpg already returns timestamptz as an aware UTC datetime: nothing to do
+        # for the four timestamps of every person on an import page.
+        if dialect.name == "postgresql" and dialect.driver == "asyncpg":
+            return None
+        return super().result_processor(dialect, coltype)
+
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None

@@ -157,7 +157,7 @@ async def create_user(request: Request, ctx: Scim) -> ScimResponse:
     written = await people.create_person(
         ctx.db, ctx.tenant, data, actor=actor_of(ctx), source="scim", request=body
     )
-    return await _single(ctx, written.person["id"], 201, data=data)
+    return await _single(ctx, written.person["id"], 201, data=data, view=written.view)
 
 
 @router.get("/Users/{person_id}")
@@ -193,7 +193,7 @@ async def replace_user(person_id: str, request: Request, ctx: Scim) -> ScimRespo
         request=body,
         if_match=parse_if_match(request.headers.get("if-match")),
     )
-    return await _single(ctx, written.person["id"], data=data)
+    return await _single(ctx, written.person["id"], data=data, view=written.view)
 
 
 @router.patch("/Users/{person_id}", openapi_extra=JSON_BODY)
@@ -227,7 +227,9 @@ async def patch_user(person_id: str, request: Request, ctx: Scim) -> ScimRespons
         request=body,
         if_match=parse_if_match(request.headers.get("if-match")),
     )
-    return await _single(ctx, written.person["id"], data=parsed[-1] if parsed else None)
+    return await _single(
+        ctx, written.person["id"], data=parsed[-1] if parsed else None, view=written.view
+    )
 
 
 @router.delete("/Users/{person_id}", status_code=204)
