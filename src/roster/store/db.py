@@ -41,6 +41,15 @@ def json_loads(text: str | bytes) -> Any:
         return json.loads(text)
 
 
+def json_dumps(value: Any) -> str:
+    """JSON columns written with orjson; the standard library renders what orjson
+    refuses (integers beyond 64 bits, keys that are not strings)."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value)
+
+
 def _unicode_lower(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
@@ -75,7 +84,7 @@ def make_engine(url: str, *, pool_size: int = 10, autocommit: bool = False) -> A
     """An engine; `autocommit` engines serve reads: no BEGIN/COMMIT round trips and no
     rollback when a connection goes back to the pool."""
     full = async_url(url)
-    options: dict[str, object] = {"json_deserializer": json_loads}
+    options: dict[str, object] = {"json_deserializer": json_loads, "json_serializer": json_dumps}
     if autocommit:
         options.update(isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
     # A fixed pool: connections opened beyond it would be closed again on return, and

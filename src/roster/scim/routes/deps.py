@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends
+from starlette.datastructures import URL
 from starlette.requests import Request
 
 from roster.config import Settings
@@ -75,7 +77,10 @@ async def scim_context(request: Request) -> ScimContext:
     if settings.public_url:
         base = settings.public_url.rstrip("/") + "/scim/v2"
     else:
-        base = f"{request.url.scheme}://{request.url.netloc}/scim/v2"
+        scope = request.scope
+        host = next((v for k, v in scope["headers"] if k == b"host"), None)
+        server = scope.get("server")
+        base = _base_url(scope.get("scheme", "http"), host, tuple(server) if server else None)
     return ScimContext(
         tenant=tenant,
         token_id=credential.token_id,
@@ -85,6 +90,16 @@ async def scim_context(request: Request) -> ScimContext:
         db=db,
         settings=settings,
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _base_url(scheme: str, host: bytes | None, server: tuple[str, int] | None) -> str:
+    """The SCIM base URL a request was addressed to (Starlette's own reading of the Host
+    header, done once per distinct host rather than on every request)."""
+    headers = [(b"host", host)] if host is not None else []
+    scope = {"type": "http", "scheme": scheme, "server": server, "path": "/", "headers": headers}
+    url = URL(scope=scope)
+    return f"{url.scheme}://{url.netloc}/scim/v2"
 
 
 Scim = Annotated[ScimContext, Depends(scim_context)]
