@@ -83,6 +83,18 @@ async def _apply_membership(
     return counts
 
 
+async def _idp_group(
+    conn: AsyncConnection, tenant: Tenant, group_id: str, if_match: int | None, *, lock: bool
+) -> Group:
+    """A group the identity provider may change, at the version the request expects."""
+    group = await store.get_group(conn, tenant.id, group_id, for_update=lock)
+    if group is None:
+        raise not_found(f"Group {group_id} not found")
+    _check_owned_by_idp(group)
+    check_version("Group", group_id, group["version"], if_match)
+    return group
+
+
 def _check_owned_by_idp(group: Group) -> None:
     if group["source"] == "roster":
         raise forbidden(
@@ -188,11 +200,7 @@ async def change_group(
     )
     try:
         async with db.write() as conn:
-            group = await store.get_group(conn, tenant.id, group_id, for_update=exclusive)
-            if group is None:
-                raise not_found(f"Group {group_id} not found")
-            _check_owned_by_idp(group)
-            check_version("Group", group_id, group["version"], if_match)
+            group = await _idp_group(conn, tenant, group_id, if_match, lock=exclusive)
             values: dict[str, Any] = {}
             if change.display_name is not UNSET and change.display_name != group["display_name"]:
                 values["display_name"] = change.display_name
@@ -230,11 +238,7 @@ async def delete_group(
     db: Database, tenant: Tenant, group_id: str, *, actor: Actor, if_match: int | None = None
 ) -> None:
     async with db.write() as conn:
-        group = await store.get_group(conn, tenant.id, group_id, for_update=True)
-        if group is None:
-            raise not_found(f"Group {group_id} not found")
-        _check_owned_by_idp(group)
-        check_version("Group", group_id, group["version"], if_match)
+        group = await _idp_group(conn, tenant, group_id, if_match, lock=True)
         members = await store.member_ids(conn, tenant.id, group_id)
         await store.delete_group(conn, tenant.id, group_id)
         await _audit(

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.store.ids import new_id
-from roster.store.prepared import Prepared
+from roster.store.prepared import Prepared, value_args, value_binds
 from roster.store.tables import audit_events
 from roster.store.types import utcnow
 
@@ -25,11 +25,7 @@ _COLUMNS = (
     "changes",
     "notes",
 )
-_INSERT = Prepared(
-    audit_events.insert().values(
-        {c: sa.bindparam(f"new_{c}", type_=audit_events.c[c].type) for c in _COLUMNS}
-    )
-)
+_INSERT = Prepared(audit_events.insert().values(value_binds(audit_events, _COLUMNS)))
 
 
 async def record(
@@ -58,7 +54,7 @@ async def record(
         "changes": changes,
         "notes": notes or None,
     }
-    await _INSERT.execute(conn, **{f"new_{c}": v for c, v in values.items()})
+    await _INSERT.execute(conn, **value_args(values))
 
 
 async def events_for(

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from roster.scim.filters import Field, FieldCompare
-from roster.store.prepared import Prepared
+from roster.store.prepared import Prepared, memoized, value_args, value_binds
 from roster.store.tables import group_members, groups, people
 
 Group = dict[str, Any]
@@ -155,36 +155,29 @@ async def group_by_exact_name(conn: AsyncConnection, tenant_id: int, name: str) 
     return dict(row._mapping) if row else None
 
 
-_UPDATES: dict[tuple[str, ...], Prepared] = {}
-
-
 async def update_group(
     conn: AsyncConnection, tenant_id: int, group_id: str, values: dict[str, Any]
 ) -> Group | None:
     """Writes the values (and a new version); returns the group as written (None if
     there is no such group)."""
     columns = tuple(sorted(values))
-    prepared = _UPDATES.get(columns)
-    if prepared is None:
-        prepared = _UPDATES[columns] = Prepared(
+    prepared = memoized(
+        ("groups.update", columns),
+        lambda: (
             groups.update()
             .where(
                 groups.c.tenant_id == sa.bindparam("key_tenant_id", type_=sa.Integer),
                 groups.c.id == sa.bindparam("key_group_id", type_=sa.String),
             )
-            .values(
-                {
-                    **{c: sa.bindparam(f"new_{c}", type_=groups.c[c].type) for c in columns},
-                    "version": groups.c.version + 1,
-                }
-            )
+            .values({**value_binds(groups, columns), "version": groups.c.version + 1})
             .returning(*GROUP_COLUMNS)
-        )
+        ),
+    )
     return await prepared.first(
         conn,
         key_tenant_id=tenant_id,
         key_group_id=group_id,
-        **{f"new_{c}": v for c, v in values.items()},
+        **value_args(values),
     )
 
 

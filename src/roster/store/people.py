@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from roster.scim.filters import Field, FieldCompare, Resolved
-from roster.store.prepared import Prepared
+from roster.store.prepared import Prepared, memoized, value_args, value_binds
 from roster.store.tables import group_members, groups, people
 from roster.store.types import utcnow
 
@@ -52,30 +52,15 @@ TENANT: sa.BindParameter[int] = sa.bindparam("tenant_id", type_=sa.Integer)
 PERSON: sa.BindParameter[str] = sa.bindparam("person_id", type_=sa.String)
 _THIS_PERSON = (people.c.tenant_id == TENANT, people.c.id == PERSON)
 
-# Statements whose columns vary (inserts, updates), prepared once per set of columns.
-_BY_COLUMNS: dict[tuple[str, tuple[str, ...]], Prepared] = {}
-
-
-def _prepared_for(kind: str, columns: tuple[str, ...], build: Any) -> Prepared:
-    prepared = _BY_COLUMNS.get((kind, columns))
-    if prepared is None:
-        prepared = _BY_COLUMNS[(kind, columns)] = Prepared(build())
-    return prepared
-
 
 async def insert_person(conn: AsyncConnection, values: dict[str, Any]) -> Person:
     """Inserts a person and returns them as stored."""
     columns = tuple(sorted(values))
-    prepared = _prepared_for(
-        "insert",
-        columns,
-        lambda: (
-            people.insert()
-            .values({c: sa.bindparam(f"new_{c}", type_=people.c[c].type) for c in columns})
-            .returning(*PERSON_COLUMNS)
-        ),
+    prepared = memoized(
+        ("people.insert", columns),
+        lambda: people.insert().values(value_binds(people, columns)).returning(*PERSON_COLUMNS),
     )
-    row = await prepared.first(conn, **{f"new_{c}": v for c, v in values.items()})
+    row = await prepared.first(conn, **value_args(values))
     assert row is not None
     return row
 
@@ -271,9 +256,8 @@ async def update_person(
     """Conditional write: applies only if the version is still `expected_version`.
     Returns the person as written, or None if the version had moved on."""
     columns = tuple(sorted(values))
-    prepared = _prepared_for(
-        "update",
-        columns,
+    prepared = memoized(
+        ("people.update", columns),
         lambda: (
             people.update()
             .where(
@@ -284,7 +268,7 @@ async def update_person(
             )
             .values(
                 {
-                    **{c: sa.bindparam(f"new_{c}", type_=people.c[c].type) for c in columns},
+                    **value_binds(people, columns),
                     "version": sa.bindparam("new_version", type_=sa.Integer),
                 }
             )
@@ -297,7 +281,7 @@ async def update_person(
         key_person_id=person_id,
         expected_version=expected_version,
         new_version=expected_version + 1,
-        **{f"new_{c}": v for c, v in values.items()},
+        **value_args(values),
     )
 
 

@@ -131,6 +131,29 @@ class Prepared:
         return int(count) if count.isdigit() else -1
 
 
+def value_binds(table: sa.Table, columns: Sequence[str]) -> dict[str, Any]:
+    """The VALUES / SET of a prepared insert or update: `column = :new_column` (a bind
+    parameter may not be named like the column it writes)."""
+    return {c: sa.bindparam(f"new_{c}", type_=table.c[c].type) for c in columns}
+
+
+def value_args(values: dict[str, Any]) -> dict[str, Any]:
+    """The arguments for value_binds' parameters."""
+    return {f"new_{c}": v for c, v in values.items()}
+
+
+_MEMO: dict[tuple[Any, ...], Prepared] = {}
+
+
+def memoized(key: tuple[Any, ...], build: Callable[[], Executable]) -> Prepared:
+    """A statement whose shape varies (the columns an update sets), prepared once per
+    shape."""
+    prepared = _MEMO.get(key)
+    if prepared is None:
+        prepared = _MEMO[key] = Prepared(build())
+    return prepared
+
+
 async def _run(
     conn: AsyncConnection, compiled: _Compiled, values: dict[str, Any], *, fetch: bool
 ) -> Any:
