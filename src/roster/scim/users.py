@@ -340,12 +340,15 @@ def render_user(
         if person.get(fname):
             doc[key] = person[fname]
     doc["active"] = bool(person["active"])
-    # Copies: a PATCH edits the rendered document in place, and the stored record must
-    # stay as it was for the change to be seen.
+    # For a PATCH, copies: it edits the rendered document in place, and the stored
+    # record must stay as it was for the change to be seen. A document that is only
+    # sent (every user of an import page) shares the lists.
     if person.get("emails"):
-        doc["emails"] = [dict(e) for e in person["emails"]]
+        emails = person["emails"]
+        doc["emails"] = [dict(e) for e in emails] if for_patch else emails
     if person.get("phone_numbers"):
-        doc["phoneNumbers"] = [dict(p) for p in person["phone_numbers"]]
+        phones = person["phone_numbers"]
+        doc["phoneNumbers"] = [dict(p) for p in phones] if for_patch else phones
     doc["groups"] = [
         {
             "value": g["id"],
