@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any
 
-import orjson
 import structlog
+
+from roster import jsontext
 
 _SECRET_PATTERNS = (
     re.compile(r"rstr_[a-z]+_[A-Za-z0-9_\-]{20,}"),
@@ -38,12 +38,8 @@ def _redact(
 
 
 def _json_line(event: Any, **options: Any) -> str:
-    """orjson renders a log line several times faster than the standard library; what
-    it refuses (integers beyond 64 bits) the standard library renders."""
-    try:
-        return orjson.dumps(event, default=options.get("default")).decode()
-    except TypeError:
-        return json.dumps(event, default=options.get("default"))
+    """orjson renders a log line several times faster than the standard library."""
+    return jsontext.dumps(event, default=options.get("default"))
 
 
 def configure(level: str = "INFO", json: bool = True) -> None:

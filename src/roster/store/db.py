@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from roster import jsontext
 
 
 class DatabaseURLError(ValueError):
@@ -29,25 +29,6 @@ def async_url(url: str) -> str:
         f"unsupported database URL {url.split('://', 1)[0]!r}: "
         "use sqlite:///PATH or postgresql://USER@HOST:PORT/DB"
     )
-
-
-def json_loads(text: str | bytes) -> Any:
-    """JSON columns are read with orjson (several times faster than the standard
-    library: an import page decodes hundreds of values); what orjson refuses and the
-    standard library reads (integers beyond 64 bits, NaN) still reads the same."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
-
-
-def json_dumps(value: Any) -> str:
-    """JSON columns written with orjson; the standard library renders what orjson
-    refuses (integers beyond 64 bits, keys that are not strings)."""
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:
-        return json.dumps(value)
 
 
 def _unicode_lower(value: Any) -> Any:
@@ -81,7 +62,7 @@ def _sqlite_begin(conn: sa.Connection) -> None:
 
 
 def _jsonb_decode(data: bytes) -> Any:
-    return json_loads(data[1:])  # after jsonb's binary format version byte
+    return jsontext.loads(data[1:])  # after jsonb's binary format version byte
 
 
 def _jsonb_encode(text: str) -> bytes:
@@ -89,11 +70,11 @@ def _jsonb_encode(text: str) -> bytes:
 
 
 def _pg_json_codecs(dbapi_connection: Any, _record: Any) -> None:
-    # JSON is decoded straight from the driver's bytes by json_loads: one call per
+    # JSON is decoded straight from the driver's bytes by jsontext.loads: one call per
     # value instead of SQLAlchemy's codec and its wrappers (an import page decodes ~400
     # values). Binary format, as COPY needs. Writes pass the JSON text that the
     # columns' bind processing already rendered.
-    codecs = (("json", str.encode, json_loads), ("jsonb", _jsonb_encode, _jsonb_decode))
+    codecs = (("json", str.encode, jsontext.loads), ("jsonb", _jsonb_encode, _jsonb_decode))
     for name, encode, decode in codecs:
         dbapi_connection.run_async(
             lambda connection, name=name, encode=encode, decode=decode: connection.set_type_codec(
@@ -106,7 +87,10 @@ def make_engine(url: str, *, pool_size: int = 10, autocommit: bool = False) -> A
     """An engine; `autocommit` engines serve reads: no BEGIN/COMMIT round trips and no
     rollback when a connection goes back to the pool."""
     full = async_url(url)
-    options: dict[str, object] = {"json_deserializer": json_loads, "json_serializer": json_dumps}
+    options: dict[str, object] = {
+        "json_deserializer": jsontext.loads,
+        "json_serializer": jsontext.dumps,
+    }
     if autocommit:
         options.update(isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
     # A fixed pool: connections opened beyond it would be closed again on return, and

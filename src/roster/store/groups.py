@@ -163,7 +163,7 @@ async def update_group(
     columns = tuple(sorted(values))
     prepared = memoized(
         ("groups.update", columns),
-        lambda: (
+        lambda: Prepared(
             groups.update()
             .where(
                 groups.c.tenant_id == sa.bindparam("key_tenant_id", type_=sa.Integer),

@@ -58,7 +58,9 @@ async def insert_person(conn: AsyncConnection, values: dict[str, Any]) -> Person
     columns = tuple(sorted(values))
     prepared = memoized(
         ("people.insert", columns),
-        lambda: people.insert().values(value_binds(people, columns)).returning(*PERSON_COLUMNS),
+        lambda: Prepared(
+            people.insert().values(value_binds(people, columns)).returning(*PERSON_COLUMNS)
+        ),
     )
     row = await prepared.first(conn, **value_args(values))
     assert row is not None
@@ -258,7 +260,7 @@ async def update_person(
     columns = tuple(sorted(values))
     prepared = memoized(
         ("people.update", columns),
-        lambda: (
+        lambda: Prepared(
             people.update()
             .where(
                 people.c.tenant_id == sa.bindparam("key_tenant_id", type_=sa.Integer),
@@ -449,12 +451,6 @@ def equality(expr: Resolved | None) -> tuple[str, str] | None:
     return None
 
 
-# The page shapes identity providers send (no filter, or one equality; id order),
-# prepared once per (column, groups or not, keyset or offset paging).
-_PAGES: dict[tuple[str | None, bool, bool], Prepared] = {}
-_COUNTS: dict[str | None, Prepared] = {}
-
-
 def _live(column: str | None) -> list[ColumnElement[bool]]:
     conditions = [people.c.tenant_id == TENANT, LIVE]
     if column is not None:
@@ -485,23 +481,18 @@ def _view_page(database: str, page_ids: Any, order_by: Sequence[Any], with_group
     )
 
 
-def _prepared_page(column: str | None, with_groups: bool, keyset: bool) -> Prepared:
-    key = (column, with_groups, keyset)
-    prepared = _PAGES.get(key)
-    if prepared is None:
-        where = _live(column)
-        if keyset:
-            where.append(people.c.id > sa.bindparam("after_id", type_=sa.String))
-        page_ids = _page_ids(
-            where,
-            [people.c.id],
-            sa.bindparam("offset", type_=sa.BigInteger),
-            sa.bindparam("limit", type_=sa.BigInteger),
-        )
-        prepared = _PAGES[key] = Prepared(
-            per_database=lambda db: _view_page(db, page_ids, [people.c.id], with_groups)
-        )
-    return prepared
+def _page_shape(column: str | None, with_groups: bool, keyset: bool) -> Prepared:
+    """A page shape identity providers send (no filter, or one equality; id order)."""
+    where = _live(column)
+    if keyset:
+        where.append(people.c.id > sa.bindparam("after_id", type_=sa.String))
+    page_ids = _page_ids(
+        where,
+        [people.c.id],
+        sa.bindparam("offset", type_=sa.BigInteger),
+        sa.bindparam("limit", type_=sa.BigInteger),
+    )
+    return Prepared(per_database=lambda db: _view_page(db, page_ids, [people.c.id], with_groups))
 
 
 async def list_people(
@@ -528,7 +519,8 @@ async def list_people(
             values["value"] = equal[1]
         if after_id is not None:
             values["after_id"] = after_id
-        prepared = _prepared_page(equal and equal[0], with_groups, after_id is not None)
+        shape = (equal and equal[0], with_groups, after_id is not None)
+        prepared = memoized(("people.page", *shape), lambda: _page_shape(*shape))
         return [_split_view(r) for r in await prepared.all(conn, **values)]
     conditions = [people.c.tenant_id == tenant_id, LIVE]
     if where is not None:
@@ -552,11 +544,10 @@ async def count_people(
 ) -> int:
     if where is None or equal is not None:
         column = equal and equal[0]
-        prepared = _COUNTS.get(column)
-        if prepared is None:
-            prepared = _COUNTS[column] = Prepared(
-                sa.select(sa.func.count()).select_from(people).where(*_live(column))
-            )
+        prepared = memoized(
+            ("people.count", column),
+            lambda: Prepared(sa.select(sa.func.count()).select_from(people).where(*_live(column))),
+        )
         values: dict[str, Any] = {"tenant_id": tenant_id}
         if equal is not None:
             values["value"] = equal[1]

@@ -145,12 +145,12 @@ def value_args(values: dict[str, Any]) -> dict[str, Any]:
 _MEMO: dict[tuple[Any, ...], Prepared] = {}
 
 
-def memoized(key: tuple[Any, ...], build: Callable[[], Executable]) -> Prepared:
-    """A statement whose shape varies (the columns an update sets), prepared once per
-    shape."""
+def memoized(key: tuple[Any, ...], make: Callable[[], Prepared]) -> Prepared:
+    """A statement whose shape varies (the columns an update sets, the page shape an
+    identity provider asks for), prepared once per shape."""
     prepared = _MEMO.get(key)
     if prepared is None:
-        prepared = _MEMO[key] = Prepared(build())
+        prepared = _MEMO[key] = make()
     return prepared
 
 
