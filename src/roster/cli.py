@@ -106,6 +106,11 @@ def serve(
         access_log=False,
         log_level=settings.log_level.lower(),
         timeout_keep_alive=75,  # longer than Okta's idle connections
+        # X-Forwarded-For decides the address sign-in attempts are counted against, so it
+        # is believed only from the proxies the operator lists (uvicorn's own default
+        # believes 127.0.0.1, which is every client of a proxy on the same machine).
+        proxy_headers=bool(settings.trusted_proxy_list),
+        forwarded_allow_ips=settings.trusted_proxy_list or None,
         # Importing the app takes seconds on a busy machine; don't restart-loop workers.
         timeout_worker_healthcheck=30,
     )

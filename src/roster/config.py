@@ -65,11 +65,32 @@ class Settings(BaseSettings):
     )
 
     @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
+
+    @property
     def token_last_used_seconds_delta(self) -> timedelta:
         return timedelta(seconds=self.token_last_used_resolution_seconds)
 
     database_pool_size: int = Field(
         default=20, description="Read connections per worker; writes get half as many"
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks (CIDR) of the reverse proxies in "
+        "front of Roster whose X-Forwarded-For and X-Forwarded-Proto are believed; empty "
+        "(the default) believes no one, so a client cannot choose the address its sign-in "
+        "attempts are counted against",
+    )
+    metrics_token: str = Field(
+        default="",
+        description="Bearer token /metrics requires; empty: /metrics is open, unless "
+        "metrics_port serves it elsewhere",
+    )
+    metrics_port: int = Field(
+        default=0,
+        description="Serve /metrics on this port of the same host instead of the public "
+        "one (0: on the public port)",
     )
     # --- Admin console ---
     cookie_secure: bool = Field(

@@ -7,6 +7,7 @@ only lets its break-glass admins use a password.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from zxcvbn import zxcvbn
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from roster.directory import sso
 from roster.directory.errors import DirectoryError, conflict, invalid
@@ -33,6 +36,10 @@ ROLES = {
     MANAGE_INTEGRATIONS: "Manage Integrations",
 }
 MIN_PASSWORD = 12
+# zxcvbn's score 3: about 10^8 guesses or more, out of reach online and slow offline
+# against argon2id.
+MIN_PASSWORD_SCORE = 3
+_COMMON_PASSWORDS = frozenset(FREQUENCY_LISTS["passwords"])
 MAX_PASSWORD = 1024
 
 # Throttling: after this many failures inside the window the key is locked for LOCKOUT.
@@ -90,11 +97,31 @@ class SignInRefused(Exception):
         self.retry_after = retry_after
 
 
-def check_password(password: str) -> None:
+def check_password(password: str, *, context: Iterable[str] = ()) -> None:
+    """NIST SP 800-63B §5.1.1.2: long enough, and not a commonly used or easily guessed
+    one. zxcvbn (a maintained package) carries the list of the 30,000 most common
+    passwords and estimates guesses from dictionaries, keyboard patterns, dates and
+    `context` (the admin's email and company), so `Password1234!` is refused while a
+    long passphrase is not."""
     if len(password) < MIN_PASSWORD:
         raise invalid(f"the password must be at least {MIN_PASSWORD} characters", "password")
     if len(password) > MAX_PASSWORD:
         raise invalid(f"the password must be at most {MAX_PASSWORD} characters", "password")
+    if password.lower() in _COMMON_PASSWORDS:
+        raise invalid(
+            "this password is one of the most commonly used passwords; choose another "
+            "(a few unrelated words make a strong one)",
+            "password",
+        )
+    words = [w for value in context for w in re.split(r"[@.\s_-]+", value.lower()) if w]
+    estimate = zxcvbn(password[:100], user_inputs=words)
+    if estimate["score"] < MIN_PASSWORD_SCORE:
+        warning = estimate["feedback"].get("warning") or "it is easy to guess"
+        raise invalid(
+            f"this password is too easy to guess ({warning.rstrip('.').lower()}); "
+            "choose another: a few unrelated words make a strong one",
+            "password",
+        )
 
 
 def check_roles(roles: Iterable[str]) -> tuple[str, ...]:
@@ -122,7 +149,7 @@ async def create_admin(
     email = email.strip()
     if not _EMAIL.match(email) or len(email) > 320:
         raise invalid(f"{email!r} is not an email address", "email")
-    check_password(password)
+    check_password(password, context=(email, subdomain))
     chosen = check_roles(roles)
     tenant = await get_tenant(db, subdomain)
     row = {
@@ -145,7 +172,7 @@ async def create_admin(
 
 
 async def set_password(db: Database, subdomain: str, email: str, password: str) -> None:
-    check_password(password)
+    check_password(password, context=(email, subdomain))
     tenant = await get_tenant(db, subdomain)
     password_hash = await hash_password(password)
     async with db.write() as conn:
@@ -168,73 +195,72 @@ async def list_admins(db: Database, tenant: Tenant) -> list[ConsoleUser]:
         return [_user(r) for r in await store.list_console_users(conn, tenant.id)]
 
 
-async def _locked_for(db: Database, tenant_id: int, keys: list[str], now: datetime) -> int:
-    """Seconds until every key is unlocked (0 when none is locked)."""
-    wait = 0
-    async with db.read() as conn:
-        for key in keys:
-            row = await store.throttle_row(conn, tenant_id, key)
-            if row and row["locked_until"] and row["locked_until"] > now:
-                wait = max(wait, int((row["locked_until"] - now).total_seconds()) + 1)
-    return wait
+def _attempt_key(kind: str, value: str) -> str:
+    key = f"{kind}:{value}"
+    # Keys are bounded; a long one (an absurd email) is kept as its digest.
+    return key if len(key) <= 200 else f"{kind}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
-async def _record_failure(
-    db: Database, tenant_id: int, keys: dict[str, int], now: datetime
-) -> None:
+def _locked_message(locked_until: datetime, now: datetime) -> SignInRefused:
+    wait = int((locked_until - now).total_seconds()) + 1
+    minutes = max(1, (wait + 59) // 60)
+    return SignInRefused(
+        f"Too many failed sign-ins. Try again in {minutes} minute"
+        f"{'s' if minutes != 1 else ''}, or ask another admin to reset your password.",
+        retry_after=wait,
+    )
+
+
+async def _reserve(db: Database, ip_key: str, email_key: str, now: datetime) -> None:
+    """Count this attempt against the address and the account before the password is
+    verified; SignInRefused when either is locked. The address first, so a locked
+    address never counts against an account (and two attempts lock rows in one order)."""
     async with db.write() as conn:
-        for key, limit in keys.items():
-            row = await store.throttle_row(conn, tenant_id, key)
-            if row is None or now - row["window_started_at"] > WINDOW:
-                failures, started = 1, now
-            else:
-                failures, started = row["failures"] + 1, row["window_started_at"]
-            locked = now + LOCKOUT if failures >= limit else None
-            await store.save_throttle(
-                conn,
-                tenant_id,
-                key,
-                failures=0 if locked else failures,
-                window_started_at=now if locked else started,
-                locked_until=locked,
+        for key, limit in ((ip_key, IP_FAILURES), (email_key, EMAIL_FAILURES)):
+            locked_until = await store.reserve_attempt(
+                conn, key, limit=limit, now=now, window=WINDOW, lockout=LOCKOUT
             )
+            if locked_until is not None:
+                raise _locked_message(locked_until, now)
 
 
 async def sign_in(
     db: Database, subdomain: str, email: str, password: str, *, client_ip: str
 ) -> tuple[Tenant, ConsoleUser]:
     """The admin these credentials belong to, or SignInRefused with a message that does
-    not tell which of company, email or password was wrong."""
+    not tell which of company, email or password was wrong.
+
+    The attempt is reserved (counted) before the password is verified, so concurrent
+    tries cannot run past the limits: at most EMAIL_FAILURES passwords are evaluated per
+    account and IP_FAILURES per address in a window, whatever the concurrency."""
     wrong = "Company, email or password is incorrect."
     email_lower = email.strip().lower()
-    async with db.read() as conn:
-        tenant = await tenant_store.tenant_by_subdomain(conn, subdomain.strip().lower())
-    if tenant is None or not email_lower or not password or len(password) > MAX_PASSWORD:
-        await verify_password(_DUMMY_HASH, password[:MAX_PASSWORD] or "x")
-        raise SignInRefused(wrong)
+    company = subdomain.strip().lower()
     now = utcnow()
-    keys = {f"email:{email_lower}"[:400]: EMAIL_FAILURES, f"ip:{client_ip}"[:400]: IP_FAILURES}
-    wait = await _locked_for(db, tenant.id, list(keys), now)
-    if wait:
-        minutes = max(1, (wait + 59) // 60)
-        raise SignInRefused(
-            f"Too many failed sign-ins. Try again in {minutes} minute"
-            f"{'s' if minutes != 1 else ''}, or ask another admin to reset your password.",
-            retry_after=wait,
-        )
+    ip_key = _attempt_key("ip", client_ip)
+    email_key = _attempt_key("email", f"{company}:{email_lower}")
+    await _reserve(db, ip_key, email_key, now)
     async with db.read() as conn:
-        row = await store.console_user_by_email(conn, tenant.id, email_lower)
+        tenant = await tenant_store.tenant_by_subdomain(conn, company)
+        row = (
+            await store.console_user_by_email(conn, tenant.id, email_lower)
+            if tenant is not None and email_lower
+            else None
+        )
+    stored = row["password_hash"] if row is not None else None
+    acceptable = bool(stored) and 0 < len(password) <= MAX_PASSWORD
+    # The dummy hash keeps an unknown company or email as slow as a wrong password.
     valid = await verify_password(
-        row["password_hash"] if row and row["password_hash"] else _DUMMY_HASH, password
+        stored if acceptable and stored else _DUMMY_HASH, password[:MAX_PASSWORD] or "x"
     )
-    if row is None or not row["password_hash"] or not valid:
-        await _record_failure(db, tenant.id, keys, now)
+    if tenant is None or row is None or not acceptable or not valid:
         raise SignInRefused(wrong)
     user = _user(row)
     refusal = await sso.password_login_refusal(db, tenant, break_glass=user.break_glass)
     if refusal:
         raise SignInRefused(refusal[0].upper() + refusal[1:] + ".")
     async with db.write() as conn:
-        await store.clear_throttle(conn, tenant.id, f"email:{email_lower}"[:400])
+        await store.clear_attempts(conn, email_key)
+        await store.release_attempt(conn, ip_key)
         await store.update_console_user(conn, tenant.id, user.id, {"last_login_at": now})
     return tenant, user

@@ -18,9 +18,10 @@ from onelogin.saml2.constants import OneLogin_Saml2_Constants  # type: ignore[im
 from onelogin.saml2.idp_metadata_parser import (  # type: ignore[import-untyped]
     OneLogin_Saml2_IdPMetadataParser,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from roster.directory.errors import forbidden, invalid
+from roster.directory.errors import conflict, forbidden, invalid
 from roster.store import audit as audit_store
 from roster.store import sso as store
 from roster.store import tenants as tenant_store
@@ -342,6 +343,31 @@ async def set_break_glass(
         await _audit(
             conn, tenant, actor, "sso.break_glass", {"email": email, "break_glass": break_glass}
         )
+
+
+async def link_console_user(
+    db: Database, tenant: Tenant, email: str, nameid: str | None, *, actor: str = "system"
+) -> None:
+    """Link a console admin to the NameID the IdP signs for them (None: unlink).
+
+    With the email NameID format an admin whose Roster login is their IdP login needs
+    no link. A link is needed when they differ (an employee-number NameID, a renamed
+    login), and it is the only other way an SSO sign-in reaches the console."""
+    value = nameid.strip() if nameid is not None else None
+    if value is not None and not 0 < len(value) <= 320:
+        raise invalid("the NameID must be 1 to 320 characters", "nameid")
+    if value is not None and any(ord(c) < 32 for c in value):
+        raise invalid("the NameID must not contain control characters", "nameid")
+    try:
+        async with db.write() as conn:
+            if not await store.link_sso_nameid(conn, tenant.id, email.strip().lower(), value):
+                raise invalid(f"no console admin {email!r} in {tenant.subdomain!r}", "email")
+            await _audit(conn, tenant, actor, "sso.console_link", {"email": email, "nameid": value})
+    except IntegrityError:
+        raise conflict(
+            f"the NameID {value!r} is already linked to another console admin of "
+            f"{tenant.subdomain!r}; unlink it there first"
+        ) from None
 
 
 async def _audit(

@@ -6,8 +6,12 @@
   company's setting; an attribute never overrides it.
 - A person unknown to Roster is created (JIT) only when the company allows it, and
   never while SCIM is on (the IdP creates people then; JIT would make duplicates).
-- An admin of the console signs in as the console user with the same email, so the
-  console accepts the session.
+- The console is reached only through what was signed or explicitly linked: the
+  console user an admin linked to this NameID (`roster sso link`), or, with the email
+  NameID format, the console user whose login is the NameID itself. Never through the
+  matched person's email or userName, which the IdP, a SCIM token, CSV import and other
+  admins can edit: a person whose email names an admin gets a person session, and the
+  refused console session is logged with the fix.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from roster.directory.errors import DirectoryError
 from roster.directory.people import Actor
 from roster.directory.sso import SsoSettings
 from roster.directory.tenants import custom_attributes
+from roster.logging import get_logger
 from roster.scim.errors import ScimError
 from roster.scim.schema import ENTERPRISE_USER, UserSchemas
 from roster.scim.users import parse_user
@@ -28,6 +33,8 @@ from roster.store import tenants as tenant_store
 from roster.store.db import Database
 from roster.store.tenants import Tenant
 from roster.store.types import utcnow
+
+log = get_logger("roster.sso")
 
 # Attribute names Okta (Attribute Statements), Entra ID (claims) and others use.
 EMAIL_ATTRIBUTES = (
@@ -102,7 +109,7 @@ async def subject_for(
         person = live[0]
         if not person["active"]:
             raise SignInRefused("inactive_person", f"person {person['id']} is deactivated")
-        return await _as_subject(db, tenant, person, created=False)
+        return await _as_subject(db, tenant, sso, person, value, created=False)
     if found:
         raise SignInRefused("deleted_person", f"person {found[0]['id']} is deleted")
     scim_on = bool(fresh.scim_enabled if fresh else tenant.scim_enabled)
@@ -114,7 +121,7 @@ async def subject_for(
     person = await _create_at_sign_in(
         db, fresh or tenant, sso, value, attributes, company_extension_urn, request_id
     )
-    return await _as_subject(db, tenant, person, created=True)
+    return await _as_subject(db, tenant, sso, person, value, created=True)
 
 
 async def _create_at_sign_in(
@@ -154,15 +161,40 @@ async def _create_at_sign_in(
 
 
 async def _as_subject(
-    db: Database, tenant: Tenant, person: dict[str, Any], *, created: bool
+    db: Database,
+    tenant: Tenant,
+    sso: SsoSettings,
+    person: dict[str, Any],
+    nameid: str,
+    *,
+    created: bool,
 ) -> SignInSubject:
     email = person.get("email") or person.get("user_name")
-    console_user = None
-    if email:
-        async with db.read() as conn:
-            console_user = await store.console_user_id(conn, tenant.id, str(email).lower())
+    logins: list[str] = []
+    async with db.read() as conn:
+        console_user = await store.console_user_for_sign_in(
+            conn, tenant.id, nameid.lower(), login_matches=sso.nameid == "email"
+        )
+        if console_user is None:
+            # What the old rule would have granted: say why it is not, and the fix.
+            named = {str(v).lower() for v in (person.get("email"), person.get("user_name")) if v}
+            logins = await store.console_user_logins(conn, tenant.id, sorted(named))
     if console_user is not None:
         async with db.write() as conn:
             await store.touch_console_user(conn, tenant.id, console_user, utcnow())
         return SignInSubject("console_user", console_user, person["id"], email, created)
+    for login in logins:
+        log.warning(
+            "sso console session refused",
+            tenant=tenant.subdomain,
+            reason="console_identity_not_linked",
+            person_id=person["id"],
+            console_user=login,
+            detail=(
+                f"person {person['id']} has the console login {login} as email or userName, "
+                f"but the signed NameID is not that login and is not linked to it; signed "
+                f"in as a person. If this is that admin, link them: roster sso link "
+                f"{tenant.subdomain} {login} NAMEID"
+            ),
+        )
     return SignInSubject("person", person["id"], person["id"], email, created)

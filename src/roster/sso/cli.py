@@ -188,3 +188,29 @@ def break_glass(
     typer.echo(
         f"{email} {'may no longer' if off else 'may'} sign in with a password while SSO is on"
     )
+
+
+@sso_app.command("link")
+def link(
+    subdomain: str,
+    email: Annotated[str, typer.Argument(help="The console admin's login.")],
+    nameid: Annotated[
+        str, typer.Argument(help="The NameID the IdP signs for them (as in the log).")
+    ] = "",
+    off: Annotated[bool, typer.Option("--off", help="Remove the link.")] = False,
+) -> None:
+    """Let a console admin reach the console through SSO when the IdP's NameID for them is
+    not their Roster login (an employee-number NameID, a different address)."""
+    if not off and not nameid:
+        raise cli.fail("give the NAMEID to link, or --off to remove the link")
+
+    async def go(db: Database) -> None:
+        tenant = await tenants.get_tenant(db, subdomain)
+        await sso.link_console_user(db, tenant, email, None if off else nameid, actor=ACTOR)
+
+    cli.run(go)
+    typer.echo(
+        f"{email} no longer reaches the console through an SSO link"
+        if off
+        else f"signing in through SSO as {nameid!r} now opens the console as {email}"
+    )

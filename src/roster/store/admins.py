@@ -1,14 +1,16 @@
-"""Console users and the sign-in throttle: SQL only. Every function takes the tenant."""
+"""Console users and sign-in attempts: SQL only. Every console-user function takes the
+tenant; sign-in attempts are keyed across companies (an address is one address)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from roster.store.tables import console_users, login_throttle
+from roster.store.tables import console_users, sign_in_attempts
 
 ConsoleUserRow = dict[str, Any]
 
@@ -63,43 +65,60 @@ async def update_console_user(
     )
 
 
-async def throttle_row(conn: AsyncConnection, tenant_id: int, key: str) -> dict[str, Any] | None:
-    row = (
-        await conn.execute(
-            sa.select(login_throttle).where(
-                login_throttle.c.tenant_id == tenant_id, login_throttle.c.key == key
-            )
-        )
-    ).first()
-    return dict(row._mapping) if row else None
-
-
-async def save_throttle(
+async def reserve_attempt(
     conn: AsyncConnection,
-    tenant_id: int,
     key: str,
     *,
-    failures: int,
-    window_started_at: datetime,
-    locked_until: datetime | None,
-) -> None:
-    values = {
-        "failures": failures,
-        "window_started_at": window_started_at,
-        "locked_until": locked_until,
+    limit: int,
+    now: datetime,
+    window: timedelta,
+    lockout: timedelta,
+) -> datetime | None:
+    """Count one sign-in attempt under `key` before anything is verified; returns when
+    the key is locked until (None: this attempt may be evaluated).
+
+    One upsert that counts and answers, so of any number of concurrent attempts (any
+    worker, any machine) at most `limit` per window come back unlocked: the row lock
+    the upsert takes orders them. The attempt past the limit locks the key for
+    `lockout`; attempts while locked are not counted, and the first one after the lock
+    or the window ends starts a new window."""
+    t = sign_in_attempts.c
+    locked = t.locked_until > now
+    fresh = sa.or_(t.window_started_at < now - window, t.locked_until <= now)
+    values = {"key": key, "attempts": 1, "window_started_at": now, "locked_until": None}
+    changes = {
+        "attempts": sa.case((locked, t.attempts), (fresh, 1), else_=t.attempts + 1),
+        "window_started_at": sa.case(
+            (locked, t.window_started_at), (fresh, now), else_=t.window_started_at
+        ),
+        "locked_until": sa.case(
+            (locked, t.locked_until),
+            (fresh, sa.null()),
+            (t.attempts + 1 > limit, now + lockout),
+            else_=sa.null(),
+        ),
     }
-    result = await conn.execute(
-        login_throttle.update()
-        .where(login_throttle.c.tenant_id == tenant_id, login_throttle.c.key == key)
+    insert: Any = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert(sign_in_attempts)
         .values(**values)
+        .on_conflict_do_update(index_elements=[t.key], set_=changes)
+        .returning(t.locked_until)
     )
-    if result.rowcount == 0:
-        await conn.execute(login_throttle.insert().values(tenant_id=tenant_id, key=key, **values))
+    locked_until: datetime | None = (await conn.execute(statement)).scalar_one()
+    return locked_until if locked_until is not None and locked_until > now else None
 
 
-async def clear_throttle(conn: AsyncConnection, tenant_id: int, key: str) -> None:
+async def release_attempt(conn: AsyncConnection, key: str) -> None:
+    """Give back a reserved attempt that succeeded (an office behind one address signs
+    in all day; only failures should lock it)."""
+    t = sign_in_attempts.c
     await conn.execute(
-        login_throttle.delete().where(
-            login_throttle.c.tenant_id == tenant_id, login_throttle.c.key == key
-        )
+        sign_in_attempts.update()
+        .where(t.key == key, t.attempts > 0, t.locked_until.is_(None))
+        .values(attempts=t.attempts - 1)
     )
+
+
+async def clear_attempts(conn: AsyncConnection, key: str) -> None:
+    await conn.execute(sign_in_attempts.delete().where(sign_in_attempts.c.key == key))

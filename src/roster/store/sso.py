@@ -128,15 +128,57 @@ async def people_for_sign_in(
     return found
 
 
-async def console_user_id(conn: AsyncConnection, tenant_id: int, email_lower: str) -> str | None:
+async def console_user_for_sign_in(
+    conn: AsyncConnection, tenant_id: int, nameid_lower: str, *, login_matches: bool
+) -> str | None:
+    """The console user a signed NameID reaches: the one an admin linked to it, else
+    (`login_matches`, the email NameID format) the one whose login it is. A person's
+    fields play no part."""
+    linked = (
+        await conn.execute(
+            sa.select(console_users.c.id).where(
+                console_users.c.tenant_id == tenant_id,
+                console_users.c.sso_nameid_lower == nameid_lower,
+            )
+        )
+    ).scalar_one_or_none()
+    if linked is not None or not login_matches:
+        return linked
     return (
         await conn.execute(
             sa.select(console_users.c.id).where(
                 console_users.c.tenant_id == tenant_id,
-                console_users.c.email_lower == email_lower,
+                console_users.c.email_lower == nameid_lower,
             )
         )
     ).scalar_one_or_none()
+
+
+async def console_user_logins(
+    conn: AsyncConnection, tenant_id: int, emails_lower: list[str]
+) -> list[str]:
+    """Which of these addresses are console logins (to explain a refused console
+    session in the log)."""
+    if not emails_lower:
+        return []
+    rows = await conn.execute(
+        sa.select(console_users.c.email).where(
+            console_users.c.tenant_id == tenant_id,
+            console_users.c.email_lower.in_(emails_lower),
+        )
+    )
+    return [str(r.email) for r in rows]
+
+
+async def link_sso_nameid(
+    conn: AsyncConnection, tenant_id: int, email_lower: str, nameid: str | None
+) -> bool:
+    result = await conn.execute(
+        console_users.update()
+        .where(console_users.c.tenant_id == tenant_id, console_users.c.email_lower == email_lower)
+        .values(sso_nameid=nameid, sso_nameid_lower=nameid.lower() if nameid else None)
+    )
+    return bool(result.rowcount == 1)
 
 
 async def set_break_glass(

@@ -201,8 +201,14 @@ console_users = sa.Table(
     sa.Column("break_glass", sa.Boolean, nullable=False, default=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("last_login_at", UTCDateTime, nullable=True),
+    # The SSO NameID an admin linked to this console user (`roster sso link`): with the
+    # NameID equal to `email`, the only ways an SSO sign-in reaches the console. Never
+    # derived from a person's email, which the IdP, SCIM, CSV and other admins can edit.
+    sa.Column("sso_nameid", sa.String(320), nullable=True),
+    sa.Column("sso_nameid_lower", sa.String(320), nullable=True),
     sa.PrimaryKeyConstraint("tenant_id", "id"),
     sa.UniqueConstraint("tenant_id", "email_lower"),
+    sa.Index("ux_console_users_sso_nameid", "tenant_id", "sso_nameid_lower", unique=True),
 )
 
 sessions = sa.Table(
@@ -219,15 +225,17 @@ sessions = sa.Table(
     sa.PrimaryKeyConstraint("tenant_id", "id"),
 )
 
-login_throttle = sa.Table(
-    "login_throttle",
+# Password sign-in attempts, reserved before the password is checked (one upsert that
+# returns the count), so concurrent tries cannot all be evaluated. Keys are
+# `email:<company>:<address>` and `ip:<address>`: an address is counted across companies.
+sign_in_attempts = sa.Table(
+    "sign_in_attempts",
     metadata,
-    sa.Column("tenant_id", sa.Integer, sa.ForeignKey("tenants.id"), nullable=False),
-    sa.Column("key", sa.String(400), nullable=False),  # e.g. email:<lower> or ip:<addr>
-    sa.Column("failures", sa.Integer, nullable=False, default=0),
+    sa.Column("key", sa.String(400), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("window_started_at", UTCDateTime, nullable=False),
     sa.Column("locked_until", UTCDateTime, nullable=True),
-    sa.PrimaryKeyConstraint("tenant_id", "key"),
+    sa.PrimaryKeyConstraint("key"),
 )
 
 outbox = sa.Table(
