@@ -96,6 +96,7 @@ def test_no_token_or_password_is_kept_or_shown_anywhere(
     passwords = [f"Pw-{secrets.token_urlsafe(12)}" for _ in range(9)]
     wrong_token = "rstr_scim_" + secrets.token_urlsafe(32)
     revoked_id, revoked = asyncio.run(_second_token(url, company.subdomain))
+    misplaced = ["rstr_scim_" + secrets.token_urlsafe(32) for _ in range(6)]
     bodies: list[str] = []
     try:
         base = server.scim_url
@@ -139,6 +140,23 @@ def test_no_token_or_password_is_kept_or_shown_anywhere(
                 assert r.status_code == 401
             r = httpx.get(f"{base}/Users", headers={"Authorization": wrong_token}, timeout=60)
             assert r.status_code == 401
+            # Tokens where no token belongs: the URL, a filter, an unknown attribute, a
+            # PATCH path, the User-Agent. The IdP knows what it sent, so answers may echo
+            # it; nothing written may keep it.
+            send("GET", "/Users", params={"access_token": company.token, "count": "1"})
+            send("GET", f"/Users/{misplaced[0]}")
+            send("GET", "/Users", params={"filter": f'userName eq "{misplaced[1]}"'})
+            send("POST", "/Users", json={"userName": "note@example.com", "note": misplaced[2]})
+            send(
+                "PATCH",
+                f"/Users/{uid}",
+                json={
+                    "schemas": [PATCH_OP],
+                    "Operations": [{"op": "replace", "path": misplaced[3], "value": "x"}],
+                },
+            )
+            send("GET", "/Users", headers={"User-Agent": f"Okta SCIM Client {misplaced[4]}"})
+            send("DELETE", f"/Groups/{misplaced[5]}")
         time.sleep(1)  # the provisioning log is written in batches
     finally:
         server.stop()
@@ -146,11 +164,15 @@ def test_no_token_or_password_is_kept_or_shown_anywhere(
     assert "request" in logs  # the access log was written, at DEBUG
     rows = _all_rows_text(url)
     assert revoked_id in rows  # the dump does include the token table
+    assert "[REDACTED]" in rows  # the misplaced tokens were recorded, redacted
     for secret in [company.token, revoked, wrong_token, *passwords]:
         for where, text in (("server output", logs), ("database", rows)):
             assert secret not in text, f"a secret appears in the {where}"
         for body in bodies:
             assert secret not in body, f"a secret appears in a response: {body[:300]}"
+    for secret in misplaced:
+        for where, text in (("server output", logs), ("database", rows)):
+            assert secret not in text, f"a misplaced token appears in the {where}"
 
 
 async def _second_token(url: str, subdomain: str) -> tuple[str, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any
@@ -11,26 +10,14 @@ from typing import Any
 import structlog
 
 from roster import jsontext
-
-_SECRET_PATTERNS = (
-    re.compile(r"rstr_[a-z]+_[A-Za-z0-9_\-]{20,}"),
-    re.compile(r"(?i)(bearer\s+)[^\s\"']+"),
-)
-
-
-def redact_text(text: str) -> str:
-    lowered = text.lower()
-    if "rstr_" not in lowered and "bearer" not in lowered:
-        return text  # most values (every access line's): nothing to look for
-    text = _SECRET_PATTERNS[0].sub("[REDACTED]", text)
-    return _SECRET_PATTERNS[1].sub(r"\1[REDACTED]", text)
+from roster.redaction import SECRET_NAMES, redact_text
 
 
 def _redact(
     _logger: Any, _method: str, event: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
     for key, value in list(event.items()):
-        if key in {"password", "token", "authorization", "secret"}:
+        if key in SECRET_NAMES:
             event[key] = "[REDACTED]"
         elif isinstance(value, str):
             event[key] = redact_text(value)
@@ -42,8 +29,24 @@ def _json_line(event: Any, **options: Any) -> str:
     return jsontext.dumps(event, default=options.get("default"))
 
 
+class _RedactingFilter(logging.Filter):
+    """Libraries log through the standard library (at DEBUG the database drivers print
+    statement parameters, which can hold a filter's value): their lines get the same
+    redaction as Roster's own."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact_text(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
 def configure(level: str = "INFO", json: bool = True) -> None:
     logging.basicConfig(format="%(message)s", stream=sys.stdout, level=level.upper())
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, _RedactingFilter) for f in handler.filters):
+            handler.addFilter(_RedactingFilter())
     renderer: Any = (
         structlog.processors.JSONRenderer(serializer=_json_line)
         if json

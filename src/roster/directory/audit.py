@@ -9,37 +9,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from roster.redaction import redact
 from roster.store import audit as store
-
-REDACTED = "[REDACTED]"
-_SECRET_KEYS = {"password", "token", "secret", "authorization"}
-
-
-MAX_LIST = 100
-
-
-def _is_secret(key: Any) -> bool:
-    """`password`, and URN-qualified names ending in one (`urn:...:User:password`)."""
-    return isinstance(key, str) and key.rsplit(":", 1)[-1].strip().lower() in _SECRET_KEYS
-
-
-def redact(value: Any) -> Any:
-    """A copy of a request body with every password-like value replaced, including a
-    PATCH operation's value whose path (any case, URN-qualified or not) is a secret."""
-    if isinstance(value, dict):
-        path = next(
-            (v for k, v in value.items() if isinstance(k, str) and k.lower() == "path"), None
-        )
-        out = {}
-        for k, v in value.items():
-            if _is_secret(k) or (isinstance(k, str) and k.lower() == "value" and _is_secret(path)):
-                out[k] = REDACTED
-            else:
-                out[k] = redact(v)
-        return out
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    return value
 
 
 def jsonable(value: Any) -> Any:

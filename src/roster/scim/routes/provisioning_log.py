@@ -3,8 +3,9 @@
 An ASGI middleware inside the request middleware (so it sees the normalised path and
 the request id). The bearer-token dependency (`deps.scim_context`) tells it which
 company and token a request belongs to; requests that never authenticated belong to
-no company and are not recorded. Bodies are redacted (directory.audit.redact) before
-they are kept; the Authorization header never is.
+no company and are not recorded. Everything kept is redacted first (roster.redaction:
+the path and query string, the resource id, the error, the client and the body, with
+the rules of the server log); the Authorization header never is kept.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from roster.directory.audit import redact
 from roster.directory.provisioning_log import ProvisioningLogWriter
+from roster.redaction import redact, redact_text
 from roster.store.ids import new_id
 from roster.store.types import utcnow
 
@@ -160,8 +161,13 @@ class ProvisioningLogMiddleware:
             writer = app.state.provisioning_log = ProvisioningLogWriter(app.state.db)
         headers = dict(scope.get("headers") or [])
         query = scope.get("query_string", b"").decode("latin-1")
-        path = scope["path"] + (f"?{query}" if query else "")
-        kind, resource_id = resource_of(scope["path"], location)
+        # A token pasted into a URL (a path segment, `?access_token=`, a filter) is
+        # a secret all the same: redacted before the resource id is taken from it.
+        route = redact_text(scope["path"])
+        path = route + (f"?{redact_text(query)}" if query else "")
+        kind, resource_id = resource_of(route, location)
+        detail = error_detail(bytes(response)) if status >= 400 else None
+        client = headers.get(b"user-agent", b"").decode("latin-1")[:200]
         writer.record(
             _no_nul(
                 {
@@ -170,14 +176,14 @@ class ProvisioningLogMiddleware:
                     "at": at,
                     "request_id": state.get("request_id"),
                     "token_id": state.get("token_id"),
-                    "client": headers.get(b"user-agent", b"").decode("latin-1")[:200] or None,
+                    "client": redact_text(client) or None,
                     "method": scope["method"][:10],
                     "path": path[:2000],
                     "status": status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                     "resource_type": kind,
                     "resource_id": resource_id,
-                    "error_detail": error_detail(bytes(response)) if status >= 400 else None,
+                    "error_detail": redact_text(detail) if detail else None,
                     "request": kept_body(bytes(body), overflow),
                 }
             )
