@@ -91,6 +91,11 @@ def serve(
     import uvicorn
 
     settings = get_settings()
+    if settings.metrics_port and workers > 1:
+        raise fail(
+            "ROSTER_METRICS_PORT serves one process's metrics: use it with --workers 1, "
+            "or protect the public /metrics with ROSTER_METRICS_TOKEN instead"
+        )
     try:
         migrate.upgrade(settings.database_url)
     except DatabaseURLError as exc:

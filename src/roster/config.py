@@ -64,6 +64,13 @@ class Settings(BaseSettings):
         default=1000, description="Requests per second per token (0 = no limit)"
     )
 
+    rate_limit_unauthenticated: int = Field(
+        default=120,
+        description="SCIM requests per minute per client address whose token is missing or "
+        "wrong, answered 401; past it 429 until the minute ends (0 = no limit). A valid "
+        "token is never refused for another client's failures",
+    )
+
     @property
     def trusted_proxy_list(self) -> list[str]:
         return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
@@ -89,8 +96,11 @@ class Settings(BaseSettings):
     )
     metrics_port: int = Field(
         default=0,
-        description="Serve /metrics on this port of the same host instead of the public "
-        "one (0: on the public port)",
+        description="Serve metrics on this port only, not on the public one (0: on the "
+        "public port); one process's metrics, so only with one worker",
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1", description="Address the metrics port is bound to"
     )
     # --- Admin console ---
     cookie_secure: bool = Field(

@@ -1,5 +1,6 @@
-"""Rate limits per company and per token: fixed one-second windows, counted in Redis
-when ROSTER_REDIS_URL is set (shared by every worker) and in process otherwise.
+"""Rate limits per company and per token (fixed one-second windows), and per address
+for SCIM requests whose token is missing or wrong (one-minute windows); counted in
+Redis when ROSTER_REDIS_URL is set (shared by every worker) and in process otherwise.
 
 Over the limit Roster answers 429 with an integer Retry-After, the only form Okta
 honours (anything else makes it wait five minutes)."""
@@ -16,7 +17,7 @@ log = get_logger("roster.ratelimit")
 
 
 class Counter(Protocol):
-    async def hit(self, key: str, window: int) -> int: ...
+    async def hit(self, key: str, window: int, *, ttl: int = 2) -> int: ...
 
 
 class MemoryCounter:
@@ -26,7 +27,8 @@ class MemoryCounter:
         self._counts: OrderedDict[tuple[str, int], int] = OrderedDict()
         self._max_keys = max_keys
 
-    async def hit(self, key: str, window: int) -> int:
+    async def hit(self, key: str, window: int, *, ttl: int = 2) -> int:
+        del ttl  # old windows are evicted by size
         slot = (key, window)
         count = self._counts.get(slot, 0) + 1
         self._counts[slot] = count
@@ -43,12 +45,12 @@ class RedisCounter:
         self._redis: Any = redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self._fallback = MemoryCounter()
 
-    async def hit(self, key: str, window: int) -> int:
+    async def hit(self, key: str, window: int, *, ttl: int = 2) -> int:
         name = f"roster:rl:{key}:{window}"
         try:
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.incr(name)
-                pipe.expire(name, 2)
+                pipe.expire(name, ttl)
                 count, _ = await pipe.execute()
             return int(count)
         except Exception as exc:  # Redis down: keep limiting, per process
@@ -56,11 +58,29 @@ class RedisCounter:
             return await self._fallback.hit(key, window)
 
 
+UNAUTHENTICATED_WINDOW = 60
+
+
 class RateLimiter:
-    def __init__(self, counter: Counter, *, per_company: int, per_token: int) -> None:
+    def __init__(
+        self, counter: Counter, *, per_company: int, per_token: int, unauthenticated: int = 0
+    ) -> None:
         self.counter = counter
         self.per_company = per_company
         self.per_token = per_token
+        self.unauthenticated = unauthenticated
+
+    async def unauthenticated_request(self, address: str) -> int | None:
+        """Count a request from `address` whose token was missing or wrong; the seconds
+        to wait when the address sent too many this minute, else None."""
+        if self.unauthenticated <= 0:
+            return None
+        now = int(time.time())
+        window = now // UNAUTHENTICATED_WINDOW
+        ttl = UNAUTHENTICATED_WINDOW + 1
+        if await self.counter.hit(f"u:{address}", window, ttl=ttl) <= self.unauthenticated:
+            return None
+        return UNAUTHENTICATED_WINDOW - now % UNAUTHENTICATED_WINDOW
 
     async def check(self, tenant_id: int, token_id: str) -> int | None:
         """None when the request may proceed, else the seconds to wait."""
@@ -77,6 +97,10 @@ class RateLimiter:
         return None
 
 
-def make_limiter(redis_url: str, *, per_company: int, per_token: int) -> RateLimiter:
+def make_limiter(
+    redis_url: str, *, per_company: int, per_token: int, unauthenticated: int = 0
+) -> RateLimiter:
     counter: Counter = RedisCounter(redis_url) if redis_url else MemoryCounter()
-    return RateLimiter(counter, per_company=per_company, per_token=per_token)
+    return RateLimiter(
+        counter, per_company=per_company, per_token=per_token, unauthenticated=unauthenticated
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 from fastapi import Depends
 from starlette.datastructures import URL
@@ -14,6 +14,7 @@ from roster.config import Settings
 from roster.directory import tokens
 from roster.directory.audit import Actor
 from roster.directory.tenants import custom_attributes
+from roster.ratelimit import RateLimiter
 from roster.scim.errors import ScimError, not_found
 from roster.scim.schema import UserSchemas
 from roster.store.db import Database
@@ -35,28 +36,55 @@ class ScimContext:
         return f"token:{self.token_id}"
 
 
+_NOT_VALID = (
+    "the token is not valid or has been revoked: generate a new one on Roster's "
+    "Integrations page and paste it into the identity provider"
+)
+
+
 def _unauthorized(detail: str) -> ScimError:
     return ScimError(401, detail, headers={"WWW-Authenticate": 'Bearer realm="roster"'})
+
+
+async def _refuse_unauthenticated(limiter: RateLimiter, address: str, detail: str) -> NoReturn:
+    """401 for a missing or wrong token, counted against the client's address; 429 once
+    the address sent too many this minute (token guessing, or a flood)."""
+    retry_after = await limiter.unauthenticated_request(address)
+    if retry_after is not None:
+        raise ScimError(
+            429,
+            "too many requests without a valid token from this address; check the token "
+            f"in the identity provider, then retry after {retry_after} s",
+            headers={"Retry-After": str(retry_after)},
+        )
+    raise _unauthorized(detail)
 
 
 async def scim_context(request: Request) -> ScimContext:
     db: Database = request.app.state.db
     settings: Settings = request.app.state.settings
+    limiter: RateLimiter = request.app.state.rate_limiter
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
-        raise _unauthorized(
+    secret = secret.strip()
+    address = request.client.host if request.client else "unknown"
+    # Refusals are counted against the address (429 past the limit); what can never be
+    # a token costs no database work. A valid token is never refused for another
+    # client's failures: Okta and Entra send from shared addresses.
+    if scheme.lower() != "bearer" or not secret:
+        await _refuse_unauthenticated(
+            limiter,
+            address,
             "authentication required: send the SCIM token from Roster's Integrations page "
-            "as 'Authorization: Bearer <token>'"
+            "as 'Authorization: Bearer <token>'",
         )
+    if not tokens.looks_like_token(secret):
+        await _refuse_unauthenticated(limiter, address, _NOT_VALID)
     credential = await tokens.authenticate(
-        db, secret.strip(), touch_every=settings.token_last_used_seconds_delta
+        db, secret, touch_every=settings.token_last_used_seconds_delta
     )
     if credential is None:
-        raise _unauthorized(
-            "the token is not valid or has been revoked: generate a new one on Roster's "
-            "Integrations page and paste it into the identity provider"
-        )
+        await _refuse_unauthenticated(limiter, address, _NOT_VALID)
     tenant = credential.tenant
     request.state.tenant = tenant.subdomain
     # For the provisioning log (scim/routes/provisioning_log.py).
@@ -67,7 +95,7 @@ async def scim_context(request: Request) -> ScimContext:
             f"SCIM is disabled for {tenant.subdomain!r}: an Account Admin can enable it on "
             "Roster's Integrations page"
         )
-    retry_after = await request.app.state.rate_limiter.check(tenant.id, credential.token_id)
+    retry_after = await limiter.check(tenant.id, credential.token_id)
     if retry_after is not None:
         raise ScimError(
             429,
