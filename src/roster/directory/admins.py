@@ -113,7 +113,8 @@ def check_password(password: str, *, context: Iterable[str] = ()) -> None:
             "(a few unrelated words make a strong one)",
             "password",
         )
-    words = [w for value in context for w in re.split(r"[@.\s_-]+", value.lower()) if w]
+    values = [v.strip().lower() for v in context if v.strip()]
+    words = values + [w for v in values for w in re.split(r"[@.\s_-]+", v) if w]
     estimate = zxcvbn(password[:100], user_inputs=words)
     if estimate["score"] < MIN_PASSWORD_SCORE:
         warning = estimate["feedback"].get("warning") or "it is easy to guess"
