@@ -4,15 +4,25 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint install bench clean
+.PHONY: run test lint install lock bench clean
 
-$(STAMP): pyproject.toml
+# Every dependency, transitive ones and the dev extra included, comes from requirements.lock
+# at the version and with the hashes pinned there (pip refuses anything else); then Roster
+# itself, with no dependency resolution of its own and built with the locked setuptools.
+$(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# After changing a pin in pyproject.toml: regenerate requirements.lock (the command at its
+# top; pins already in the lock stay unless pyproject.toml asks otherwise).
+LOCK_COMMAND := pip-compile --allow-unsafe --extra=dev --generate-hashes --no-emit-find-links \
+	--no-emit-index-url --output-file=requirements.lock --strip-extras pyproject.toml
+lock: $(STAMP)
+	$(BIN)/$(LOCK_COMMAND)
 
 run: $(STAMP)
 	$(BIN)/roster db upgrade

@@ -42,6 +42,18 @@ hypothesis_settings.register_profile("deep", max_examples=2000, **_HYPOTHESIS)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 POSTGRES_URL = os.environ.get("ROSTER_TEST_POSTGRES_URL", "")
 
+
+def require(condition: object, why: str) -> None:
+    """A test needs something this machine may lack (Chromium, Redis): without it the
+    test is skipped, saying why; under CI (CI set, as .ci/run does) it fails instead, so
+    a green CI run never hides a test that did not run."""
+    if condition:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{why} (under CI a missing requirement fails, not skips)", pytrace=False)
+    pytest.skip(why)
+
+
 # Okta's headers on SCIM requests (shared/reference/idp-okta-and-15five.md §1.1).
 OKTA_HEADERS = {
     "Accept": "application/scim+json",

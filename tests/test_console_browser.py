@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from roster.directory import tenants
-from tests.conftest import OKTA_HEADERS, LiveServer
+from tests.conftest import OKTA_HEADERS, LiveServer, require
 from tests.helpers_console import PASSWORD, make_admin
 from tests.helpers_users import okta_user
 
@@ -37,13 +37,10 @@ ARGS = [
     "--disable-sync",
 ]
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} missing: apt-get install -y chromium"
-)
-
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    require(Path(CHROMIUM).exists(), f"{CHROMIUM} missing: apt-get install -y chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -13,7 +13,7 @@ import pytest
 
 from roster.directory import tenants, tokens
 from roster.store.db import Database
-from tests.conftest import OKTA_HEADERS, LiveServer, settings_for
+from tests.conftest import OKTA_HEADERS, LiveServer, require, settings_for
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
@@ -30,8 +30,8 @@ def _redis_up() -> bool:
 
 @pytest.fixture(params=["memory", "redis"])
 def limited(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
-    if request.param == "redis" and not _redis_up():
-        pytest.skip("no Redis on 127.0.0.1:6379")
+    if request.param == "redis":
+        require(_redis_up(), "no Redis on 127.0.0.1:6379")
     url = f"sqlite:///{tmp_path}/limited.db"
     settings = settings_for(
         url,

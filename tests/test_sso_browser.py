@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from lxml import etree
 
-from tests.conftest import Company
+from tests.conftest import Company, require
 from tests.sso_flow import SsoCompany, enable_sso
 from tests.sso_idp import SAML, TestIdp, encode
 
@@ -39,11 +39,6 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists() and not os.environ.get("CI"),
-    reason=f"{CHROMIUM} missing: apt-get install -y chromium",
-)
 
 
 class IdpPages(BaseHTTPRequestHandler):
@@ -122,6 +117,7 @@ def idp() -> Iterator[TestIdp]:
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
+    require(Path(CHROMIUM).exists(), f"{CHROMIUM} missing: apt-get install -y chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -5,7 +5,6 @@ Also: Roster behind a TLS proxy (ROSTER_PUBLIC_URL)."""
 
 from __future__ import annotations
 
-import os
 import socket
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +17,7 @@ import sqlalchemy as sa
 from roster.store import sso as sso_store
 from roster.store.db import Database
 from roster.store.tables import saml_replay
-from tests.conftest import Company, LiveServer, settings_for
+from tests.conftest import Company, LiveServer, require, settings_for
 from tests.sso_flow import (
     Browser,
     Outcomes,
@@ -61,10 +60,7 @@ def workers(server: LiveServer) -> Iterator[tuple[LiveServer, LiveServer]]:
 
 @pytest.fixture
 def redis_workers(server: LiveServer) -> Iterator[tuple[LiveServer, LiveServer]]:
-    if not _redis_up():
-        if os.environ.get("CI"):
-            pytest.fail("CI needs Redis on 127.0.0.1:6379")
-        pytest.skip("no Redis on 127.0.0.1:6379")
+    require(_redis_up(), "no Redis on 127.0.0.1:6379")
     first = _worker(server, redis_url=REDIS_URL, public_url=PUBLIC)
     second = _worker(server, redis_url=REDIS_URL, public_url=PUBLIC)
     yield first, second
