@@ -1,15 +1,18 @@
 """The outermost layer: request id, path normalisation, body limit, access log,
-metrics, and a last line of defence that turns any unexpected failure into a
-SCIM 500 with the request id and no traceback."""
+metrics, and a last line of defence that turns any unexpected failure into a 500
+with the request id and no traceback: a SCIM error under /scim, an HTML page for the
+console, SSO and everything else a browser may open."""
 
 from __future__ import annotations
 
 import re
 import secrets
 import time
+from html import escape
 from typing import Any
 
 from prometheus_client import Counter, Histogram
+from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from roster.logging import get_logger
@@ -26,6 +29,17 @@ LATENCY = Histogram(
 _SLASHES = re.compile(r"/{2,}")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 log = get_logger("roster.access")
+_PAGE = """<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>{title} · Roster</title></head>
+<body><main><h1>{title}</h1><p>{message}</p></main></body>
+</html>
+"""
+_PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+}
 
 
 class BodyTooLarge(Exception):
@@ -101,11 +115,16 @@ class RequestMiddleware:
         except BodyTooLarge:
             if not started_response:
                 await self._error(
+                    normalised,
                     send_wrapper,
                     ScimError(
                         413,
                         f"the request body is larger than {limit} bytes; "
-                        "send fewer operations or members per request",
+                        + (
+                            "send fewer operations or members per request"
+                            if _is_scim(normalised)
+                            else "send a smaller file or form"
+                        ),
                     ),
                     request_id,
                 )
@@ -113,6 +132,7 @@ class RequestMiddleware:
             log.exception("unhandled error", request_id=request_id, path=scope["path"])
             if not started_response:
                 await self._error(
+                    normalised,
                     send_wrapper,
                     ScimError(
                         500,
@@ -138,10 +158,22 @@ class RequestMiddleware:
             )
 
     @staticmethod
-    async def _error(send: Send, error: ScimError, request_id: str) -> None:
-        response = error_response(error)
+    async def _error(path: str, send: Send, error: ScimError, request_id: str) -> None:
+        del request_id  # send_wrapper adds X-Request-Id
+        response: Response = error_response(error) if _is_scim(path) else _html_error(error)
         await response({"type": "http"}, _empty_receive, send)
-        del request_id
+
+
+def _is_scim(path: str) -> bool:
+    return path == "/scim" or path.startswith("/scim/")
+
+
+def _html_error(error: ScimError) -> HTMLResponse:
+    """The 413 and 500 a browser sees: a page, not SCIM's JSON."""
+    title = "Too much data" if error.status == 413 else "Something went wrong"
+    message = error.detail[0].upper() + error.detail[1:] + "."
+    html = _PAGE.format(title=title, message=escape(message))
+    return HTMLResponse(html, status_code=error.status, headers=_PAGE_HEADERS)
 
 
 async def _empty_receive() -> Message:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from roster import __version__
+from roster import __version__, inputs
 from roster.config import DEFAULT_COMPANY_EXTENSION, Settings
 from roster.directory import admins, sessions
 from roster.directory.admins import ConsoleUser
@@ -193,8 +194,14 @@ def clear_session_cookie(response: Response, settings: Settings) -> None:
     )
 
 
+_LOGIN_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,100}")
+
+
 def login_csrf(request: Request) -> str:
-    return request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
+    """The sign-in form's token: the browser's own when it is one Roster could have
+    issued (it is echoed into the page and the cookie), else a new one."""
+    token = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    return token if _LOGIN_TOKEN.fullmatch(token) else secrets.token_urlsafe(24)
 
 
 def set_login_csrf(response: Response, settings: Settings, token: str) -> None:
@@ -234,6 +241,9 @@ async def console(request: Request) -> Console:
     if user is None or tenant is None or not user.is_account_admin:
         raise LoginRequired(next_url)
     request.state.tenant = tenant.subdomain
+    # After the session check: a signed-out browser is sent to sign in, whatever the
+    # address says.
+    check_address(request)
     if request.method == "POST":
         submitted = request.headers.get(CSRF_HEADER)
         if submitted is None:
@@ -266,9 +276,41 @@ Admin = Annotated[Console, Depends(console)]
 IntegrationsAdmin = Annotated[Console, Depends(integrations_console)]
 
 
-async def form_values(request: Request) -> dict[str, str]:
+def _refusal(exc: inputs.InvalidInput) -> ConsoleError:
+    return ConsoleError(exc.status, exc.title, exc.message)
+
+
+def check_address(request: Request) -> None:
+    """Every path segment and query value of a console page (inputs.py's rules)."""
+    try:
+        inputs.check_path(request.path_params)
+        inputs.check_query(request.query_params.multi_items())
+    except inputs.InvalidInput as exc:
+        raise _refusal(exc) from None
+
+
+def check_form(
+    items: Iterable[tuple[str, str]], labels: dict[str, str] | None = None
+) -> dict[str, str]:
+    try:
+        return inputs.check_form(items, labels)
+    except inputs.InvalidInput as exc:
+        raise _refusal(exc) from None
+
+
+async def form_values(request: Request, labels: dict[str, str] | None = None) -> dict[str, str]:
+    """The form's text fields, each checked; `labels` names this form's fields in the
+    refusal."""
     form = await request.form()
-    return {k: v for k, v in form.items() if isinstance(v, str)}
+    return check_form(((k, v) for k, v in form.multi_items() if isinstance(v, str)), labels)
+
+
+def whole_number(value: str, label: str, **limits: Any) -> int | None:
+    """inputs.integer() with its refusal as the console's error page."""
+    try:
+        return inputs.integer(value, label, **limits)
+    except inputs.InvalidInput as exc:
+        raise _refusal(exc) from None
 
 
 def login_redirect(next_url: str) -> RedirectResponse:

@@ -8,6 +8,7 @@ session.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +19,9 @@ from roster.store.types import utcnow
 
 COOKIE_NAME = "roster_session"
 LIFETIME = timedelta(hours=12)
+# ASCII digits only (str.isdigit() also takes "¹", which int() refuses), and few enough
+# that the id fits the 64-bit column it is looked up in.
+_TENANT_ID = re.compile(r"[0-9]{1,18}")
 
 
 @dataclass(frozen=True)
@@ -74,8 +78,8 @@ def _parse(cookie: str | None) -> tuple[int, str] | None:
     if not cookie or "." not in cookie or len(cookie) > 200:
         return None
     tenant, _, secret = cookie.partition(".")
-    if not tenant.isdigit() or not secret:
-        return None
+    if not _TENANT_ID.fullmatch(tenant) or not secret:
+        return None  # not a cookie Roster issued: no session, like a missing one
     return int(tenant), secret
 
 
@@ -107,5 +111,14 @@ async def end_session(db: Database, cookie: str | None) -> None:
         await store.delete_session(conn, tenant_id, _digest(secret))
 
 
-def csrf_ok(session: Session, submitted: str | None) -> bool:
-    return bool(submitted) and secrets.compare_digest(session.csrf_token, submitted or "")
+def same_token(expected: str, submitted: object) -> bool:
+    """A constant-time match of a token Roster issued (ASCII) with one a request
+    carried; a file field or text outside ASCII (compare_digest raises on those) does
+    not match."""
+    if not isinstance(submitted, str) or not submitted or not submitted.isascii():
+        return False
+    return bool(expected) and expected.isascii() and secrets.compare_digest(expected, submitted)
+
+
+def csrf_ok(session: Session, submitted: object) -> bool:
+    return same_token(session.csrf_token, submitted)

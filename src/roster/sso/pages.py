@@ -53,6 +53,29 @@ def sign_in_failed(request_id: str) -> HTMLResponse:
     )
 
 
+def bad_address(message: str) -> HTMLResponse:
+    return page("Check the address", f"<p>{escape(message)}</p>", status=400)
+
+
+def not_served(method: str, allowed: list[str]) -> HTMLResponse:
+    """An SSO address nothing serves (405 naming what it takes, else 404)."""
+    if allowed:
+        response = page(
+            "Not available this way",
+            f"<p>This address does not take a {escape(method)} request.</p>",
+            status=405,
+        )
+        response.headers["Allow"] = ", ".join(allowed)
+        return response
+    return page(
+        "Page not found",
+        "<p>There is no single sign-on page at this address. Sign in from your company's "
+        "identity provider, or check the address with your company's Roster "
+        "administrator.</p>",
+        status=404,
+    )
+
+
 def sso_unavailable(status: int = 404) -> HTMLResponse:
     return page(
         "Single sign-on unavailable",

@@ -25,6 +25,7 @@ from prometheus_client import Counter
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from roster import inputs
 from roster.config import Settings
 from roster.directory import sessions
 from roster.directory.sso import SsoSettings, get_settings
@@ -83,6 +84,32 @@ def _request_id(request: Request) -> str:
     return str(getattr(request.state, "request_id", "") or "-")
 
 
+# A company name in an SSO address was pasted into the IdP by an admin: the fix is
+# theirs to make.
+_SSO_ADDRESS_FIX = (
+    "ask your company's Roster administrator to check the single sign-on address in "
+    "your identity provider"
+)
+
+
+def _bad_address(request: Request) -> Response | None:
+    """The refusal page for an SSO address Roster could never have issued (a NUL or
+    control character, an absurd length), before anything is looked up."""
+    try:
+        for key, value in request.path_params.items():
+            inputs.text(
+                str(value),
+                inputs.PATH_LABELS.get(key, "address"),
+                max_length=200,
+                fix=_SSO_ADDRESS_FIX,
+            )
+        inputs.check_query(request.query_params.multi_items())
+    except inputs.InvalidInput as exc:
+        log.warning("sso address refused", request_id=_request_id(request), detail=exc.message)
+        return pages.bad_address(exc.message)
+    return None
+
+
 async def _company(request: Request, subdomain: str) -> tuple[Tenant, SsoSettings] | None:
     db: Database = request.app.state.db
     async with db.read() as conn:
@@ -130,6 +157,8 @@ def _refuse(request: Request, subdomain: str, reason: str, detail: str) -> Respo
 
 @router.get("/saml2/{subdomain}/metadata")
 async def metadata(request: Request, subdomain: str) -> Response:
+    if (bad := _bad_address(request)) is not None:
+        return bad
     found = await _company(request, subdomain)
     if found is None:
         return pages.sso_unavailable()
@@ -144,6 +173,8 @@ async def metadata(request: Request, subdomain: str) -> Response:
 
 @router.get("/saml2/{subdomain}/login")
 async def login(request: Request, subdomain: str, next: str | None = None) -> Response:
+    if (bad := _bad_address(request)) is not None:
+        return bad
     found = await _company(request, subdomain)
     if found is None or not found[1].enabled or not found[1].configured:
         return pages.sso_unavailable()
@@ -169,6 +200,9 @@ async def login(request: Request, subdomain: str, next: str | None = None) -> Re
 
 @router.post("/saml2/{subdomain}/acs")
 async def acs(request: Request, subdomain: str) -> Response:
+    if (bad := _bad_address(request)) is not None:
+        SIGN_INS.labels("refused", "bad_address").inc()
+        return bad
     found = await _company(request, subdomain)
     if found is None:
         return _refuse(request, subdomain, "unknown_company", "no such company")
@@ -295,3 +329,17 @@ async def sign_out(request: Request) -> Response:
         await sessions.end_session(db, cookie)
         response.delete_cookie(sessions.COOKIE_NAME, path="/")
     return response
+
+
+OTHER_METHODS = ["HEAD", "POST", "PUT", "PATCH", "DELETE"]
+
+
+# Last: an SSO address nothing serves is answered with a page, never with the SCIM
+# JSON the app gives other unknown paths.
+@router.api_route("/me", methods=OTHER_METHODS)
+@router.api_route("/me/{rest:anypath}", methods=["GET", *OTHER_METHODS])
+@router.api_route("/saml2", methods=["GET", *OTHER_METHODS])
+@router.api_route("/saml2/{rest:anypath}", methods=["GET", *OTHER_METHODS])
+async def unserved(request: Request) -> Response:
+    allowed = inputs.served_methods(request.app.routes, request.url.path, besides=(unserved,))
+    return pages.not_served(request.method, sorted(allowed))

@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from roster.console.pages.attributes import router as attributes_router
 from roster.console.pages.auth import router as auth_router
 from roster.console.pages.groups import router as groups_router
-from roster.console.pages.home import fallback, overview
+from roster.console.pages.home import OTHER_METHODS, fallback, overview, overview_other_methods
 from roster.console.pages.integrations import router as integrations_router
 from roster.console.pages.log import router as log_router
 from roster.console.pages.people import router as people_router
@@ -17,6 +17,7 @@ from roster.console.pages.troubleshooting import router as troubleshooting_route
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 router.add_api_route("", overview, methods=["GET"])
+router.add_api_route("", overview_other_methods, methods=OTHER_METHODS)
 for sub in (
     auth_router,
     integrations_router,

@@ -34,7 +34,7 @@ async def attributes_page(ctx: Admin) -> Response:
 
 @router.post("/attributes")
 async def attribute_define(ctx: Admin) -> Response:
-    form = await form_values(ctx.request)
+    form = await form_values(ctx.request, {"name": "attribute name", "type": "attribute type"})
     try:
         await attributes.define(
             ctx.db, ctx.tenant, form.get("name", ""), form.get("type", "string"), actor=ctx.actor

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import secrets
-
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from roster import inputs
 from roster.config import Settings
 from roster.console.web import (
     LOGIN_CSRF_COOKIE,
     Admin,
+    check_address,
     clear_session_cookie,
-    form_values,
     login_csrf,
     redirect,
     render,
@@ -56,25 +55,47 @@ def _login_page(
     return response
 
 
+def _remembered_company(request: Request) -> str:
+    """The company this browser last signed in to; a cookie that is not one Roster
+    set is forgotten rather than refused."""
+    value = request.cookies.get("roster_company", "")
+    if inputs.problem(value, "company name", max_length=100):
+        return ""
+    return value
+
+
 @router.get("/login")
 async def login_form(request: Request, next: str = "/admin", company: str = "") -> Response:
-    remembered = request.cookies.get("roster_company", "")
-    return _login_page(request, company=company or remembered, next_url=next)
+    check_address(request)
+    return _login_page(request, company=company or _remembered_company(request), next_url=next)
 
 
 @router.post("/login")
 async def login(request: Request) -> Response:
     db: Database = request.app.state.db
     settings: Settings = request.app.state.settings
-    form = await form_values(request)
+    fields = [(k, v) for k, v in (await request.form()).multi_items() if isinstance(v, str)]
+    form = dict(fields)
     company = form.get("company", "").strip().lower()
     email = form.get("email", "").strip()
     next_url = safe_next(form.get("next"))
+    try:
+        inputs.check_form(fields)
+    except inputs.InvalidInput as refused:
+        # The page is shown again without the value refused (it cannot be shown as sent).
+        return _login_page(
+            request,
+            company="" if inputs.problem(company, "", max_length=inputs.FORM_MAX) else company,
+            email="" if inputs.problem(email, "", max_length=inputs.FORM_MAX) else email,
+            next_url=next_url,
+            error=refused.message,
+            status=refused.status,
+        )
     cookie_token = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if (
         not same_origin(request)
         or not cookie_token
-        or not secrets.compare_digest(cookie_token, form.get("csrf_token", ""))
+        or not sessions.same_token(cookie_token, form.get("csrf_token"))
     ):
         return _login_page(
             request,

@@ -11,6 +11,7 @@ from roster.directory import groups, roster_groups
 from roster.directory.errors import DirectoryError
 
 router = APIRouter()
+LABELS = {"name": "group name", "member": "member to add"}
 
 
 @router.get("/groups")
@@ -37,7 +38,7 @@ async def groups_list(ctx: Admin) -> Response:
 
 @router.post("/groups")
 async def group_create(ctx: Admin) -> Response:
-    form = await form_values(ctx.request)
+    form = await form_values(ctx.request, LABELS)
     try:
         group = await groups.add_roster_group(
             ctx.db,
@@ -69,7 +70,7 @@ async def group_page(group_id: str, ctx: Admin) -> Response:
 
 
 async def _edit(ctx: Admin, group_id: str, action: str) -> Response:
-    form = await form_values(ctx.request)
+    form = await form_values(ctx.request, LABELS)
     try:
         if action == "type":
             await groups.set_group_type(

@@ -1,4 +1,4 @@
-"""The overview page, and the console's 404."""
+"""The overview page, and the console's 404 and 405."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from roster.console.web import Admin, ConsoleError
+from roster import inputs
+from roster.console.web import Admin, ConsoleError, render
 from roster.directory import provisioning_log, troubleshoot
 from roster.store import people_browse
 from roster.store import tenants as tenant_store
@@ -47,6 +48,34 @@ async def overview(ctx: Admin) -> Response:
     )
 
 
-@fallback.get("/{path:path}")
+def _unserved(request: Request) -> Response:
+    """A console address nothing serves with this method: the console's 405 or 404
+    page, never the SCIM JSON the app answers for other paths."""
+    path = request.url.path
+    catch_alls = (not_found, overview_other_methods)
+    allowed = sorted(inputs.served_methods(request.app.routes, path, besides=catch_alls))
+    if allowed:
+        response = render(
+            request,
+            "error.html",
+            status=405,
+            title="Not available this way",
+            message=f"{path} does not take a {request.method} request; open it from the "
+            "console's pages instead.",
+        )
+        response.headers["Allow"] = ", ".join(allowed)
+        return response
+    raise ConsoleError(404, "Page not found", f"There is no console page at {path}.")
+
+
+OTHER_METHODS = ["HEAD", "POST", "PUT", "PATCH", "DELETE"]
+
+
+async def overview_other_methods(request: Request) -> Response:
+    return _unserved(request)
+
+
+@fallback.api_route("/{path:anypath}", methods=["GET", *OTHER_METHODS])
 async def not_found(request: Request, path: str) -> Response:
-    raise ConsoleError(404, "Page not found", f"There is no console page at /admin/{path}.")
+    del path  # the request's own path, as normalised, is the one named
+    return _unserved(request)

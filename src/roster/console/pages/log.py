@@ -8,7 +8,13 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from roster.console.web import ConsoleError, IntegrationsAdmin, form_values, redirect
+from roster.console.web import (
+    ConsoleError,
+    IntegrationsAdmin,
+    form_values,
+    redirect,
+    whole_number,
+)
 from roster.directory import provisioning_log, tenants
 from roster.directory.errors import DirectoryError
 
@@ -28,7 +34,13 @@ async def log_page(ctx: IntegrationsAdmin) -> Response:
     params = {k: ctx.request.query_params.get(k, "").strip()[:200] for k in FILTERS}
     filters: dict[str, Any] = {
         "outcome": params["outcome"] if params["outcome"] in ("failures", "success") else None,
-        "status": int(params["status"]) if params["status"].isdigit() else None,
+        "status": whole_number(
+            params["status"],
+            "status filter",
+            minimum=100,
+            maximum=599,
+            fix="choose a status from the list",
+        ),
         "method": params["method"]
         if params["method"] in ("GET", "POST", "PUT", "PATCH", "DELETE")
         else None,
@@ -71,9 +83,16 @@ async def log_entry(entry_id: str, ctx: IntegrationsAdmin) -> Response:
 @router.post("/log/retention")
 async def log_retention(ctx: IntegrationsAdmin) -> Response:
     form = await form_values(ctx.request)
-    value = form.get("days", "")
+    days = whole_number(
+        form.get("days", ""),
+        "log retention",
+        minimum=min(provisioning_log.RETENTION_CHOICES),
+        maximum=max(provisioning_log.RETENTION_CHOICES),
+        fix="choose a number of days from the list",
+        title="Retention not changed",
+    )
     try:
-        days = provisioning_log.check_retention(int(value) if value.isdigit() else -1)
+        days = provisioning_log.check_retention(-1 if days is None else days)
         await tenants.update_settings(ctx.db, ctx.tenant.subdomain, log_retention_days=days)
         await provisioning_log.purge(ctx.db, ctx.tenant.id)
     except DirectoryError as exc:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from roster.console.web import Admin, ConsoleError, form_values, redirect
+from roster.console.web import Admin, ConsoleError, form_values, redirect, whole_number
 from roster.directory import browse, people, tenants
 from roster.directory.errors import DirectoryError
 from roster.scim.errors import ScimError
@@ -21,7 +21,7 @@ FILTERS = ("q", "status", "linked", "sort", "size")
 @router.get("/people")
 async def people_list(ctx: Admin) -> Response:
     params = {k: ctx.request.query_params.get(k, "") for k in FILTERS}
-    size = int(params["size"]) if params["size"].isdigit() else 50
+    size = whole_number(params["size"], "page size", minimum=1, maximum=max(browse.PAGE_SIZES))
     page = await browse.browse_people(
         ctx.db,
         ctx.tenant,
@@ -31,7 +31,7 @@ async def people_list(ctx: Admin) -> Response:
         sort=params["sort"] or "email",
         after=ctx.request.query_params.get("after"),
         before=ctx.request.query_params.get("before"),
-        limit=size,
+        limit=size or 50,
     )
     template = (
         "people/results.html"

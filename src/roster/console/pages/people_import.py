@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
+from roster import inputs
 from roster.console.web import Admin, ConsoleError, redirect
 from roster.directory import csv_import, tenants
 from roster.directory.csv_columns import Column, columns
@@ -23,6 +24,21 @@ PREVIEW_ROWS = 200
 def _columns(ctx: Admin) -> list[Column]:
     schemas = UserSchemas(ctx.settings.company_extension_urn, tenants.custom_attributes(ctx.tenant))
     return columns(schemas)
+
+
+def _file_refusal(file_name: str, raw: bytes) -> str | None:
+    """Why an uploaded file cannot be kept as it is (the file and its name are stored
+    with the import), or None."""
+    problem = inputs.problem(file_name, "file name", max_length=255)
+    if problem:
+        return f"{problem}; rename the file and upload it again."
+    if b"\x00" in raw:
+        return (
+            "The file contains a character Roster cannot store (a NUL byte), so it is "
+            "not a CSV file; save it as CSV (UTF-8) from your spreadsheet and upload it "
+            "again."
+        )
+    return None
 
 
 def _refusal(ctx: Admin) -> str | None:
@@ -72,6 +88,17 @@ async def import_upload(ctx: Admin) -> Response:
             error="Choose a CSV file to import.",
         )
     raw = await upload.read()
+    refused = _file_refusal(upload.filename, raw)
+    if refused:
+        return ctx.render(
+            "import/upload.html",
+            status=400,
+            nav="import",
+            refusal=_refusal(ctx),
+            columns=_columns(ctx),
+            recent=await csv_import.recent_imports(ctx.db, ctx.tenant),
+            error=refused,
+        )
     try:
         import_id, _plan = await csv_import.preview(
             ctx.db,
@@ -150,9 +177,12 @@ async def import_apply(import_id: str, ctx: Admin) -> Response:
             import_id=import_id,
         )
     except DirectoryError as exc:
-        stored, preview = await csv_import.stored_preview(
-            ctx.db, ctx.tenant, import_id, company_urn=ctx.settings.company_extension_urn
-        )
+        try:
+            stored, preview = await csv_import.stored_preview(
+                ctx.db, ctx.tenant, import_id, company_urn=ctx.settings.company_extension_urn
+            )
+        except DirectoryError:
+            raise ConsoleError(404, "Import not found", "No such import in your company.") from None
         status = 403 if exc.kind == "forbidden" else 400
         return _preview_page(ctx, stored, preview, "", error=exc.message, status=status)
     s = plan.summary

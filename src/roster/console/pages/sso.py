@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
-from roster.console.web import IntegrationsAdmin, form_values, redirect
+from roster.console.web import IntegrationsAdmin, check_form, form_values, redirect
 from roster.directory import admins, sso
 from roster.directory.errors import DirectoryError
 from roster.sso.saml import SpUrls
@@ -52,6 +52,7 @@ async def sso_page(ctx: IntegrationsAdmin) -> Response:
 @router.post("/integrations/sso/metadata")
 async def sso_metadata(ctx: IntegrationsAdmin) -> Response:
     form = await ctx.request.form()
+    check_form((k, v) for k, v in form.multi_items() if isinstance(v, str))
     xml: str | bytes = ""
     upload = form.get("metadata_file")
     if isinstance(upload, UploadFile) and upload.filename:
