@@ -282,6 +282,9 @@ def test_any_group_patch_is_applied_or_refused(fuzz: dict[str, Any], body: Any) 
 @example(doc={"userName": "big2@x.com", COMPANY: {"customLevel": 1e30}}, method="POST")
 @example(doc={"userName": "nul@x.com", "nickName": "\u0000"}, method="POST")
 @example(doc={"userName": "nul2@x.com", "key\u0000": 1}, method="PUT")
+# A superscript digit passes str.isdigit() and crashed int() in the manager lookup.
+@example(doc={"userName": "sup@x.com", ENTERPRISE: {"manager": {"value": "¹"}}}, method="POST")
+@example(doc={"userName": "sup2@x.com", ENTERPRISE: {"manager": {"value": "1²"}}}, method="PUT")
 def test_any_user_document_is_stored_or_refused(
     fuzz: dict[str, Any], doc: Any, method: str
 ) -> None:
@@ -373,6 +376,9 @@ header_text = st.text(
     request_id=st.one_of(st.none(), header_text),
     method=st.sampled_from(["GET", "PUT", "DELETE"]),
 )
+# A superscript digit passes str.isdigit() and crashed int() (a 500, not a 412).
+@example(if_match="¹", accept=None, authorization=None, request_id=None, method="PUT")
+@example(if_match='W/"²"', accept=None, authorization=None, request_id=None, method="DELETE")
 def test_any_headers_are_answered_or_refused(
     fuzz: dict[str, Any],
     if_match: str | None,

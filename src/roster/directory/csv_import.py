@@ -292,7 +292,7 @@ async def _reference_index(
     size = _chunk(conn)
     for start in range(0, len(refs), size):
         chunk = refs[start : start + size]
-        numbers = [int(r) for r in chunk if r.isdigit() and len(r) < 19]
+        numbers = [int(r) for r in chunk if r.isascii() and r.isdigit() and len(r) < 19]
         conditions = [
             _among(conn, people.c.id, chunk, "ids"),
             _among(conn, people.c.email_lower, chunk, "emails"),

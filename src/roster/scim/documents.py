@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from typing import Any
 
 from roster.scim.errors import ScimError, invalid_value
@@ -138,6 +139,11 @@ def list_response(
     return body
 
 
+# A version Roster issued: ASCII digits (str.isdigit() also takes "¹", which int()
+# refuses) that fit the 64-bit column.
+_VERSION = re.compile(r"[0-9]{1,18}")
+
+
 def parse_if_match(header: str | None) -> int | None:
     """If-Match: W/"3" or "3" -> 3; * or absent -> None (any version)."""
     if header is None or header.strip() == "*":
@@ -146,7 +152,7 @@ def parse_if_match(header: str | None) -> int | None:
     if text.startswith("W/"):
         text = text[2:]
     text = text.strip('"')
-    if not text.isdigit():
+    if not _VERSION.fullmatch(text):
         raise ScimError(412, f"If-Match {header!r} is not a version this server issued")
     return int(text)
 

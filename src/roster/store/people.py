@@ -309,8 +309,9 @@ async def resolve_reference(conn: AsyncConnection, tenant_id: int, ref: str) -> 
         people.c.email_lower == ref.lower(),
         sa.func.lower(people.c.employee_number) == ref.lower(),
     ]
-    if ref.isdigit() and len(ref) < 19:
-        conditions.append(people.c.number == int(ref))
+    number = int(ref) if ref.isascii() and ref.isdigit() and len(ref) < 19 else None
+    if number is not None:
+        conditions.append(people.c.number == number)
     rows = (
         await conn.execute(
             sa.select(
@@ -324,7 +325,7 @@ async def resolve_reference(conn: AsyncConnection, tenant_id: int, ref: str) -> 
             0
             if r.id == ref.lower()
             else 1
-            if ref.isdigit() and r.number == int(ref)
+            if number is not None and r.number == number
             else 2
             if r.email_lower == ref.lower()
             else 3
