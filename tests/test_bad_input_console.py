@@ -312,6 +312,22 @@ def test_a_nul_in_an_uploaded_csv_is_refused(
     assert site.rows() == before
 
 
+@pytest.mark.parametrize("reference", ["¹", "1²", "٣"])
+def test_a_unicode_digit_as_a_csv_manager_is_previewed(site: Site, reference: str) -> None:
+    """str.isdigit() took "¹" for an employee number and int() refused it (a 500)."""
+    admin = site.admin
+    csv = f"email,given_name,manager_id\nreport@example.com,Report,{reference}\n".encode()
+    r = admin.http.post(
+        "/admin/import",
+        data={"csrf_token": admin.csrf},
+        files={"file": ("people.csv", csv, "text/csv")},
+        headers=admin._headers(),
+    )
+    assert r.status_code == 303, r.text[:300]
+    preview = admin.get(r.headers["location"])
+    assert preview.status_code == 200 and "report@example.com" in preview.text
+
+
 # ---------------------------------------------------------------------------
 # Properties: every console and SSO route of the route table
 
