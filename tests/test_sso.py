@@ -413,7 +413,29 @@ def test_sp_metadata_is_served_before_the_idp_is_configured(
     assert (
         etree.fromstring(r.content).get("entityID").endswith(f"/saml2/{company.subdomain}/metadata")
     )
-    assert browser.request("GET", "/saml2/no-such-company/metadata").status_code == 404
+
+
+def test_sp_metadata_does_not_tell_which_companies_exist(
+    company: Company, browser: Browser
+) -> None:
+    """A company without SSO and one that does not exist get the same answer, so the
+    metadata URL cannot be used to list a deployment's companies."""
+    unknown = f"nobody-{company.subdomain}"
+    known = browser.request("GET", f"/saml2/{company.subdomain}/metadata")
+    missing = browser.request("GET", f"/saml2/{unknown}/metadata")
+    assert known.status_code == missing.status_code == 200
+    assert missing.content.replace(unknown.encode(), company.subdomain.encode()) == (known.content)
+    for header in ("content-type", "content-disposition", "cache-control"):
+        assert missing.headers.get(header, "").replace(unknown, company.subdomain) == (
+            known.headers.get(header, "")
+        )
+    # Once SSO is configured, the company's own settings shape its metadata.
+    enable_sso(company, nameid="employee_number")
+    configured = browser.request("GET", f"/saml2/{company.subdomain}/metadata")
+    assert configured.status_code == 200
+    assert etree.fromstring(configured.content).findtext(f".//{{{MD}}}NameIDFormat") == (
+        "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"
+    )
 
 
 def test_idp_metadata_is_stored(co: SsoCompany) -> None:

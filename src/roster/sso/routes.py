@@ -14,6 +14,7 @@ rules (directory/sso_signin.py), a brand-new session.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -110,6 +111,9 @@ def _bad_address(request: Request) -> Response | None:
     return None
 
 
+_SAFE_FILENAME = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+
+
 async def _company(request: Request, subdomain: str) -> tuple[Tenant, SsoSettings] | None:
     db: Database = request.app.state.db
     async with db.read() as conn:
@@ -157,17 +161,21 @@ def _refuse(request: Request, subdomain: str, reason: str, detail: str) -> Respo
 
 @router.get("/saml2/{subdomain}/metadata")
 async def metadata(request: Request, subdomain: str) -> Response:
+    """Roster's SP metadata. A company without SSO configured and a company that does
+    not exist get the same answer, built from the address alone and the defaults, so
+    the endpoint tells nobody which companies exist; an admin can still fetch it before
+    configuring the IdP."""
     if (bad := _bad_address(request)) is not None:
         return bad
+    name = subdomain.lower()
     found = await _company(request, subdomain)
-    if found is None:
-        return pages.sso_unavailable()
-    tenant, sso = found
-    urls = SpUrls.for_company(_base_url(request), tenant.subdomain)
+    sso = found[1] if found is not None and found[1].configured else None
+    urls = SpUrls.for_company(_base_url(request), name)
+    filename = f"roster-{name}.xml" if _SAFE_FILENAME.fullmatch(name) else "roster.xml"
     return Response(
         sp_metadata(urls, sso),
         media_type="application/samlmetadata+xml",
-        headers={"Content-Disposition": f'inline; filename="roster-{tenant.subdomain}.xml"'},
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
     )
 
 
