@@ -19,7 +19,7 @@ from zxcvbn import zxcvbn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from roster.directory import sso
-from roster.directory.errors import DirectoryError, conflict, invalid
+from roster.directory.errors import conflict, invalid
 from roster.directory.passwords import hash_password, verify_password
 from roster.directory.tenants import get_tenant
 from roster.store import admins as store
@@ -170,19 +170,6 @@ async def create_admin(
     except IntegrityError:
         raise conflict(f"{email} is already a console user of {subdomain}") from None
     return _user(row)
-
-
-async def set_password(db: Database, subdomain: str, email: str, password: str) -> None:
-    check_password(password, context=(email, subdomain))
-    tenant = await get_tenant(db, subdomain)
-    password_hash = await hash_password(password)
-    async with db.write() as conn:
-        row = await store.console_user_by_email(conn, tenant.id, email.strip().lower())
-        if row is None:
-            raise DirectoryError("not_found", f"{email} is not a console user of {subdomain}")
-        await store.update_console_user(
-            conn, tenant.id, row["id"], {"password_hash": password_hash}
-        )
 
 
 async def get_console_user(db: Database, tenant_id: int, user_id: str) -> ConsoleUser | None:

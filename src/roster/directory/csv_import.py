@@ -154,15 +154,6 @@ def reference_values(cells: dict[Column, str], schemas: UserSchemas) -> dict[str
     return _values(parse_user(_document(cells, schemas.company_urn), schemas))
 
 
-def _touched(cells: dict[Column, str]) -> set[str]:
-    out = set()
-    for column in cells:
-        if column.where in ("email", "manager") or column.field is None:
-            continue
-        out.add(column.field)
-    return out
-
-
 @dataclass
 class _Parsed:
     line: int

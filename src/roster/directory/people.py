@@ -593,21 +593,3 @@ async def get_person_view(
     if view is None:
         raise not_found(f"User {person_id} not found")
     return view
-
-
-async def person_view(
-    db: Database, tenant: Tenant, person: Person, *, with_groups: bool = True
-) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """The groups and manager a person is shown with."""
-    async with db.read() as conn:
-        groups = (
-            (await store.groups_of(conn, tenant.id, [person["id"]]))[person["id"]]
-            if with_groups
-            else []
-        )
-        manager = None
-        if person["manager_id"]:
-            manager = (await store.managers(conn, tenant.id, [person["manager_id"]])).get(
-                person["manager_id"]
-            )
-    return groups, manager

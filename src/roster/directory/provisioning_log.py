@@ -172,13 +172,6 @@ async def get_entry(db: Database, tenant: Tenant, entry_id: str) -> Entry | None
         return await store.get_entry(conn, tenant.id, entry_id)
 
 
-async def entries_for(
-    db: Database, tenant: Tenant, resource_id: str, limit: int = 50
-) -> list[Entry]:
-    async with db.read() as conn:
-        return await store.list_entries(conn, tenant.id, limit=limit, resource_id=resource_id)
-
-
 async def recent_summary(db: Database, tenant: Tenant, *, days: int = 7) -> dict[str, Any]:
     since = utcnow() - timedelta(days=days)
     async with db.read() as conn:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -422,15 +422,3 @@ CUSTOM_NAME = re.compile(r"^custom[A-Za-z0-9_]{1,94}$", re.IGNORECASE | re.ASCII
 
 def is_custom_name(name: str) -> bool:
     return CUSTOM_NAME.match(name) is not None
-
-
-def split_urn(path: str, known: Iterable[str]) -> tuple[str | None, str]:
-    """`urn:...:User:manager.value` -> (`urn:...:User`, `manager.value`), case-insensitively."""
-    lpath = path.lower()
-    for urn in sorted(known, key=len, reverse=True):
-        lurn = urn.lower()
-        if lpath.startswith(lurn + ":"):
-            return urn, path[len(urn) + 1 :]
-        if lpath == lurn:
-            return urn, ""
-    return None, path

@@ -47,7 +47,7 @@ def _ids_table(database: str) -> sa.Subquery:
 
 
 def _ids_in(database: str, column: Any) -> ColumnElement[bool]:
-    """in_ids for a prepared statement (the list is the `ids` parameter)."""
+    """`column IN ids` for a prepared statement (the list is the `ids` parameter)."""
     if database == "postgresql":
         param = sa.bindparam("ids", type_=postgresql.ARRAY(sa.String))
         return cast(ColumnElement[bool], column == sa.any_(param))
@@ -57,15 +57,6 @@ def _ids_in(database: str, column: Any) -> ColumnElement[bool]:
 def _ids_value(conn: AsyncConnection, ids: Sequence[str]) -> Any:
     """The `ids` parameter's value: an array on PostgreSQL, JSON text on SQLite."""
     return list(ids) if conn.dialect.name == "postgresql" else json.dumps(list(ids))
-
-
-def in_ids(conn: AsyncConnection, column: Any, ids: Sequence[str]) -> ColumnElement[bool]:
-    """`column IN ids`, one parameter; on PostgreSQL `= ANY(array)` so that the index
-    is probed per id instead of the table being hashed."""
-    if conn.dialect.name == "postgresql":
-        param = sa.bindparam("id_array", list(ids), type_=postgresql.ARRAY(sa.String))
-        return cast(ColumnElement[bool], column == sa.any_(param))
-    return cast(ColumnElement[bool], column.in_(sa.select(id_list(conn, ids).c.id)))
 
 
 async def id_set(conn: AsyncConnection, ids: Sequence[str]) -> sa.Subquery:

@@ -26,10 +26,3 @@ async def list_messages(
         .limit(limit)
     )
     return [dict(r._mapping) for r in rows]
-
-
-async def count_messages(conn: AsyncConnection, tenant_id: int, *, unsent: bool = False) -> int:
-    query = sa.select(sa.func.count()).select_from(outbox).where(outbox.c.tenant_id == tenant_id)
-    if unsent:
-        query = query.where(outbox.c.sent_at.is_(None))
-    return int((await conn.execute(query)).scalar_one())

@@ -146,10 +146,6 @@ async def search_users(request: Request, ctx: Scim) -> ScimResponse:
     return await _search(ctx, params)
 
 
-async def _parse(ctx: ScimContext, body: dict[str, Any]) -> PersonInput:
-    return parse_user(body, ctx.schemas)
-
-
 @router.post("/Users", status_code=201, openapi_extra=JSON_BODY)
 async def create_user(request: Request, ctx: Scim) -> ScimResponse:
     body = await json_body(request)
