@@ -11,7 +11,7 @@ import httpx
 
 from roster.directory import people, tenants
 from roster.directory.people import Actor
-from roster.scim.schema import UserSchemas
+from roster.model.registry import UserSchemas
 from roster.scim.users import parse_user
 from roster.store import audit as audit_store
 from roster.store import people as people_store

@@ -12,7 +12,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from roster.scim.schema import CORE_USER, PATCH_OP
+from roster.model.registry import CORE_USER
+from roster.scim.schema import PATCH_OP
 from roster.store.db import Database
 from roster.store.tables import audit_events
 from tests.conftest import Company

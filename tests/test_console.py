@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import event
 
 from roster.directory import admins, people, tenants
-from roster.directory.errors import DirectoryError
 from roster.directory.people import Actor
-from roster.scim.schema import UserSchemas
+from roster.model.errors import DirectoryError
+from roster.model.registry import UserSchemas
 from roster.scim.users import parse_user
 from roster.store.db import Database
 from tests.conftest import Company, LiveServer, make_company

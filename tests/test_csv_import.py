@@ -8,12 +8,13 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from roster.directory import csv_import, tenants
-from roster.directory.errors import DirectoryError
 from roster.directory.people import Actor
+from roster.model.errors import DirectoryError
 from roster.store.db import Database
 from tests.conftest import Company, LiveServer, make_company
 from tests.helpers_console import signed_in
@@ -227,8 +228,7 @@ def test_admin_create_reads_the_password_from_stdin(server: LiveServer) -> None:
 
 def test_the_fast_row_reader_agrees_with_the_scim_parser() -> None:
     from roster.directory.csv_columns import RowReader, map_headers
-    from roster.directory.csv_import import reference_values
-    from roster.scim.schema import CustomAttribute, UserSchemas
+    from roster.model.registry import CustomAttribute, UserSchemas
 
     schemas = UserSchemas(
         "urn:ietf:params:scim:schemas:extension:15Five:2.0:User",
@@ -324,3 +324,42 @@ def test_the_fast_row_reader_agrees_with_the_scim_parser() -> None:
     ):
         refused = reader.read(bad)
         assert isinstance(refused, str) and message in refused, refused
+
+
+def _document(cells: dict[Any, str], company_urn: str) -> dict[str, Any]:
+    """A CSV row as the SCIM User document an IdP would send for it."""
+    from roster.directory.csv_import import _bool_text
+    from roster.model.registry import ENTERPRISE_USER
+
+    email = next(v for c, v in cells.items() if c.where == "email")
+    body: dict[str, Any] = {"emails": [{"value": email, "type": "work", "primary": True}]}
+    name: dict[str, Any] = {}
+    enterprise: dict[str, Any] = {}
+    company: dict[str, Any] = {}
+    for column, value in cells.items():
+        if column.where == "core":
+            body[column.name] = _bool_text(value) if column.kind == "boolean" else value
+        elif column.where == "name":
+            name[column.name] = value
+        elif column.where == "enterprise":
+            enterprise[column.name] = value
+        elif column.where == "manager":
+            enterprise["manager"] = {"value": value}
+        elif column.where == "company":
+            company[column.name] = _bool_text(value) if column.kind == "boolean" else value
+    body.setdefault("userName", email)
+    if name:
+        body["name"] = name
+    if enterprise:
+        body[ENTERPRISE_USER] = enterprise
+    if company:
+        body[company_urn] = company
+    return body
+
+
+def reference_values(cells: dict[Any, str], schemas: Any) -> dict[str, Any]:
+    """What the SCIM parser makes of a row (the CSV row reader must agree)."""
+    from roster.directory.csv_import import _values
+    from roster.scim.users import parse_user
+
+    return _values(parse_user(_document(cells, schemas.company_urn), schemas))

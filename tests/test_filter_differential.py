@@ -314,7 +314,8 @@ def test_known_edges_agree_with_the_reference(
     """Hand-picked cases of the rules above (accents, ß, LIKE wildcards, null), checked
     through the same reference (the parser here is Roster's own, only to read the text)."""
     company, crowd = people
-    from roster.scim.filters import And, Compare, Not, Or, Present, parse_filter
+    from roster.model.query import And, Compare, Not, Or, Present
+    from roster.scim.filters import parse_filter
 
     def to_node(expr: Any) -> Node:
         if isinstance(expr, And | Or):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from roster.directory import admins
-from roster.directory.errors import DirectoryError
+from roster.model.errors import DirectoryError
 from tests.conftest import LiveServer, make_company
 from tests.test_csv_import import _roster
 

@@ -21,7 +21,8 @@ import pytest
 import sqlalchemy as sa
 
 from roster.directory import tokens
-from roster.scim.schema import CORE_USER, PATCH_OP
+from roster.model.registry import CORE_USER
+from roster.scim.schema import PATCH_OP
 from roster.store.db import Database
 from roster.store.tables import metadata
 from tests.conftest import BACKENDS

@@ -17,7 +17,7 @@ import xmlsec
 from lxml import etree
 
 from roster.directory import sessions, sso, tenants
-from roster.directory.errors import DirectoryError
+from roster.model.errors import DirectoryError
 from roster.store import people as people_store
 from roster.store.db import Database
 from roster.store.ids import new_id
@@ -429,6 +429,9 @@ def test_sp_metadata_does_not_tell_which_companies_exist(
         assert missing.headers.get(header, "").replace(unknown, company.subdomain) == (
             known.headers.get(header, "")
         )
+    # A name no company can have is told apart by its form alone, which is public.
+    assert browser.request("GET", "/saml2/%25/metadata").status_code == 404
+    assert browser.request("GET", "/saml2/-x-/metadata").status_code == 404
     # Once SSO is configured, the company's own settings shape its metadata.
     enable_sso(company, nameid="employee_number")
     configured = browser.request("GET", f"/saml2/{company.subdomain}/metadata")

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from roster.directory import admins, sessions, sso, tenants
-from roster.directory.errors import DirectoryError
+from roster.model.errors import DirectoryError
 from roster.store.db import Database
 from tests.conftest import POSTGRES_URL, Company
 from tests.console_client import ConsoleClient

@@ -334,7 +334,7 @@ def test_deleted_user_name_can_be_provisioned_again(company: Company) -> None:
     again = create(company, payload("entra", "create_user"))
     assert again["id"] != user["id"]
     # The old one cannot be restored over the new holder.
-    from roster.directory.errors import DirectoryError
+    from roster.model.errors import DirectoryError
 
     with pytest.raises(DirectoryError) as exc:
         company.call(

@@ -8,7 +8,7 @@ from typing import Any
 
 from roster.directory import people
 from roster.directory.people import Actor
-from roster.scim.schema import UserSchemas
+from roster.model.registry import UserSchemas
 from roster.scim.users import parse_user
 from roster.store.db import Database
 from tests.conftest import Company

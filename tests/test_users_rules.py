@@ -335,9 +335,9 @@ def test_ignored_attributes_are_noted_even_when_nothing_changes(company: Company
 
 def test_cli_cannot_create_people_while_scim_is_on(company: Company) -> None:
     from roster.directory import people
-    from roster.directory.errors import DirectoryError
     from roster.directory.people import Actor
-    from roster.scim.schema import UserSchemas
+    from roster.model.errors import DirectoryError
+    from roster.model.registry import UserSchemas
     from roster.scim.users import parse_user
 
     data = parse_user({"userName": "x@example.com"}, UserSchemas(FIFTEEN_FIVE))

@@ -18,11 +18,11 @@ from starlette.responses import JSONResponse, Response
 from roster import __version__
 from roster.config import Settings, get_settings
 from roster.console import install as install_console
-from roster.directory.errors import DirectoryError
 from roster.logging import configure as configure_logging
 from roster.logging import get_logger
 from roster.metrics import MetricsPort, metrics_response
 from roster.middleware import RequestMiddleware
+from roster.model.errors import DirectoryError
 from roster.ratelimit import make_limiter
 from roster.scim.errors import ScimError
 from roster.scim.http import error_response

@@ -16,10 +16,10 @@ from sqlalchemy.exc import OperationalError
 
 from roster.config import Settings, get_settings
 from roster.directory import groups, people, tenants, tokens
-from roster.directory.errors import DirectoryError
 from roster.directory.people import Actor
+from roster.model.errors import DirectoryError
+from roster.model.registry import UserSchemas
 from roster.scim.errors import ScimError
-from roster.scim.schema import UserSchemas
 from roster.scim.users import parse_user
 from roster.store import migrate
 from roster.store.db import Database, DatabaseURLError

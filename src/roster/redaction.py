@@ -26,11 +26,7 @@ _SECRET_PARAMETER = re.compile(
 
 def redact_text(text: str) -> str:
     """`text` with every token, bearer credential and secret parameter value removed."""
-    lowered = text.lower()
-    if "rstr_" in lowered:
-        text = _TOKEN.sub(REDACTED, text)
-    if "bearer" in lowered:
-        text = _BEARER.sub(r"\1" + REDACTED, text)
+    text = _redact_value(text)
     if "=" in text:
         text = _SECRET_PARAMETER.sub(r"\1" + REDACTED, text)
     return text

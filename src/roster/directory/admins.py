@@ -19,9 +19,9 @@ from zxcvbn import zxcvbn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from roster.directory import sso
-from roster.directory.errors import conflict, invalid
 from roster.directory.passwords import hash_password, verify_password
 from roster.directory.tenants import get_tenant
+from roster.model.errors import conflict, invalid
 from roster.store import admins as store
 from roster.store import tenants as tenant_store
 from roster.store.db import Database

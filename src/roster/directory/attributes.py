@@ -9,8 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from roster.directory import tenants
-from roster.directory.errors import invalid, not_found
 from roster.directory.people import Actor
+from roster.model.errors import invalid, not_found
 from roster.store import audit as audit_store
 from roster.store import tenants as tenant_store
 from roster.store.db import Database

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from roster.directory.errors import DirectoryError, invalid, not_found
 from roster.directory.people import Actor
+from roster.model.errors import DirectoryError, invalid, not_found
 from roster.store import audit as audit_store
 from roster.store import people as people_store
 from roster.store import people_browse as store

@@ -9,11 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from roster.scim.errors import ScimError
-from roster.scim.schema import ENTERPRISE_USER, Attribute, CustomAttribute, UserSchemas
-from roster.scim.users import COMPANY_DATES, CORE_TEXT, ENTERPRISE_TEXT, NAME_TEXT, REPLACEABLE
-from roster.scim.users import _custom_value as custom_value
-from roster.scim.values import as_bool, as_date, as_email, as_text, location
+from roster.model.errors import DirectoryError
+from roster.model.person import COMPANY_DATES, CORE_TEXT, ENTERPRISE_TEXT, NAME_TEXT, REPLACEABLE
+from roster.model.registry import ENTERPRISE_USER, Attribute, CustomAttribute, UserSchemas
+from roster.model.values import as_bool, as_date, as_email, as_text, custom_value, location
 
 # Attributes that are not columns: Roster computes them, or they are lists.
 _NOT_COLUMNS = {"id", "password", "emails", "phonenumbers", "groups", "timezone", "meta"}
@@ -233,8 +232,8 @@ class RowReader:
                 else:
                     values[field] = value
                     touched.add(field)
-        except ScimError as exc:
-            return exc.detail
+        except DirectoryError as exc:
+            return exc.message
         if not email:
             return "the email cell is empty"
         user_name = values.pop("user_name", None) or email

@@ -1,8 +1,7 @@
 """CSV import of people: a preview of what each row will do, then an all-or-nothing apply.
 
-- Columns come from the attribute registry (directory/csv_columns.py); each row becomes
-  a SCIM User document and is validated by the same `parse_user` the IdP's requests go
-  through, so a rule lives in one place.
+- Columns come from the attribute registry (directory/csv_columns.py); each cell is
+  checked by the model's value rules (roster.model.values), the ones every door uses.
 - People are matched by email (then userName). A matched person is updated only in the
   columns the file has and the row fills: an empty cell leaves the value as it is.
   A row that changes nothing is "unchanged", so importing the same file twice writes
@@ -30,17 +29,16 @@ from roster.config import DEFAULT_COMPANY_EXTENSION
 from roster.directory.audit import jsonable
 from roster.directory.csv_columns import (
     HIDDEN_FIELDS,
-    Column,
     RowReader,
     field_labels,
     map_headers,
 )
-from roster.directory.errors import DirectoryError, forbidden, invalid
 from roster.directory.outbox import queue_welcome
 from roster.directory.people import Actor
 from roster.directory.tenants import custom_attributes
-from roster.scim.schema import ENTERPRISE_USER, UserSchemas
-from roster.scim.users import REPLACEABLE, PersonInput, parse_user
+from roster.model.errors import DirectoryError, forbidden, invalid
+from roster.model.person import REPLACEABLE, PersonInput
+from roster.model.registry import UserSchemas
 from roster.store import csv_imports as import_store
 from roster.store import tenants as tenant_store
 from roster.store.db import Database
@@ -120,38 +118,6 @@ def _bool_text(value: str) -> str:
     if lowered in _FALSE:
         return "false"
     return value
-
-
-def _document(cells: dict[Column, str], company_urn: str) -> dict[str, Any]:
-    email = next(v for c, v in cells.items() if c.where == "email")
-    body: dict[str, Any] = {"emails": [{"value": email, "type": "work", "primary": True}]}
-    name: dict[str, Any] = {}
-    enterprise: dict[str, Any] = {}
-    company: dict[str, Any] = {}
-    for column, value in cells.items():
-        if column.where == "core":
-            body[column.name] = _bool_text(value) if column.kind == "boolean" else value
-        elif column.where == "name":
-            name[column.name] = value
-        elif column.where == "enterprise":
-            enterprise[column.name] = value
-        elif column.where == "manager":
-            enterprise["manager"] = {"value": value}
-        elif column.where == "company":
-            company[column.name] = _bool_text(value) if column.kind == "boolean" else value
-    body.setdefault("userName", email)
-    if name:
-        body["name"] = name
-    if enterprise:
-        body[ENTERPRISE_USER] = enterprise
-    if company:
-        body[company_urn] = company
-    return body
-
-
-def reference_values(cells: dict[Column, str], schemas: UserSchemas) -> dict[str, Any]:
-    """What scim.users.parse_user makes of a row (the fast RowReader must agree)."""
-    return _values(parse_user(_document(cells, schemas.company_urn), schemas))
 
 
 @dataclass

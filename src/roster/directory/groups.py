@@ -13,9 +13,9 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from roster.directory import audit
 from roster.directory.audit import Actor, diff
-from roster.directory.errors import check_version, forbidden, invalid, not_found
-from roster.scim.groups import GroupChange
-from roster.scim.users import UNSET
+from roster.model.errors import check_version, forbidden, invalid, not_found
+from roster.model.group import GroupChange
+from roster.model.person import UNSET
 from roster.store import groups as store
 from roster.store.db import Database
 from roster.store.groups import Group

@@ -19,10 +19,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from roster.directory import audit
 from roster.directory.audit import Actor as Actor  # re-exported: callers name it here
 from roster.directory.audit import diff, jsonable
-from roster.directory.errors import DirectoryError, check_version, conflict, forbidden, not_found
 from roster.directory.outbox import queue_welcome
 from roster.directory.passwords import hash_password, verify_password
-from roster.scim.users import REPLACEABLE, UNSET, PersonInput
+from roster.model.errors import DirectoryError, check_version, conflict, forbidden, not_found
+from roster.model.person import REPLACEABLE, UNSET, PersonInput
 from roster.store import people as store
 from roster.store import sessions as session_store
 from roster.store import tenants as tenant_store

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from roster.directory.errors import invalid
 from roster.logging import get_logger
+from roster.model.errors import invalid
 from roster.store import provisioning_log as store
 from roster.store import tenants as tenant_store
 from roster.store.db import Database

@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from roster.directory.errors import forbidden, invalid, not_found
 from roster.directory.people import Actor
+from roster.model.errors import forbidden, invalid, not_found
 from roster.store import audit as audit_store
 from roster.store import groups as store
 from roster.store import groups_browse as browse_store

@@ -21,7 +21,7 @@ from onelogin.saml2.idp_metadata_parser import (  # type: ignore[import-untyped]
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from roster.directory.errors import conflict, forbidden, invalid
+from roster.model.errors import conflict, forbidden, invalid
 from roster.store import audit as audit_store
 from roster.store import sso as store
 from roster.store import tenants as tenant_store

@@ -20,14 +20,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from roster.directory import people as people_service
-from roster.directory.errors import DirectoryError
 from roster.directory.people import Actor
 from roster.directory.sso import SsoSettings
-from roster.directory.tenants import custom_attributes
 from roster.logging import get_logger
-from roster.scim.errors import ScimError
-from roster.scim.schema import ENTERPRISE_USER, UserSchemas
-from roster.scim.users import parse_user
+from roster.model.errors import DirectoryError
+from roster.model.person import new_person
 from roster.store import sso as store
 from roster.store import tenants as tenant_store
 from roster.store.db import Database
@@ -90,7 +87,6 @@ async def subject_for(
     *,
     nameid: str,
     attributes: dict[str, list[str]],
-    company_extension_urn: str,
     request_id: str | None = None,
 ) -> SignInSubject:
     value = nameid.strip()
@@ -118,9 +114,7 @@ async def subject_for(
         raise SignInRefused(
             "unknown_person", f"nobody in the company has {sso.nameid} {value!r} ({why})"
         )
-    person = await _create_at_sign_in(
-        db, fresh or tenant, sso, value, attributes, company_extension_urn, request_id
-    )
+    person = await _create_at_sign_in(db, fresh or tenant, sso, value, attributes, request_id)
     return await _as_subject(db, tenant, sso, person, value, created=True)
 
 
@@ -130,7 +124,6 @@ async def _create_at_sign_in(
     sso: SsoSettings,
     nameid: str,
     attributes: dict[str, list[str]],
-    company_extension_urn: str,
     request_id: str | None,
 ) -> dict[str, Any]:
     email = nameid if sso.nameid == "email" else first_attribute(attributes, EMAIL_ATTRIBUTES)
@@ -138,23 +131,17 @@ async def _create_at_sign_in(
         raise SignInRefused(
             "unknown_person", "JIT needs an email: the NameID or an 'email' attribute"
         )
-    body: dict[str, Any] = {
-        "userName": email,
-        "emails": [{"value": email, "type": "work", "primary": True}],
-        "name": {
-            "givenName": first_attribute(attributes, GIVEN_NAME_ATTRIBUTES),
-            "familyName": first_attribute(attributes, FAMILY_NAME_ATTRIBUTES),
-        },
-    }
-    if sso.nameid == "employee_number":
-        body[ENTERPRISE_USER] = {"employeeNumber": nameid}
     try:
-        data = parse_user(body, UserSchemas(company_extension_urn, custom_attributes(tenant)))
+        data = new_person(
+            email,
+            email=email,
+            given_name=first_attribute(attributes, GIVEN_NAME_ATTRIBUTES),
+            family_name=first_attribute(attributes, FAMILY_NAME_ATTRIBUTES),
+            employee_number=nameid if sso.nameid == "employee_number" else None,
+        )
         written = await people_service.create_person(
             db, tenant, data, actor=Actor("sso", request_id), source="sso"
         )
-    except ScimError as exc:
-        raise SignInRefused("jit_refused", exc.detail) from None
     except DirectoryError as exc:
         raise SignInRefused("jit_refused", exc.message) from None
     return dict(written.person)

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from roster.directory.errors import conflict, invalid, not_found
-from roster.scim.schema import CUSTOM_TYPES, CustomAttribute
+from roster.model.errors import conflict, invalid, not_found
+from roster.model.registry import CUSTOM_TYPES, CustomAttribute
 from roster.store import tenants as store
 from roster.store.db import Database
 from roster.store.tenants import DEFAULT_SETTINGS, Tenant
@@ -18,8 +18,13 @@ _SUBDOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _CUSTOM_NAME = re.compile(r"^custom[A-Za-z0-9_]{1,94}$")
 
 
+def is_subdomain(subdomain: str) -> bool:
+    """Whether a company could have this subdomain (a lowercase DNS label)."""
+    return _SUBDOMAIN.match(subdomain) is not None
+
+
 def check_subdomain(subdomain: str) -> None:
-    if not _SUBDOMAIN.match(subdomain):
+    if not is_subdomain(subdomain):
         raise invalid(
             f"subdomain {subdomain!r} is not a lowercase DNS label: use 1-63 characters "
             "a-z, 0-9 and '-', not starting or ending with '-' (e.g. acme)",

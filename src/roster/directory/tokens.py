@@ -7,8 +7,8 @@ import hmac
 import secrets
 from datetime import timedelta
 
-from roster.directory.errors import DirectoryError, invalid, not_found
 from roster.directory.tenants import get_tenant
+from roster.model.errors import DirectoryError, invalid, not_found
 from roster.store import tenants as store
 from roster.store.db import Database
 from roster.store.ids import new_id

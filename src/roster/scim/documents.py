@@ -7,8 +7,9 @@ import binascii
 import re
 from typing import Any
 
+from roster.model.query import AttrPath
 from roster.scim.errors import ScimError, invalid_value
-from roster.scim.filters import AttrPath, parse_attr_path
+from roster.scim.filters import parse_attr_path
 from roster.scim.schema import LIST_RESPONSE, SEARCH_REQUEST
 
 ALWAYS = {"id", "schemas"}

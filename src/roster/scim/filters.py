@@ -15,65 +15,30 @@ from datetime import UTC, date, datetime
 
 import orjson
 
+from roster.model.query import (
+    And,
+    AttrPath,
+    Compare,
+    Field,
+    FieldAnd,
+    FieldCompare,
+    FieldNot,
+    FieldOr,
+    FieldPresent,
+    Filter,
+    Not,
+    Or,
+    Present,
+    Resolved,
+    Value,
+    ValuePath,
+)
+from roster.model.registry import Attribute
 from roster.scim.errors import ScimError, invalid_filter, invalid_path
-from roster.scim.schema import Attribute, Kind
 
 COMPARE_OPS = frozenset({"eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le"})
 MAX_DEPTH = 32
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
-
-Value = str | int | float | bool | None
-
-
-@dataclass(frozen=True)
-class AttrPath:
-    urn: str | None
-    attr: str
-    sub: str | None = None
-
-    def text(self) -> str:
-        base = f"{self.urn}:{self.attr}" if self.urn else self.attr
-        return f"{base}.{self.sub}" if self.sub else base
-
-
-@dataclass(frozen=True)
-class Compare:
-    path: AttrPath
-    op: str
-    value: Value
-
-
-@dataclass(frozen=True)
-class Present:
-    path: AttrPath
-
-
-@dataclass(frozen=True)
-class And:
-    left: Filter
-    right: Filter
-
-
-@dataclass(frozen=True)
-class Or:
-    left: Filter
-    right: Filter
-
-
-@dataclass(frozen=True)
-class Not:
-    expr: Filter
-
-
-@dataclass(frozen=True)
-class ValuePath:
-    """`emails[type eq "work"]`: a filter applied to the values of a multi-valued attribute."""
-
-    path: AttrPath
-    filter: Filter
-
-
-Filter = Compare | Present | And | Or | Not | ValuePath
 
 _TOKEN = re.compile(
     r"""
@@ -287,47 +252,6 @@ def parse_patch_path(text: str) -> PatchPath:
 # ---------------------------------------------------------------------------
 # Resolution against the registry
 
-
-@dataclass(frozen=True)
-class Field:
-    """A filterable attribute: the domain field behind it and how it compares."""
-
-    name: str  # domain field, or "custom:<name>"
-    kind: Kind
-    case_exact: bool
-    scim_name: str
-
-
-@dataclass(frozen=True)
-class FieldCompare:
-    field: Field
-    op: str
-    value: Value | date | datetime
-
-
-@dataclass(frozen=True)
-class FieldPresent:
-    field: Field
-
-
-@dataclass(frozen=True)
-class FieldAnd:
-    left: Resolved
-    right: Resolved
-
-
-@dataclass(frozen=True)
-class FieldOr:
-    left: Resolved
-    right: Resolved
-
-
-@dataclass(frozen=True)
-class FieldNot:
-    expr: Resolved
-
-
-Resolved = FieldCompare | FieldPresent | FieldAnd | FieldOr | FieldNot
 
 AttributeLookup = Callable[[AttrPath], Attribute | None]
 

@@ -3,29 +3,14 @@ and members come from the IdP; a group's type is Roster's and never read from SC
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
+from roster.model.group import GroupChange, MembershipStep
+from roster.model.query import And, Compare, Filter, Or
+from roster.model.registry import CORE_GROUP
+from roster.model.values import as_text
 from roster.scim.errors import invalid_path, invalid_value, too_many
-from roster.scim.filters import And, Compare, Filter, Or
 from roster.scim.patch import Operation
-from roster.scim.schema import CORE_GROUP
-from roster.scim.users import UNSET
-from roster.scim.values import as_text
-
-
-@dataclass
-class MembershipStep:
-    kind: str  # add, remove, replace
-    ids: list[str]
-
-
-@dataclass
-class GroupChange:
-    display_name: Any = UNSET
-    external_id: Any = UNSET
-    steps: list[MembershipStep] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
 
 
 def _lower(obj: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from roster.model.query import And, AttrPath, Compare, Filter, Not, Or, Present, ValuePath
+from roster.model.registry import CORE_GROUP, CORE_USER
 from roster.scim.errors import (
     ScimError,
     invalid_path,
@@ -21,19 +23,8 @@ from roster.scim.errors import (
     no_target,
     too_many,
 )
-from roster.scim.filters import (
-    And,
-    AttrPath,
-    Compare,
-    Filter,
-    Not,
-    Or,
-    PatchPath,
-    Present,
-    ValuePath,
-    parse_patch_path,
-)
-from roster.scim.schema import CORE_GROUP, CORE_USER, PATCH_OP
+from roster.scim.filters import PatchPath, parse_patch_path
+from roster.scim.schema import PATCH_OP
 
 OPS = ("add", "replace", "remove")
 PATCH_URNS = (CORE_USER, CORE_GROUP)

@@ -7,78 +7,33 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from roster.scim.errors import invalid_value
-from roster.scim.schema import (
+from roster.model.person import (
+    COMPANY_DATES,
+    CORE_TEXT,
+    ENTERPRISE_TEXT,
+    IGNORED_CORE,
+    NAME_TEXT,
+    PersonInput,
+)
+from roster.model.registry import (
     CORE_USER,
     ENTERPRISE_USER,
     CustomAttribute,
     UserSchemas,
     is_custom_name,
 )
-from roster.scim.values import as_bool, as_date, as_email, as_number, as_text, location
-
-# Text fields: SCIM name -> (domain field, longest value).
-CORE_TEXT = {
-    "externalid": ("external_id", 320),
-    "displayname": ("display_name", 400),
-    "title": ("title", 200),
-    "locale": ("locale", 35),
-    "preferredlanguage": ("preferred_language", 35),
-}
-NAME_TEXT = {
-    "formatted": ("formatted_name", 400),
-    "familyname": ("family_name", 200),
-    "givenname": ("given_name", 200),
-    "middlename": ("middle_name", 200),
-}
-ENTERPRISE_TEXT = {
-    "employeenumber": ("employee_number", 100),
-    "costcenter": ("cost_center", 200),
-    "organization": ("organization", 200),
-    "division": ("division", 200),
-    "department": ("department", 200),
-}
-COMPANY_DATES = {
-    "startdate": "start_date",
-    "hiredate": "hire_date",
-    "terminationdate": "termination_date",
-}
-# Attributes Roster owns or computes: accepted in input and dropped without error.
-IGNORED_CORE = {"id", "meta", "groups", "timezone", "schemas"}
-# Every field a full replace sets (absent -> cleared); Roster-owned ones are not here.
-REPLACEABLE = (
-    [f for f, _ in CORE_TEXT.values()]
-    + [f for f, _ in NAME_TEXT.values()]
-    + [f for f, _ in ENTERPRISE_TEXT.values()]
-    + list(COMPANY_DATES.values())
-    + ["location", "emails", "email", "phone_numbers"]
+from roster.model.values import (
+    as_bool,
+    as_date,
+    as_email,
+    as_text,
+    custom_value,
+    location,
 )
-
-
-class _Unset:
-    def __repr__(self) -> str:
-        return "UNSET"
-
-
-UNSET: Any = _Unset()
-
-
-@dataclass
-class PersonInput:
-    """What a request asks a person to be. Absent fields of a full replace are None."""
-
-    fields: dict[str, Any] = field(default_factory=dict)
-    custom: dict[str, Any] = field(default_factory=dict)
-    new_custom: list[CustomAttribute] = field(default_factory=list)
-    manager_ref: Any = UNSET  # str, None (clear) or UNSET (untouched)
-    # Whether the document names a manager at all (even as "" or null to clear it).
-    manager_sent: bool = False
-    password: str | None = None
-    notes: list[str] = field(default_factory=list)
+from roster.scim.errors import invalid_value
 
 
 def _lower_keys(obj: dict[str, Any]) -> dict[str, Any]:
@@ -154,17 +109,6 @@ def _manager_ref(value: Any, where: str) -> str | None:
         value = _lower_keys(value).get("value")
     ref = as_text(value, where, 320)
     return ref.lower() if ref else None
-
-
-def _custom_value(attr: CustomAttribute, value: Any, where: str) -> Any:
-    if attr.type == "boolean":
-        return None if value is None or value == "" else as_bool(value, where)
-    if attr.type == "number":
-        return as_number(value, where)
-    if attr.type == "date":
-        parsed = as_date(value, where)
-        return parsed.isoformat() if parsed else None
-    return as_text(value, where, 2000)
 
 
 def parse_user(body: dict[str, Any], schemas: UserSchemas) -> PersonInput:
@@ -244,7 +188,7 @@ def parse_user(body: dict[str, Any], schemas: UserSchemas) -> PersonInput:
             attr = CustomAttribute(original, "string")  # registered on first use
             out.new_custom.append(attr)
             custom_by_name[key] = attr
-        out.custom[attr.name] = _custom_value(attr, value, f"{schemas.company_urn}:{original}")
+        out.custom[attr.name] = custom_value(attr, value, f"{schemas.company_urn}:{original}")
     for attr in schemas.custom:
         out.custom.setdefault(attr.name, None)
     out.custom = {k: v for k, v in out.custom.items() if v is not None}

@@ -14,7 +14,6 @@ rules (directory/sso_signin.py), a brand-new session.
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -31,6 +30,7 @@ from roster.config import Settings
 from roster.directory import sessions
 from roster.directory.sso import SsoSettings, get_settings
 from roster.directory.sso_signin import SignInRefused, subject_for
+from roster.directory.tenants import is_subdomain
 from roster.logging import get_logger
 from roster.sso import pages
 from roster.sso.cookies import REQUEST_COOKIE, REQUEST_MAX_AGE, RequestCookie
@@ -111,9 +111,6 @@ def _bad_address(request: Request) -> Response | None:
     return None
 
 
-_SAFE_FILENAME = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
-
-
 async def _company(request: Request, subdomain: str) -> tuple[Tenant, SsoSettings] | None:
     db: Database = request.app.state.db
     async with db.read() as conn:
@@ -168,14 +165,15 @@ async def metadata(request: Request, subdomain: str) -> Response:
     if (bad := _bad_address(request)) is not None:
         return bad
     name = subdomain.lower()
+    if not is_subdomain(name):
+        return pages.sso_unavailable()  # no company can have it: nothing to tell
     found = await _company(request, subdomain)
     sso = found[1] if found is not None and found[1].configured else None
     urls = SpUrls.for_company(_base_url(request), name)
-    filename = f"roster-{name}.xml" if _SAFE_FILENAME.fullmatch(name) else "roster.xml"
     return Response(
         sp_metadata(urls, sso),
         media_type="application/samlmetadata+xml",
-        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+        headers={"Content-Disposition": f'inline; filename="roster-{name}.xml"'},
     )
 
 
@@ -250,7 +248,6 @@ async def acs(request: Request, subdomain: str) -> Response:
             sso,
             nameid=assertion.nameid,
             attributes=assertion.attributes,
-            company_extension_urn=settings.company_extension_urn,
             request_id=_request_id(request),
         )
     except (SamlRefused, SignInRefused) as refused:

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from roster.scim.filters import (
+from roster.model.query import (
     Field,
     FieldAnd,
     FieldCompare,

@@ -13,7 +13,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
-from roster.scim.filters import Field, FieldCompare
+from roster.model.errors import DirectoryError
+from roster.model.query import Field, FieldCompare
 from roster.store.prepared import Prepared, memoized, value_args, value_binds
 from roster.store.tables import group_members, groups, people
 
@@ -93,9 +94,9 @@ def member_filter(tenant_id: int) -> Any:
         if expr.field.name != "member":
             return None
         if expr.op != "eq" or not isinstance(expr.value, str):
-            from roster.scim.errors import invalid_filter
-
-            raise invalid_filter("members can only be filtered with eq and a person id")
+            raise DirectoryError(
+                "invalid_filter", "members can only be filtered with eq and a person id"
+            )
         return sa.exists().where(
             group_members.c.tenant_id == tenant_id,
             group_members.c.group_id == groups.c.id,

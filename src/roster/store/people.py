@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
-from roster.scim.filters import Field, FieldCompare, Resolved
+from roster.model.query import Field, FieldCompare, Resolved
 from roster.store.prepared import Prepared, memoized, value_args, value_binds
 from roster.store.tables import group_members, groups, people
 from roster.store.types import utcnow

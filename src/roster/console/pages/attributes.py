@@ -8,8 +8,8 @@ from starlette.responses import Response
 
 from roster.console.web import Admin, form_values, redirect
 from roster.directory import attributes
-from roster.directory.errors import DirectoryError
-from roster.scim.schema import CUSTOM_TYPES
+from roster.model.errors import DirectoryError
+from roster.model.registry import CUSTOM_TYPES
 
 router = APIRouter()
 

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from roster.console.web import Admin, ConsoleError, form_values, redirect
 from roster.directory import groups, roster_groups
-from roster.directory.errors import DirectoryError
+from roster.model.errors import DirectoryError
 
 router = APIRouter()
 LABELS = {"name": "group name", "member": "member to add"}

@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from roster.console.web import Admin, IntegrationsAdmin, form_values, redirect
 from roster.directory import sso, tenants, tokens
-from roster.directory.errors import DirectoryError
+from roster.model.errors import DirectoryError
 from roster.store.tenants import DEFAULT_SETTINGS
 
 router = APIRouter()

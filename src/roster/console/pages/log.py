@@ -16,7 +16,7 @@ from roster.console.web import (
     whole_number,
 )
 from roster.directory import provisioning_log, tenants
-from roster.directory.errors import DirectoryError
+from roster.model.errors import DirectoryError
 
 router = APIRouter()
 FILTERS = ("outcome", "status", "method", "type", "q", "order")

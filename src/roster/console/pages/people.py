@@ -8,10 +8,9 @@ from starlette.responses import Response
 
 from roster.console.web import Admin, ConsoleError, form_values, redirect, whole_number
 from roster.directory import browse, people, tenants
-from roster.directory.errors import DirectoryError
-from roster.scim.errors import ScimError
-from roster.scim.schema import UserSchemas
-from roster.scim.users import parse_user
+from roster.model.errors import DirectoryError
+from roster.model.person import new_person
+from roster.model.registry import UserSchemas
 
 router = APIRouter()
 
@@ -65,21 +64,20 @@ async def person_new(ctx: Admin) -> Response:
 async def person_create(ctx: Admin) -> Response:
     form = await form_values(ctx.request)
     values = {k: form.get(k, "").strip() for k in ("email", "given_name", "family_name", "title")}
-    schemas = UserSchemas(ctx.settings.company_extension_urn, tenants.custom_attributes(ctx.tenant))
-    body = {
-        "userName": values["email"],
-        "emails": [{"value": values["email"], "type": "work", "primary": True}],
-        "name": {"givenName": values["given_name"], "familyName": values["family_name"]},
-        "title": values["title"],
-    }
     try:
-        data = parse_user(body, schemas)
+        data = new_person(
+            values["email"],
+            email=values["email"],
+            given_name=values["given_name"],
+            family_name=values["family_name"],
+            title=values["title"],
+        )
         written = await people.create_person(
             ctx.db, ctx.tenant, data, actor=ctx.actor, source="console"
         )
-    except (ScimError, DirectoryError) as exc:
-        message = exc.detail if isinstance(exc, ScimError) else exc.message
-        status = 403 if isinstance(exc, DirectoryError) and exc.kind == "forbidden" else 400
+    except DirectoryError as exc:
+        message = exc.message
+        status = 403 if exc.kind == "forbidden" else 400
         return ctx.render(
             "people/new.html",
             status=status,

@@ -14,8 +14,8 @@ from roster import inputs
 from roster.console.web import Admin, ConsoleError, redirect
 from roster.directory import csv_import, tenants
 from roster.directory.csv_columns import Column, columns
-from roster.directory.errors import DirectoryError
-from roster.scim.schema import UserSchemas
+from roster.model.errors import DirectoryError
+from roster.model.registry import UserSchemas
 
 router = APIRouter()
 PREVIEW_ROWS = 200

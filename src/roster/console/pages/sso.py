@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from roster.console.web import IntegrationsAdmin, check_form, form_values, redirect
 from roster.directory import admins, sso
-from roster.directory.errors import DirectoryError
+from roster.model.errors import DirectoryError
 from roster.sso.saml import SpUrls
 
 router = APIRouter()

@@ -14,9 +14,9 @@ from roster.config import Settings
 from roster.directory import tokens
 from roster.directory.audit import Actor
 from roster.directory.tenants import custom_attributes
+from roster.model.registry import UserSchemas
 from roster.ratelimit import RateLimiter
 from roster.scim.errors import ScimError, not_found
-from roster.scim.schema import UserSchemas
 from roster.store.db import Database
 from roster.store.tenants import Tenant
 

@@ -6,18 +6,11 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from roster.model.registry import CORE_GROUP, CORE_USER, GROUP_SCHEMA, Schema
 from roster.scim.errors import not_found
 from roster.scim.http import ERROR_RESPONSES, ScimResponse, scim_response
 from roster.scim.routes.deps import Scim, ScimContext
-from roster.scim.schema import (
-    CORE_GROUP,
-    CORE_USER,
-    GROUP_SCHEMA,
-    LIST_RESPONSE,
-    RESOURCE_TYPE_SCHEMA,
-    SPC_SCHEMA,
-    Schema,
-)
+from roster.scim.schema import LIST_RESPONSE, RESOURCE_TYPE_SCHEMA, SPC_SCHEMA
 
 router = APIRouter(
     tags=["discovery"], default_response_class=ScimResponse, responses=ERROR_RESPONSES

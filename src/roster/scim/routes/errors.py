@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from roster.directory.errors import DirectoryError
+from roster.model.errors import DirectoryError
 from roster.scim.errors import ScimError
 
 _STATUS = {
     "not_found": (404, None),
     "conflict": (409, "uniqueness"),
     "invalid": (400, "invalidValue"),
+    "invalid_filter": (400, "invalidFilter"),
     "forbidden": (403, None),
     "precondition": (412, None),
     "unavailable": (503, None),

@@ -8,6 +8,8 @@ from fastapi import APIRouter, Request
 from sqlalchemy.sql.elements import ColumnElement
 
 from roster.directory import groups
+from roster.model.query import AttrPath, Field
+from roster.model.registry import CORE_GROUP, GROUP_SCHEMA, META, Attribute
 from roster.scim.documents import (
     ListRequest,
     Projection,
@@ -16,12 +18,11 @@ from roster.scim.documents import (
     search_params,
 )
 from roster.scim.errors import invalid_value
-from roster.scim.filters import AttrPath, Field, parse_attr_path, parse_filter, resolve
+from roster.scim.filters import parse_attr_path, parse_filter, resolve
 from roster.scim.groups import parse_group, parse_group_patch, render_group
 from roster.scim.http import ERROR_RESPONSES, ScimResponse, json_body, scim_response
 from roster.scim.patch import parse_operations
 from roster.scim.routes.deps import JSON_BODY, Scim, ScimContext, actor_of, valid_id
-from roster.scim.schema import CORE_GROUP, GROUP_SCHEMA, META, Attribute
 from roster.store import groups as groups_store
 from roster.store.filtering import compile_filter
 from roster.store.groups import Group

@@ -10,6 +10,9 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from roster.directory import people
 from roster.directory.people import Page
+from roster.model.person import PersonInput
+from roster.model.query import AttrPath, Field, Resolved
+from roster.model.registry import CORE_USER, UserSchemas
 from roster.scim.documents import (
     ListRequest,
     Projection,
@@ -18,19 +21,11 @@ from roster.scim.documents import (
     search_params,
 )
 from roster.scim.errors import ScimError, invalid_value
-from roster.scim.filters import (
-    AttrPath,
-    Field,
-    Resolved,
-    parse_attr_path,
-    parse_filter,
-    resolve,
-)
+from roster.scim.filters import parse_attr_path, parse_filter, resolve
 from roster.scim.http import ERROR_RESPONSES, ScimResponse, json_body, scim_response
 from roster.scim.patch import apply_to_document, parse_operations
 from roster.scim.routes.deps import JSON_BODY, Scim, ScimContext, actor_of, valid_id
-from roster.scim.schema import CORE_USER, UserSchemas
-from roster.scim.users import PersonInput, etag, extension_owner, parse_user, render_user
+from roster.scim.users import etag, extension_owner, parse_user, render_user
 from roster.store import people as people_store
 from roster.store.filtering import compile_filter
 from roster.store.people import Person

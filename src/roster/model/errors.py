@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-Kind = Literal["not_found", "conflict", "invalid", "forbidden", "precondition", "unavailable"]
+Kind = Literal[
+    "not_found", "conflict", "invalid", "invalid_filter", "forbidden", "precondition", "unavailable"
+]
 
 
 class DirectoryError(Exception):

@@ -1,0 +1,102 @@
+"""A person as a command asks for it: the fields a full write sets (with their
+longest values) and `PersonInput`, what a door hands the directory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from roster.model.errors import invalid
+from roster.model.registry import CustomAttribute
+from roster.model.values import as_email, as_text
+
+# Text fields: SCIM name -> (domain field, longest value).
+CORE_TEXT = {
+    "externalid": ("external_id", 320),
+    "displayname": ("display_name", 400),
+    "title": ("title", 200),
+    "locale": ("locale", 35),
+    "preferredlanguage": ("preferred_language", 35),
+}
+NAME_TEXT = {
+    "formatted": ("formatted_name", 400),
+    "familyname": ("family_name", 200),
+    "givenname": ("given_name", 200),
+    "middlename": ("middle_name", 200),
+}
+ENTERPRISE_TEXT = {
+    "employeenumber": ("employee_number", 100),
+    "costcenter": ("cost_center", 200),
+    "organization": ("organization", 200),
+    "division": ("division", 200),
+    "department": ("department", 200),
+}
+COMPANY_DATES = {
+    "startdate": "start_date",
+    "hiredate": "hire_date",
+    "terminationdate": "termination_date",
+}
+# Attributes Roster owns or computes: accepted in input and dropped without error.
+IGNORED_CORE = {"id", "meta", "groups", "timezone", "schemas"}
+# Every field a full replace sets (absent -> cleared); Roster-owned ones are not here.
+REPLACEABLE = (
+    [f for f, _ in CORE_TEXT.values()]
+    + [f for f, _ in NAME_TEXT.values()]
+    + [f for f, _ in ENTERPRISE_TEXT.values()]
+    + list(COMPANY_DATES.values())
+    + ["location", "emails", "email", "phone_numbers"]
+)
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+
+@dataclass
+class PersonInput:
+    """What a request asks a person to be. Absent fields of a full replace are None."""
+
+    fields: dict[str, Any] = field(default_factory=dict)
+    custom: dict[str, Any] = field(default_factory=dict)
+    new_custom: list[CustomAttribute] = field(default_factory=list)
+    manager_ref: Any = UNSET  # str, None (clear) or UNSET (untouched)
+    # Whether the document names a manager at all (even as "" or null to clear it).
+    manager_sent: bool = False
+    password: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def new_person(
+    user_name: str,
+    *,
+    email: str | None = None,
+    given_name: str | None = None,
+    family_name: str | None = None,
+    title: str | None = None,
+    employee_number: str | None = None,
+) -> PersonInput:
+    """A person as the console, the CLI and SSO's sign-in create one: the fields named,
+    every other field empty, checked by the rules every door shares (lengths, emails).
+    The primary email is the work email."""
+    name = as_text(user_name, "userName", 320)
+    if name is None:
+        raise invalid("userName is required (usually the person's work email)", "userName")
+    address = as_email(email, "email") if email else None
+    out = PersonInput(fields=dict.fromkeys(REPLACEABLE))
+    out.fields.update(
+        user_name=name,
+        email=address,
+        emails=[{"value": address, "type": "work", "primary": True}] if address else [],
+        phone_numbers=[],
+        given_name=as_text(given_name, "name.givenName", NAME_TEXT["givenname"][1]),
+        family_name=as_text(family_name, "name.familyName", NAME_TEXT["familyname"][1]),
+        title=as_text(title, "title", CORE_TEXT["title"][1]),
+        employee_number=as_text(
+            employee_number, "employeeNumber", ENTERPRISE_TEXT["employeenumber"][1]
+        ),
+    )
+    return out

@@ -1,0 +1,421 @@
+"""The attribute registry: every attribute of a person and a group, in the domain's
+words and under the names the doors know them by (RFC 7643's schemas and URNs).
+
+It drives validation, the filter whitelist, projection, /Schemas, CSV columns and
+console forms. Each attribute names the domain field it is stored in (`field`);
+a company's custom attributes are added per request (`UserSchemas(urn, custom)`).
+No I/O, and nothing above the model is imported.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+CORE_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
+ENTERPRISE_USER = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+SCHEMA_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Schema"
+
+# How a value is validated and compared; SCIM's own type is `Attribute.type`.
+Kind = Literal[
+    "string", "boolean", "integer", "decimal", "dateTime", "date", "reference", "complex"
+]
+CUSTOM_TYPES: dict[str, Kind] = {
+    "string": "string",
+    "number": "decimal",
+    "boolean": "boolean",
+    "date": "date",
+}
+
+
+@dataclass(frozen=True)
+class Attribute:
+    name: str
+    kind: Kind = "string"
+    description: str = ""
+    multi_valued: bool = False
+    required: bool = False
+    case_exact: bool = False
+    mutability: Literal["readOnly", "readWrite", "immutable", "writeOnly"] = "readWrite"
+    returned: Literal["always", "never", "default", "request"] = "default"
+    uniqueness: Literal["none", "server", "global"] = "none"
+    sub_attributes: tuple[Attribute, ...] = ()
+    canonical_values: tuple[str, ...] = ()
+    reference_types: tuple[str, ...] = ()
+    # The domain field this attribute is stored in; None for computed or composite ones.
+    field: str | None = None
+    # Values sent by a client are dropped without error (Roster owns the attribute).
+    ignored_on_input: bool = False
+    # Filterable and sortable (a whitelisted column or custom value behind it).
+    filterable: bool = False
+
+    @property
+    def scim_type(self) -> str:
+        if self.kind == "date":
+            return "string"
+        return self.kind
+
+    def sub(self, name: str) -> Attribute | None:
+        lname = name.lower()
+        for attr in self.sub_attributes:
+            if attr.name.lower() == lname:
+                return attr
+        return None
+
+    def describe(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": self.name,
+            "type": self.scim_type,
+            "multiValued": self.multi_valued,
+            "description": self.description,
+            "required": self.required,
+            "mutability": self.mutability,
+            "returned": self.returned,
+        }
+        if self.kind != "complex":
+            out["caseExact"] = self.case_exact
+            out["uniqueness"] = self.uniqueness
+        if self.sub_attributes:
+            out["subAttributes"] = [a.describe() for a in self.sub_attributes]
+        if self.canonical_values:
+            out["canonicalValues"] = list(self.canonical_values)
+        if self.reference_types:
+            out["referenceTypes"] = list(self.reference_types)
+        return out
+
+
+@dataclass(frozen=True)
+class Schema:
+    id: str
+    name: str
+    description: str
+    attributes: tuple[Attribute, ...]
+    extension: bool = False
+
+    def attribute(self, name: str) -> Attribute | None:
+        lname = name.lower()
+        for attr in self.attributes:
+            if attr.name.lower() == lname:
+                return attr
+        return None
+
+    def describe(self, location: str) -> dict[str, Any]:
+        return {
+            "schemas": [SCHEMA_SCHEMA],
+            "id": self.id,
+            "name": self.name,
+            "description": self.description,
+            "attributes": [a.describe() for a in self.attributes],
+            "meta": {"resourceType": "Schema", "location": f"{location}/Schemas/{self.id}"},
+        }
+
+
+def _s(name: str, field_name: str | None = None, **kw: Any) -> Attribute:
+    return Attribute(name=name, field=field_name, **kw)
+
+
+_TYPE_PRIMARY = (
+    _s(
+        "type",
+        description="A label: work, home, other.",
+        canonical_values=("work", "home", "other"),
+    ),
+    _s("primary", kind="boolean", description="The one primary value."),
+)
+
+ID = _s(
+    "id",
+    "id",
+    description="Stable identifier assigned by Roster.",
+    mutability="readOnly",
+    returned="always",
+    case_exact=True,
+    uniqueness="server",
+    filterable=True,
+)
+EXTERNAL_ID = _s(
+    "externalId",
+    "external_id",
+    description="The identity provider's id for this resource.",
+    case_exact=True,
+    filterable=True,
+)
+META = _s(
+    "meta",
+    kind="complex",
+    mutability="readOnly",
+    description="Resource metadata.",
+    sub_attributes=(
+        _s("resourceType", mutability="readOnly", case_exact=True),
+        _s("created", "created_at", kind="dateTime", mutability="readOnly", filterable=True),
+        _s("lastModified", "updated_at", kind="dateTime", mutability="readOnly", filterable=True),
+        _s("location", kind="reference", mutability="readOnly", case_exact=True),
+        _s("version", mutability="readOnly", case_exact=True),
+    ),
+)
+
+USER_CORE_ATTRIBUTES: tuple[Attribute, ...] = (
+    ID,
+    EXTERNAL_ID,
+    _s(
+        "userName",
+        "user_name",
+        required=True,
+        uniqueness="server",
+        filterable=True,
+        description="Unique within the company, compared without regard to case; "
+        "usually the work email.",
+    ),
+    _s(
+        "name",
+        kind="complex",
+        description="The person's name.",
+        sub_attributes=(
+            _s("formatted", "formatted_name", filterable=True),
+            _s("familyName", "family_name", filterable=True),
+            _s("givenName", "given_name", filterable=True),
+            _s("middleName", "middle_name", filterable=True),
+        ),
+    ),
+    _s("displayName", "display_name", filterable=True, description="Name shown in the product."),
+    _s("title", "title", filterable=True, description="Job title."),
+    _s("locale", "locale", filterable=True, description="e.g. en-US."),
+    _s("preferredLanguage", "preferred_language", filterable=True),
+    _s(
+        "timezone",
+        "timezone",
+        ignored_on_input=True,
+        mutability="readOnly",
+        filterable=True,
+        description="Set in Roster by the person or an admin; never changed over SCIM "
+        "(values sent by the identity provider are ignored).",
+    ),
+    _s(
+        "active",
+        "active",
+        kind="boolean",
+        filterable=True,
+        description="false when deactivated; the person keeps their data.",
+    ),
+    _s(
+        "password",
+        mutability="writeOnly",
+        returned="never",
+        description="Becomes the product password while the company's SSO is off; "
+        "discarded while SSO is on. Never returned.",
+    ),
+    _s(
+        "emails",
+        kind="complex",
+        multi_valued=True,
+        description="Email addresses; one primary.",
+        sub_attributes=(
+            _s("value", "email", filterable=True, description="The address."),
+            *_TYPE_PRIMARY,
+        ),
+    ),
+    _s(
+        "phoneNumbers",
+        kind="complex",
+        multi_valued=True,
+        description="Phone numbers.",
+        sub_attributes=(_s("value"), *_TYPE_PRIMARY),
+    ),
+    _s(
+        "groups",
+        kind="complex",
+        multi_valued=True,
+        mutability="readOnly",
+        description="Groups the person belongs to (change them through /Groups).",
+        sub_attributes=(
+            _s("value", mutability="readOnly", case_exact=True),
+            _s("$ref", kind="reference", mutability="readOnly", reference_types=("Group",)),
+            _s("display", mutability="readOnly"),
+            _s("type", mutability="readOnly", canonical_values=("direct",)),
+        ),
+    ),
+)
+
+ENTERPRISE_ATTRIBUTES: tuple[Attribute, ...] = (
+    _s("employeeNumber", "employee_number", filterable=True, case_exact=True),
+    _s("costCenter", "cost_center", filterable=True),
+    _s("organization", "organization", filterable=True),
+    _s("division", "division", filterable=True),
+    _s("department", "department", filterable=True),
+    _s(
+        "manager",
+        kind="complex",
+        description="The person's manager. value may be the manager's SCIM id, Roster user "
+        "id, email or employee number; a manager not yet in Roster is linked when they "
+        "arrive.",
+        sub_attributes=(
+            _s("value", "manager_id", filterable=True, case_exact=True),
+            _s("$ref", kind="reference", mutability="readOnly", reference_types=("User",)),
+            _s("displayName", mutability="readOnly"),
+        ),
+    ),
+)
+
+COMPANY_BASE_ATTRIBUTES: tuple[Attribute, ...] = (
+    _s(
+        "startDate",
+        "start_date",
+        kind="date",
+        filterable=True,
+        description="First day of access, YYYY-MM-DD (also accepts ISO 8601 and MM/DD/YYYY).",
+    ),
+    _s(
+        "hireDate",
+        "hire_date",
+        kind="date",
+        filterable=True,
+        description="Tenure start, YYYY-MM-DD (also accepts ISO 8601 and MM/DD/YYYY).",
+    ),
+    _s(
+        "terminationDate",
+        "termination_date",
+        kind="date",
+        filterable=True,
+        description="Last day, YYYY-MM-DD (also accepts ISO 8601 and MM/DD/YYYY).",
+    ),
+    _s(
+        "location",
+        "location",
+        filterable=True,
+        description='"City, State, CC"; empty parts are dropped.',
+    ),
+    # Input aliases of the enterprise manager: written, never returned (the manager is).
+    _s(
+        "managerId",
+        mutability="writeOnly",
+        returned="never",
+        description="The manager reference, as for the enterprise manager.value.",
+    ),
+    _s(
+        "managerEmail",
+        mutability="writeOnly",
+        returned="never",
+        description="The manager's email, as a manager reference.",
+    ),
+)
+
+GROUP_ATTRIBUTES: tuple[Attribute, ...] = (
+    ID,
+    EXTERNAL_ID,
+    _s(
+        "displayName",
+        "display_name",
+        required=True,
+        filterable=True,
+        description="The group's name, unique in the company.",
+    ),
+    _s(
+        "members",
+        kind="complex",
+        multi_valued=True,
+        description="People in the group.",
+        sub_attributes=(
+            _s("value", "member", case_exact=True, mutability="immutable", filterable=True),
+            _s("$ref", kind="reference", mutability="immutable", reference_types=("User",)),
+            _s("display", mutability="readOnly"),
+            _s("type", mutability="immutable", canonical_values=("User",)),
+        ),
+    ),
+)
+
+GROUP_SCHEMA = Schema(CORE_GROUP, "Group", "A group of people.", GROUP_ATTRIBUTES)
+USER_SCHEMA = Schema(CORE_USER, "User", "A person in the company.", USER_CORE_ATTRIBUTES)
+ENTERPRISE_SCHEMA = Schema(
+    ENTERPRISE_USER, "EnterpriseUser", "Enterprise User", ENTERPRISE_ATTRIBUTES, extension=True
+)
+
+
+@dataclass(frozen=True)
+class CustomAttribute:
+    name: str
+    type: str  # string number boolean date
+
+    def attribute(self) -> Attribute:
+        return Attribute(
+            name=self.name,
+            kind=CUSTOM_TYPES[self.type],
+            field=f"custom:{self.name}",
+            filterable=True,
+            description=f"Custom attribute ({self.type}) defined by the company.",
+        )
+
+
+@functools.lru_cache(maxsize=4096)
+def company_schema(urn: str, custom: tuple[CustomAttribute, ...] = ()) -> Schema:
+    """Built once per set of custom attributes (every SCIM request needs it)."""
+    attrs = COMPANY_BASE_ATTRIBUTES + tuple(c.attribute() for c in custom)
+    return Schema(urn, "CompanyUser", "The company's own attributes", attrs, extension=True)
+
+
+@dataclass(frozen=True)
+class UserSchemas:
+    """The User schemas a company sees: core, enterprise and its company extension."""
+
+    company_urn: str
+    custom: tuple[CustomAttribute, ...] = ()
+    core: Schema = USER_SCHEMA
+    enterprise: Schema = ENTERPRISE_SCHEMA
+    company: Schema = field(init=False)
+    custom_names: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "company", company_schema(self.company_urn, tuple(self.custom)))
+        object.__setattr__(self, "custom_names", frozenset(c.name for c in self.custom))
+
+    @property
+    def all(self) -> tuple[Schema, Schema, Schema]:
+        return (self.core, self.enterprise, self.company)
+
+    @property
+    def extensions(self) -> tuple[Schema, Schema]:
+        return (self.enterprise, self.company)
+
+    def extension(self, urn: str) -> Schema | None:
+        lurn = urn.lower()
+        for schema in self.extensions:
+            if schema.id.lower() == lurn:
+                return schema
+        return None
+
+    def find(self, urn: str | None, attr: str, sub: str | None) -> Attribute | None:
+        """The attribute a (possibly URN-qualified) path names; a complex attribute
+        without a sub-attribute stands for its `value` (RFC 7644 §3.4.2.2)."""
+        if attr.lower() == "meta" and (urn is None or urn.lower() == CORE_USER.lower()):
+            return META.sub(sub) if sub else None
+        if urn is None:
+            candidates = [self.core, *self.extensions]
+        elif urn.lower() == CORE_USER.lower():
+            candidates = [self.core]
+        else:
+            ext = self.extension(urn)
+            candidates = [ext] if ext else []
+        for schema in candidates:
+            found = schema.attribute(attr)
+            if found is None:
+                continue
+            if sub:
+                return found.sub(sub)
+            if found.kind == "complex":
+                return found.sub("value")
+            return found
+        return None
+
+    def with_custom(self, extra: Sequence[CustomAttribute]) -> UserSchemas:
+        return replace(self, custom=self.custom + tuple(extra))
+
+
+# What `roster attribute add` accepts: usable in filters, sortBy and PATCH paths.
+CUSTOM_NAME = re.compile(r"^custom[A-Za-z0-9_]{1,94}$", re.IGNORECASE | re.ASCII)
+
+
+def is_custom_name(name: str) -> bool:
+    return CUSTOM_NAME.match(name) is not None
