@@ -1,5 +1,6 @@
-"""A person as a command asks for it: the fields a full write sets (with their
-longest values) and `PersonInput`, what a door hands the directory."""
+"""A person as a command asks for it: the fields a full write sets (read off the
+registry, with their longest values) and `PersonInput`, what a door hands the
+directory."""
 
 from __future__ import annotations
 
@@ -7,34 +8,33 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from roster.model.errors import invalid
-from roster.model.registry import CustomAttribute
+from roster.model.registry import (
+    COMPANY_BASE_ATTRIBUTES,
+    ENTERPRISE_ATTRIBUTES,
+    USER_CORE_ATTRIBUTES,
+    Attribute,
+    CustomAttribute,
+)
 from roster.model.values import as_email, as_text
 
-# Text fields: SCIM name -> (domain field, longest value).
-CORE_TEXT = {
-    "externalid": ("external_id", 320),
-    "displayname": ("display_name", 400),
-    "title": ("title", 200),
-    "locale": ("locale", 35),
-    "preferredlanguage": ("preferred_language", 35),
-}
-NAME_TEXT = {
-    "formatted": ("formatted_name", 400),
-    "familyname": ("family_name", 200),
-    "givenname": ("given_name", 200),
-    "middlename": ("middle_name", 200),
-}
-ENTERPRISE_TEXT = {
-    "employeenumber": ("employee_number", 100),
-    "costcenter": ("cost_center", 200),
-    "organization": ("organization", 200),
-    "division": ("division", 200),
-    "department": ("department", 200),
-}
+
+def _text_fields(attributes: tuple[Attribute, ...]) -> dict[str, tuple[str, int]]:
+    """SCIM name (lowercase) -> (domain field, longest value), for the registry's text
+    attributes that a write sets."""
+    return {
+        a.name.lower(): (a.field, a.max_length)
+        for a in attributes
+        if a.kind == "string" and a.field and a.max_length and a.mutability == "readWrite"
+    }
+
+
+# The person's fields, read off the registry (model/registry.py), the one source.
+CORE_TEXT = {k: v for k, v in _text_fields(USER_CORE_ATTRIBUTES).items() if k != "username"}
+_NAME = next(a for a in USER_CORE_ATTRIBUTES if a.name == "name")
+NAME_TEXT = _text_fields(_NAME.sub_attributes)
+ENTERPRISE_TEXT = _text_fields(ENTERPRISE_ATTRIBUTES)
 COMPANY_DATES = {
-    "startdate": "start_date",
-    "hiredate": "hire_date",
-    "terminationdate": "termination_date",
+    a.name.lower(): a.field for a in COMPANY_BASE_ATTRIBUTES if a.kind == "date" and a.field
 }
 # Attributes Roster owns or computes: accepted in input and dropped without error.
 IGNORED_CORE = {"id", "meta", "groups", "timezone", "schemas"}

@@ -48,6 +48,8 @@ class Attribute:
     reference_types: tuple[str, ...] = ()
     # The domain field this attribute is stored in; None for computed or composite ones.
     field: str | None = None
+    # The longest text value accepted (characters), for the attributes that are text.
+    max_length: int | None = None
     # Values sent by a client are dropped without error (Roster owns the attribute).
     ignored_on_input: bool = False
     # Filterable and sortable (a whitelisted column or custom value behind it).
@@ -140,6 +142,7 @@ ID = _s(
 EXTERNAL_ID = _s(
     "externalId",
     "external_id",
+    max_length=320,
     description="The identity provider's id for this resource.",
     case_exact=True,
     filterable=True,
@@ -164,6 +167,7 @@ USER_CORE_ATTRIBUTES: tuple[Attribute, ...] = (
     _s(
         "userName",
         "user_name",
+        max_length=320,
         required=True,
         uniqueness="server",
         filterable=True,
@@ -175,16 +179,22 @@ USER_CORE_ATTRIBUTES: tuple[Attribute, ...] = (
         kind="complex",
         description="The person's name.",
         sub_attributes=(
-            _s("formatted", "formatted_name", filterable=True),
-            _s("familyName", "family_name", filterable=True),
-            _s("givenName", "given_name", filterable=True),
-            _s("middleName", "middle_name", filterable=True),
+            _s("formatted", "formatted_name", max_length=400, filterable=True),
+            _s("familyName", "family_name", max_length=200, filterable=True),
+            _s("givenName", "given_name", max_length=200, filterable=True),
+            _s("middleName", "middle_name", max_length=200, filterable=True),
         ),
     ),
-    _s("displayName", "display_name", filterable=True, description="Name shown in the product."),
-    _s("title", "title", filterable=True, description="Job title."),
-    _s("locale", "locale", filterable=True, description="e.g. en-US."),
-    _s("preferredLanguage", "preferred_language", filterable=True),
+    _s(
+        "displayName",
+        "display_name",
+        max_length=400,
+        filterable=True,
+        description="Name shown in the product.",
+    ),
+    _s("title", "title", max_length=200, filterable=True, description="Job title."),
+    _s("locale", "locale", max_length=35, filterable=True, description="e.g. en-US."),
+    _s("preferredLanguage", "preferred_language", max_length=35, filterable=True),
     _s(
         "timezone",
         "timezone",
@@ -241,11 +251,11 @@ USER_CORE_ATTRIBUTES: tuple[Attribute, ...] = (
 )
 
 ENTERPRISE_ATTRIBUTES: tuple[Attribute, ...] = (
-    _s("employeeNumber", "employee_number", filterable=True, case_exact=True),
-    _s("costCenter", "cost_center", filterable=True),
-    _s("organization", "organization", filterable=True),
-    _s("division", "division", filterable=True),
-    _s("department", "department", filterable=True),
+    _s("employeeNumber", "employee_number", max_length=100, filterable=True, case_exact=True),
+    _s("costCenter", "cost_center", max_length=200, filterable=True),
+    _s("organization", "organization", max_length=200, filterable=True),
+    _s("division", "division", max_length=200, filterable=True),
+    _s("department", "department", max_length=200, filterable=True),
     _s(
         "manager",
         kind="complex",
