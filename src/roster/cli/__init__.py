@@ -458,7 +458,7 @@ def doctor(subdomain: str) -> None:
 
 
 # Last: the sso commands use run() and fail() above.
-from roster.sso.cli import sso_app  # noqa: E402
+from roster.cli.sso import sso_app  # noqa: E402
 
 app.add_typer(sso_app, name="sso")
 
