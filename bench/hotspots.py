@@ -71,7 +71,7 @@ def aggregate(path: str) -> dict[str, Any]:
             total += n
             frames = stack.split(";")
             layers[layer_of(frames)] += n
-            for frame in {f for f in frames if "roster/" in f and "roster/cli.py" not in f}:
+            for frame in {f for f in frames if "roster/" in f and "roster/cli/" not in f}:
                 name = frame.split(" (")[0] + " (" + file_of(frame).split("roster/")[-1]
                 roster_inclusive[name.rsplit(":", 1)[0] + ")"] += n
     return {

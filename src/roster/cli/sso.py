@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-import roster.cli as cli
+from roster.cli.common import fail, run
 from roster.config import get_settings
 from roster.directory import sso, tenants
 from roster.directory.sso import SsoSettings
@@ -25,9 +25,9 @@ def _read(path: Path) -> bytes:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise cli.fail(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise fail(f"cannot read {path}: {exc.strerror or exc}") from None
     if len(data) > sso.MAX_METADATA_BYTES:
-        raise cli.fail(f"{path} is larger than {sso.MAX_METADATA_BYTES} bytes")
+        raise fail(f"{path} is larger than {sso.MAX_METADATA_BYTES} bytes")
     return data
 
 
@@ -84,7 +84,7 @@ def configure(
             db, tenant, xml, keep_certificates=keep_certificates, enable=enable, actor=ACTOR
         )
 
-    _describe(subdomain, cli.run(go))
+    _describe(subdomain, run(go))
 
 
 @sso_app.command("show")
@@ -94,7 +94,7 @@ def show(subdomain: str) -> None:
     async def go(db: Database) -> SsoSettings:
         return await sso.get_settings(db, await tenants.get_tenant(db, subdomain))
 
-    _describe(subdomain, cli.run(go))
+    _describe(subdomain, run(go))
 
 
 @sso_app.command("set")
@@ -143,7 +143,7 @@ def set_toggles(
             actor=ACTOR,
         )
 
-    _describe(subdomain, cli.run(go))
+    _describe(subdomain, run(go))
 
 
 @cert_app.command("add")
@@ -158,7 +158,7 @@ def cert_add(
         tenant = await tenants.get_tenant(db, subdomain)
         return await sso.add_certificate(db, tenant, pem, actor=ACTOR)
 
-    _describe(subdomain, cli.run(go))
+    _describe(subdomain, run(go))
 
 
 @cert_app.command("remove")
@@ -169,7 +169,7 @@ def cert_remove(subdomain: str, fingerprint: str) -> None:
         tenant = await tenants.get_tenant(db, subdomain)
         return await sso.remove_certificate(db, tenant, fingerprint, actor=ACTOR)
 
-    _describe(subdomain, cli.run(go))
+    _describe(subdomain, run(go))
 
 
 @sso_app.command("break-glass")
@@ -184,7 +184,7 @@ def break_glass(
         tenant = await tenants.get_tenant(db, subdomain)
         await sso.set_break_glass(db, tenant, email, not off, actor=ACTOR)
 
-    cli.run(go)
+    run(go)
     typer.echo(
         f"{email} {'may no longer' if off else 'may'} sign in with a password while SSO is on"
     )
@@ -202,13 +202,13 @@ def link(
     """Let a console admin reach the console through SSO when the IdP's NameID for them is
     not their Roster login (an employee-number NameID, a different address)."""
     if not off and not nameid:
-        raise cli.fail("give the NAMEID to link, or --off to remove the link")
+        raise fail("give the NAMEID to link, or --off to remove the link")
 
     async def go(db: Database) -> None:
         tenant = await tenants.get_tenant(db, subdomain)
         await sso.link_console_user(db, tenant, email, None if off else nameid, actor=ACTOR)
 
-    cli.run(go)
+    run(go)
     typer.echo(
         f"{email} no longer reaches the console through an SSO link"
         if off

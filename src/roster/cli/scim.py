@@ -1,0 +1,65 @@
+"""`roster scim ...`: SCIM provisioning for a company turned on or off, and its bearer
+tokens (`roster scim token create/list/revoke`)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from roster.cli.common import run
+from roster.directory import tenants, tokens
+
+scim_app = typer.Typer(help="SCIM provisioning for a company.", no_args_is_help=True)
+token_app = typer.Typer(help="SCIM bearer tokens.", no_args_is_help=True)
+scim_app.add_typer(token_app, name="token")
+
+
+@scim_app.command("enable")
+def scim_enable(subdomain: str) -> None:
+    """Turn SCIM provisioning on for a company."""
+    run(lambda db: tenants.set_scim_enabled(db, subdomain, True))
+    typer.echo(f"SCIM enabled for {subdomain}")
+
+
+@scim_app.command("disable")
+def scim_disable(subdomain: str) -> None:
+    """Turn SCIM provisioning off; every token stops working until it is turned on again."""
+    run(lambda db: tenants.set_scim_enabled(db, subdomain, False))
+    typer.echo(f"SCIM disabled for {subdomain}")
+
+
+@token_app.command("create")
+def token_create(
+    subdomain: str,
+    label: Annotated[str, typer.Option(help="What the token is for, e.g. Okta.")] = "",
+) -> None:
+    """Create a token and print it once, alone on stdout."""
+    _token_id, secret = run(lambda db: tokens.create_token(db, subdomain, label))
+    sys.stdout.write(secret + "\n")
+
+
+@token_app.command("list")
+def token_list(subdomain: str) -> None:
+    """List a company's tokens (never their secrets)."""
+    records = run(lambda db: tokens.list_tokens(db, subdomain))
+    table = Table("id", "label", "created", "last used", "status")
+    for r in records:
+        table.add_row(
+            r.id,
+            r.label,
+            r.created_at.strftime("%Y-%m-%d %H:%M:%SZ"),
+            r.last_used_at.strftime("%Y-%m-%d %H:%M:%SZ") if r.last_used_at else "never",
+            "revoked" if r.revoked_at else "active",
+        )
+    Console(width=200).print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(subdomain: str, token_id: str) -> None:
+    """Revoke a token; it fails from the next request on."""
+    run(lambda db: tokens.revoke_token(db, subdomain, token_id))
+    typer.echo(f"revoked token {token_id}")
