@@ -35,6 +35,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests $(wildcard bench)
 	$(BIN)/ruff format --check src tests $(wildcard bench)
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # make bench: Okta's request mix against Roster (SQLite, PostgreSQL; 1 and 2 workers), the
 # peers (django-scim2, scim2-server, in their own venvs under bench/.peers/) and the

@@ -6,12 +6,9 @@ from typing import Annotated
 
 import typer
 
-from roster.cli.common import CLI, fail, run
-from roster.config import Settings, get_settings
+from roster.cli.common import CLI, run
 from roster.directory import people, tenants
-from roster.model.registry import UserSchemas
-from roster.scim.errors import ScimError
-from roster.scim.users import parse_user
+from roster.model.person import new_person
 from roster.store.db import Database
 
 person_app = typer.Typer(help="People (outside SCIM).", no_args_is_help=True)
@@ -25,25 +22,14 @@ def person_add(
     family_name: Annotated[str | None, typer.Option(help="Last name.")] = None,
 ) -> None:
     """Add a person (refused while SCIM is on: the identity provider creates people then)."""
-    settings: Settings = get_settings()
 
     async def add(db: Database) -> str:
         tenant = await tenants.get_tenant(db, subdomain)
-        schemas = UserSchemas(settings.company_extension_urn, tenants.custom_attributes(tenant))
-        body = {
-            "userName": email,
-            "emails": [{"value": email, "type": "work", "primary": True}],
-            "name": {"givenName": given_name, "familyName": family_name},
-        }
-        data = parse_user(body, schemas)
+        data = new_person(email, email=email, given_name=given_name, family_name=family_name)
         written = await people.create_person(db, tenant, data, actor=CLI, source="cli")
         return str(written.person["id"])
 
-    try:
-        person_id = run(add)
-    except ScimError as exc:
-        raise fail(exc.detail) from None
-    typer.echo(person_id)
+    typer.echo(run(add))
 
 
 @person_app.command("restore")
