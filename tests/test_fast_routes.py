@@ -26,7 +26,9 @@ def test_every_fast_route_calls_the_function_fastapi_declares(tmp_path: Any) -> 
     declared = _declared(app)
     assert len(ROUTES) == 12
     for (method, _, _), route in ROUTES.items():
-        assert declared[(method, route.path)] is route.handler, (method, route.path)
+        assert declared[(method, route.path)] is (route.item or route.collection), route.path
+        # An id-taking path has an item handler; a collection path, a collection one.
+        assert (route.item is not None) == ("{" in route.path), route.path
 
 
 @pytest.mark.parametrize(

@@ -15,48 +15,51 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from roster.scim.routes import groups, users
-from roster.scim.routes.deps import scim_context
+from roster.scim.routes.deps import ScimContext, scim_context
 
 PREFIX = "/scim/v2/"
 ErrorAnswer = Callable[[Request, Exception], Response | None]
 
 
+CollectionHandler = Callable[[Request, ScimContext], Awaitable[Response]]
+ItemHandler = Callable[[str, Request, ScimContext], Awaitable[Response]]
+
+
 @dataclass(frozen=True)
 class _Route:
-    """What the request middleware labels metrics with (FastAPI's route has a `path`)."""
+    """A route answered here. `path` is what the request middleware labels metrics with
+    (FastAPI's route has one too); exactly one of the handlers is set."""
 
     path: str
-    handler: Callable[..., Awaitable[Response]]
+    collection: CollectionHandler | None = None
+    item: ItemHandler | None = None
 
 
-def _routes() -> dict[tuple[str, str, bool], _Route]:
-    table: dict[tuple[str, str, bool], _Route] = {}
-    for resource, module, one in (
-        ("Users", users, "person_id"),
-        ("Groups", groups, "group_id"),
-    ):
-        collection = f"/scim/v2/{resource}"
-        item = f"{collection}/{{{one}}}"
-        kind = resource[:-1].lower()
-        table[("GET", resource, False)] = _Route(
-            collection, getattr(module, f"list_{resource.lower()}")
-        )
-        table[("POST", resource, False)] = _Route(collection, getattr(module, f"create_{kind}"))
-        table[("GET", resource, True)] = _Route(item, getattr(module, f"get_{kind}"))
-        table[("PUT", resource, True)] = _Route(item, getattr(module, f"replace_{kind}"))
-        table[("PATCH", resource, True)] = _Route(item, getattr(module, f"patch_{kind}"))
-        table[("DELETE", resource, True)] = _Route(item, getattr(module, f"delete_{kind}"))
-    return table
+_USERS, _USER = "/scim/v2/Users", "/scim/v2/Users/{person_id}"
+_GROUPS, _GROUP = "/scim/v2/Groups", "/scim/v2/Groups/{group_id}"
 
-
-ROUTES = _routes()
+# (method, resource, with an id) -> the route function FastAPI declares for it.
+# tests/test_fast_routes.py fails if this table and FastAPI's routes diverge.
+ROUTES: dict[tuple[str, str, bool], _Route] = {
+    ("GET", "Users", False): _Route(_USERS, collection=users.list_users),
+    ("POST", "Users", False): _Route(_USERS, collection=users.create_user),
+    ("GET", "Users", True): _Route(_USER, item=users.get_user),
+    ("PUT", "Users", True): _Route(_USER, item=users.replace_user),
+    ("PATCH", "Users", True): _Route(_USER, item=users.patch_user),
+    ("DELETE", "Users", True): _Route(_USER, item=users.delete_user),
+    ("GET", "Groups", False): _Route(_GROUPS, collection=groups.list_groups),
+    ("POST", "Groups", False): _Route(_GROUPS, collection=groups.create_group),
+    ("GET", "Groups", True): _Route(_GROUP, item=groups.get_group),
+    ("PUT", "Groups", True): _Route(_GROUP, item=groups.replace_group),
+    ("PATCH", "Groups", True): _Route(_GROUP, item=groups.patch_group),
+    ("DELETE", "Groups", True): _Route(_GROUP, item=groups.delete_group),
+}
 
 
 class FastScimRoutes:
@@ -74,8 +77,11 @@ class FastScimRoutes:
         request = Request(scope, receive)
         try:
             ctx = await scim_context(request)
-            args: tuple[Any, ...] = (resource_id, request, ctx) if resource_id else (request, ctx)
-            response = await route.handler(*args)
+            if route.item is not None:
+                response = await route.item(resource_id, request, ctx)
+            else:
+                assert route.collection is not None
+                response = await route.collection(request, ctx)
         except Exception as exc:
             answer = self.error_answer(request, exc)
             if answer is None:
