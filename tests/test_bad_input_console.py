@@ -401,6 +401,9 @@ def _send(site: Site, route: RouteInfo, url: str) -> httpx.Response:
 # A newline: Starlette's own `path` convertor stops at one, so no catch-all matched.
 @example(route=RouteInfo("DELETE", "/admin/{path:anypath}"), values={}, segment="%0A0")
 @example(route=RouteInfo("GET", "/saml2/{rest:anypath}"), values={}, segment="%0A")
+# Found by this property: SP metadata for a name no company can have was a 500.
+@example(route=RouteInfo("GET", "/saml2/{subdomain}/metadata"), values={}, segment="%25")
+@example(route=RouteInfo("GET", "/saml2/{subdomain}/metadata"), values={}, segment="%3Cb%3E")
 def test_any_path_segment_is_answered_or_refused(
     site: Site, route: RouteInfo, values: dict[str, str], segment: str
 ) -> None:
