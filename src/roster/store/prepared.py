@@ -16,6 +16,11 @@ is still written with SQLAlchemy Core, so its SQL is the same on both databases,
 
 Statement listeners (`before_cursor_execute`) still see every statement, so the tests
 that count statements per request count these too.
+
+The fence: this module is the only one that reaches into SQLAlchemy's private names,
+and they are listed in `PRIVATE_NAMES` for a test (tests/test_prepared_fence.py) that
+fails, naming the missing one, when an upgrade of SQLAlchemy (pinned in pyproject.toml)
+renames or removes any of them, instead of the hot path breaking at run time.
 """
 
 from __future__ import annotations
@@ -27,6 +32,21 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.base import Executable
+
+# What this module relies on that SQLAlchemy does not publish, by where it lives.
+PRIVATE_NAMES = {
+    "sqlalchemy.sql.compiler.SQLCompiler": ("_bind_processors", "_result_columns"),
+    "sqlalchemy.types.TypeEngine": ("_cached_result_processor", "_cached_bind_processor"),
+    "sqlalchemy.engine.Connection": ("_has_events", "_dbapi_connection"),
+    "sqlalchemy.engine.Engine": ("_has_events",),
+    "sqlalchemy.engine.Row": ("_mapping",),
+    "sqlalchemy.dialects.postgresql.asyncpg.AsyncAdapt_asyncpg_connection": (
+        "_transaction",
+        "_start_transaction",
+        "_connection",
+        "_handle_exception",
+    ),
+}
 
 Row = dict[str, Any]
 _Processor = Callable[[Any], Any] | None
