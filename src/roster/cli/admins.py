@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from roster.cli.common import run
+from roster.cli.common import CLI, run
 
 admin_app = typer.Typer(help="Console admins (a company's Account Admins).", no_args_is_help=True)
 
@@ -43,7 +43,7 @@ def admin_create(
     roles = role or [admins.ACCOUNT_ADMIN, admins.MANAGE_INTEGRATIONS]
     user = run(
         lambda db: admins.create_admin(
-            db, subdomain, email, password, roles=roles, break_glass=break_glass
+            db, subdomain, email, password, roles=roles, break_glass=break_glass, actor=CLI
         )
     )
     typer.echo(f"created console admin {user.email} ({', '.join(user.role_names)}) for {subdomain}")

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from roster.cli.common import run
+from roster.cli.common import CLI, run
 from roster.directory import tenants, tokens
 
 scim_app = typer.Typer(help="SCIM provisioning for a company.", no_args_is_help=True)
@@ -21,14 +21,14 @@ scim_app.add_typer(token_app, name="token")
 @scim_app.command("enable")
 def scim_enable(subdomain: str) -> None:
     """Turn SCIM provisioning on for a company."""
-    run(lambda db: tenants.set_scim_enabled(db, subdomain, True))
+    run(lambda db: tenants.set_scim_enabled(db, subdomain, True, actor=CLI))
     typer.echo(f"SCIM enabled for {subdomain}")
 
 
 @scim_app.command("disable")
 def scim_disable(subdomain: str) -> None:
     """Turn SCIM provisioning off; every token stops working until it is turned on again."""
-    run(lambda db: tenants.set_scim_enabled(db, subdomain, False))
+    run(lambda db: tenants.set_scim_enabled(db, subdomain, False, actor=CLI))
     typer.echo(f"SCIM disabled for {subdomain}")
 
 
@@ -38,7 +38,7 @@ def token_create(
     label: Annotated[str, typer.Option(help="What the token is for, e.g. Okta.")] = "",
 ) -> None:
     """Create a token and print it once, alone on stdout."""
-    _token_id, secret = run(lambda db: tokens.create_token(db, subdomain, label))
+    _token_id, secret = run(lambda db: tokens.create_token(db, subdomain, label, actor=CLI))
     sys.stdout.write(secret + "\n")
 
 
@@ -61,5 +61,5 @@ def token_list(subdomain: str) -> None:
 @token_app.command("revoke")
 def token_revoke(subdomain: str, token_id: str) -> None:
     """Revoke a token; it fails from the next request on."""
-    run(lambda db: tokens.revoke_token(db, subdomain, token_id))
+    run(lambda db: tokens.revoke_token(db, subdomain, token_id, actor=CLI))
     typer.echo(f"revoked token {token_id}")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from roster.cli.common import run
+from roster.cli.common import CLI, run
 from roster.directory import tenants
 
 support_app = typer.Typer(
@@ -20,6 +20,6 @@ def support_allow_csv(
     off: Annotated[bool, typer.Option("--off", help="Withdraw the permission.")] = False,
 ) -> None:
     """Let a company import people by CSV while SCIM is on (or stop letting it)."""
-    run(lambda db: tenants.update_settings(db, subdomain, allow_csv_import=not off))
+    run(lambda db: tenants.update_settings(db, subdomain, CLI, allow_csv_import=not off))
     state = "no longer allowed" if off else "allowed"
     typer.echo(f"CSV import while SCIM is on is {state} for {subdomain}")

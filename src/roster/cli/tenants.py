@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from roster.cli.common import run
+from roster.cli.common import CLI, run
 from roster.directory import tenants
 
 tenant_app = typer.Typer(help="Companies.", no_args_is_help=True)
@@ -18,5 +18,5 @@ def tenant_create(
     name: Annotated[str | None, typer.Option(help='Display name, e.g. "Acme Inc".')] = None,
 ) -> None:
     """Create a company."""
-    tenant = run(lambda db: tenants.create_tenant(db, subdomain, name))
+    tenant = run(lambda db: tenants.create_tenant(db, subdomain, name, actor=CLI))
     typer.echo(f"created company {tenant.subdomain} ({tenant.name})")

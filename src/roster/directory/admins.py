@@ -19,6 +19,7 @@ from zxcvbn import zxcvbn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from roster.directory import sso
+from roster.directory.audit import SYSTEM, Actor, record_change
 from roster.directory.passwords import hash_password, verify_password
 from roster.directory.tenants import get_tenant
 from roster.model.errors import conflict, invalid
@@ -146,6 +147,7 @@ async def create_admin(
     *,
     roles: Iterable[str] = (ACCOUNT_ADMIN, MANAGE_INTEGRATIONS),
     break_glass: bool = False,
+    actor: Actor = SYSTEM,
 ) -> ConsoleUser:
     email = email.strip()
     if not _EMAIL.match(email) or len(email) > 320:
@@ -167,6 +169,15 @@ async def create_admin(
     try:
         async with db.write() as conn:
             await store.insert_console_user(conn, row)
+            await record_change(
+                conn,
+                tenant.id,
+                actor,
+                "admin.create",
+                "ConsoleUser",
+                str(row["id"]),
+                changes={"email": email, "roles": list(chosen), "break_glass": break_glass},
+            )
     except IntegrityError:
         raise conflict(f"{email} is already a console user of {subdomain}") from None
     return _user(row)

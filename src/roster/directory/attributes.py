@@ -9,9 +9,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from roster.directory import tenants
+from roster.directory.audit import record_change
 from roster.directory.people import Actor
 from roster.model.errors import invalid, not_found
-from roster.store import audit as audit_store
 from roster.store import tenants as tenant_store
 from roster.store.db import Database
 from roster.store.tables import people
@@ -108,13 +108,4 @@ async def retire(db: Database, tenant: Tenant, name: str, *, actor: Actor) -> No
 
 
 async def _audit(conn: Any, tenant: Tenant, actor: Actor, action: str, changes: Any) -> None:
-    await audit_store.record(
-        conn,
-        tenant.id,
-        actor=actor.name,
-        action=action,
-        resource_type="Attribute",
-        resource_id=None,
-        request_id=actor.request_id,
-        changes=changes,
-    )
+    await record_change(conn, tenant.id, actor, action, "Attribute", None, changes=changes)

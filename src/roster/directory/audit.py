@@ -1,4 +1,8 @@
-"""What goes into an audit row: the request with secrets removed, and the changes."""
+"""`record_change`: the one way a change is recorded, from every door (SCIM, the
+console, CSV import, the CLI, SSO sign-in): an audit row of what was asked (secrets
+redacted) and what changed, in the caller's transaction, so a change that commits is
+recorded and one that rolls back is not. The event outbox will be written here too.
+tests/test_record_change.py fails if anything else writes the audit trail."""
 
 from __future__ import annotations
 
@@ -38,7 +42,11 @@ class Actor:
         return self.name.startswith("token:")
 
 
-async def record(
+# Roster itself, or a caller that names no one (tests, scripts).
+SYSTEM = Actor("system")
+
+
+async def record_change(
     conn: AsyncConnection,
     tenant_id: int,
     actor: Actor,
@@ -50,7 +58,7 @@ async def record(
     changes: Any = None,
     notes: Sequence[str] = (),
 ) -> None:
-    """An audit row in the caller's transaction, the request's secrets redacted."""
+    """Record one change in the caller's transaction, the request's secrets redacted."""
     await store.record(
         conn,
         tenant_id,
@@ -62,4 +70,32 @@ async def record(
         request=redact(request) if request is not None else None,
         changes=changes,
         notes=list(notes) or None,
+    )
+
+
+async def record_changes(
+    conn: AsyncConnection,
+    tenant_id: int,
+    actor: Actor,
+    changes: Sequence[tuple[str, str, str | None, Any]],
+    *,
+    notes: Sequence[str] = (),
+) -> None:
+    """Record many changes of one command at once (a CSV import's rows): each is
+    (action, resource type, resource id, what changed)."""
+    await store.record_many(
+        conn,
+        [
+            {
+                "tenant_id": tenant_id,
+                "actor": actor.name[:100],
+                "action": action,
+                "resource_type": resource_type,
+                "resource_id": resource_id,
+                "request_id": actor.request_id,
+                "changes": changed,
+                "notes": list(notes) or None,
+            }
+            for action, resource_type, resource_id, changed in changes
+        ],
     )

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from roster.directory.audit import record_change
 from roster.directory.people import Actor
 from roster.model.errors import DirectoryError, invalid, not_found
 from roster.store import audit as audit_store
@@ -137,13 +138,12 @@ async def set_timezone(
             expected_version=person["version"],
         ):
             raise DirectoryError("precondition", "the person changed meanwhile; try again")
-        await audit_store.record(
+        await record_change(
             conn,
             tenant.id,
-            actor=actor.name,
-            action="person.timezone",
-            resource_type="User",
-            resource_id=person_id,
-            request_id=actor.request_id,
+            actor,
+            "person.timezone",
+            "User",
+            person_id,
             changes={"timezone": [person["timezone"], value]},
         )

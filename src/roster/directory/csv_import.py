@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.config import DEFAULT_COMPANY_EXTENSION
-from roster.directory.audit import jsonable
+from roster.directory.audit import jsonable, record_changes
 from roster.directory.csv_columns import (
     HIDDEN_FIELDS,
     RowReader,
@@ -44,7 +44,7 @@ from roster.store import tenants as tenant_store
 from roster.store.db import Database
 from roster.store.ids import new_id
 from roster.store.people import LIVE
-from roster.store.tables import audit_events, people
+from roster.store.tables import people
 from roster.store.tenants import Tenant
 from roster.store.types import utcnow
 
@@ -610,7 +610,7 @@ async def _write(
     total = len(plan.creates) + len(plan.updates)
     done = 0
     now = utcnow()
-    audit: list[dict[str, Any]] = []
+    audit: list[tuple[str, str, str | None, Any]] = []
     if plan.creates:
         first = await tenant_store.allocate_person_numbers(conn, tenant.id, len(plan.creates))
         for i, row in enumerate(plan.creates):
@@ -622,12 +622,10 @@ async def _write(
             if progress:
                 progress("write", done, total)
         audit.extend(
-            _audit_row(
-                tenant,
-                actor,
+            (
                 "person.create",
+                "User",
                 row["id"],
-                now,
                 {k: jsonable(row[k]) for k in _AUDITED if row[k] is not None},
             )
             for row in plan.creates
@@ -640,12 +638,10 @@ async def _write(
         params = {**changes, "_id": person["id"], "_version": person["version"] + 1}
         groups.setdefault(tuple(sorted(changes)), []).append(params)
         audit.append(
-            _audit_row(
-                tenant,
-                actor,
+            (
                 "person.update",
+                "User",
                 person["id"],
-                now,
                 {k: [jsonable(person.get(k)), jsonable(v)] for k, v in changes.items()},
             )
         )
@@ -668,32 +664,13 @@ async def _write(
             if progress:
                 progress("write", done, total)
     await _link_waiting_reports(conn, tenant, plan)
-    for start in range(0, len(audit), CHUNK):
-        await conn.execute(audit_events.insert(), audit[start : start + CHUNK])
+    await record_changes(conn, tenant.id, actor, audit, notes=["CSV import"])
     if progress:
         progress("write", total, total)
 
 
 # What a created person's audit row shows: the scalar fields (emails repeat email).
 _AUDITED = [f for f in REPLACEABLE if f not in ("emails", "phone_numbers")] + ["user_name"]
-
-
-def _audit_row(
-    tenant: Tenant, actor: Actor, action: str, person_id: str, at: Any, changes: dict[str, Any]
-) -> dict[str, Any]:
-    return {
-        "tenant_id": tenant.id,
-        "id": new_id(),
-        "at": at,
-        "actor": actor.name[:100],
-        "action": action,
-        "resource_type": "User",
-        "resource_id": person_id,
-        "request_id": actor.request_id,
-        "request": None,
-        "changes": changes,
-        "notes": ["CSV import"],
-    }
 
 
 async def _link_waiting_reports(conn: AsyncConnection, tenant: Tenant, plan: Plan) -> None:

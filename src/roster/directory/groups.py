@@ -44,7 +44,7 @@ async def _audit(
     changes: Any = None,
     notes: Sequence[str] = (),
 ) -> None:
-    await audit.record(
+    await audit.record_change(
         conn,
         tenant.id,
         actor,

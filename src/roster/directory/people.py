@@ -160,7 +160,7 @@ async def _audit(
     changes: Any,
     notes: Sequence[str] = (),
 ) -> None:
-    await audit.record(
+    await audit.record_change(
         conn,
         tenant.id,
         actor,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from roster.directory.audit import record_change
 from roster.directory.people import Actor
 from roster.model.errors import forbidden, invalid, not_found
 from roster.store import audit as audit_store
@@ -146,13 +147,4 @@ async def remove_member(
 async def _audit(
     conn: Any, tenant: Tenant, actor: Actor, action: str, group_id: str, changes: Any
 ) -> None:
-    await audit_store.record(
-        conn,
-        tenant.id,
-        actor=actor.name,
-        action=action,
-        resource_type="Group",
-        resource_id=group_id,
-        request_id=actor.request_id,
-        changes=changes,
-    )
+    await record_change(conn, tenant.id, actor, action, "Group", group_id, changes=changes)

@@ -21,8 +21,8 @@ from onelogin.saml2.idp_metadata_parser import (  # type: ignore[import-untyped]
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from roster.directory.audit import Actor, record_change
 from roster.model.errors import conflict, forbidden, invalid
-from roster.store import audit as audit_store
 from roster.store import sso as store
 from roster.store import tenants as tenant_store
 from roster.store.db import Database
@@ -373,12 +373,4 @@ async def link_console_user(
 async def _audit(
     conn: AsyncConnection, tenant: Tenant, actor: str, action: str, changes: Any
 ) -> None:
-    await audit_store.record(
-        conn,
-        tenant.id,
-        actor=actor,
-        action=action,
-        resource_type="Sso",
-        resource_id=None,
-        changes=changes,
-    )
+    await record_change(conn, tenant.id, Actor(actor), action, "Sso", None, changes=changes)

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from roster.directory.audit import SYSTEM, Actor, record_change
 from roster.model.errors import conflict, invalid, not_found
 from roster.model.registry import CUSTOM_TYPES, CustomAttribute
 from roster.store import tenants as store
@@ -32,11 +33,23 @@ def check_subdomain(subdomain: str) -> None:
         )
 
 
-async def create_tenant(db: Database, subdomain: str, name: str | None = None) -> Tenant:
+async def create_tenant(
+    db: Database, subdomain: str, name: str | None = None, *, actor: Actor = SYSTEM
+) -> Tenant:
     check_subdomain(subdomain)
     try:
         async with db.write() as conn:
-            return await store.insert_tenant(conn, subdomain=subdomain, name=name or subdomain)
+            tenant = await store.insert_tenant(conn, subdomain=subdomain, name=name or subdomain)
+            await record_change(
+                conn,
+                tenant.id,
+                actor,
+                "tenant.create",
+                "Tenant",
+                subdomain,
+                changes={"subdomain": subdomain, "name": tenant.name},
+            )
+            return tenant
     except IntegrityError:
         raise conflict(f"a company with subdomain {subdomain!r} already exists") from None
 
@@ -51,27 +64,60 @@ async def get_tenant(db: Database, subdomain: str) -> Tenant:
     return tenant
 
 
-async def set_scim_enabled(db: Database, subdomain: str, enabled: bool) -> Tenant:
+async def set_scim_enabled(
+    db: Database, subdomain: str, enabled: bool, *, actor: Actor = SYSTEM
+) -> Tenant:
     tenant = await get_tenant(db, subdomain)
     async with db.write() as conn:
         await store.update_tenant(conn, tenant.id, scim_enabled=enabled)
+        await record_change(
+            conn,
+            tenant.id,
+            actor,
+            "tenant.scim",
+            "Tenant",
+            subdomain,
+            changes={"scim_enabled": [tenant.scim_enabled, enabled]},
+        )
     return await get_tenant(db, subdomain)
 
 
-async def set_sso_enabled(db: Database, subdomain: str, enabled: bool) -> Tenant:
+async def set_sso_enabled(
+    db: Database, subdomain: str, enabled: bool, *, actor: Actor = SYSTEM
+) -> Tenant:
     tenant = await get_tenant(db, subdomain)
     async with db.write() as conn:
         await store.update_tenant(conn, tenant.id, sso_enabled=enabled)
+        await record_change(
+            conn,
+            tenant.id,
+            actor,
+            "tenant.sso",
+            "Tenant",
+            subdomain,
+            changes={"sso_enabled": [tenant.sso_enabled, enabled]},
+        )
     return await get_tenant(db, subdomain)
 
 
-async def update_settings(db: Database, subdomain: str, **changes: Any) -> Tenant:
+async def update_settings(
+    db: Database, subdomain: str, actor: Actor = SYSTEM, /, **changes: Any
+) -> Tenant:
     unknown = set(changes) - set(DEFAULT_SETTINGS)
     if unknown:
         raise invalid(f"unknown company setting(s): {', '.join(sorted(unknown))}")
     tenant = await get_tenant(db, subdomain)
     async with db.write() as conn:
         await store.update_tenant(conn, tenant.id, settings={**tenant.settings, **changes})
+        await record_change(
+            conn,
+            tenant.id,
+            actor,
+            "tenant.settings",
+            "Tenant",
+            subdomain,
+            changes={k: [tenant.settings.get(k), v] for k, v in changes.items()},
+        )
     return await get_tenant(db, subdomain)
 
 

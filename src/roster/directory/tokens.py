@@ -7,6 +7,7 @@ import hmac
 import secrets
 from datetime import timedelta
 
+from roster.directory.audit import SYSTEM, Actor, record_change
 from roster.directory.tenants import get_tenant
 from roster.model.errors import DirectoryError, invalid, not_found
 from roster.store import tenants as store
@@ -27,7 +28,9 @@ def looks_like_token(secret: str) -> bool:
     return secret.startswith(TOKEN_PREFIX) and 40 <= len(secret) <= 100
 
 
-async def create_token(db: Database, subdomain: str, label: str = "") -> tuple[str, str]:
+async def create_token(
+    db: Database, subdomain: str, label: str = "", *, actor: Actor = SYSTEM
+) -> tuple[str, str]:
     """Returns (token id, secret). The secret is shown once and never stored."""
     tenant = await get_tenant(db, subdomain)
     if not tenant.scim_enabled:
@@ -47,6 +50,9 @@ async def create_token(db: Database, subdomain: str, label: str = "") -> tuple[s
             label=label,
             secret_hash=hash_secret(secret),
         )
+        await record_change(
+            conn, tenant.id, actor, "scim.token_create", "Token", token_id, changes={"label": label}
+        )
     return token_id, secret
 
 
@@ -56,11 +62,14 @@ async def list_tokens(db: Database, subdomain: str) -> list[TokenRecord]:
         return await store.list_tokens(conn, tenant.id)
 
 
-async def revoke_token(db: Database, subdomain: str, token_id: str) -> None:
+async def revoke_token(
+    db: Database, subdomain: str, token_id: str, *, actor: Actor = SYSTEM
+) -> None:
     tenant = await get_tenant(db, subdomain)
     async with db.write() as conn:
         if not await store.revoke_token(conn, tenant.id, token_id):
             raise not_found(f"no active token {token_id!r} in {subdomain!r}")
+        await record_change(conn, tenant.id, actor, "scim.token_revoke", "Token", token_id)
 
 
 async def authenticate(

@@ -85,7 +85,7 @@ async def scim_page(ctx: IntegrationsAdmin) -> Response:
 async def scim_enable(ctx: IntegrationsAdmin) -> Response:
     form = await form_values(ctx.request)
     enabled = form.get("enabled") == "on"
-    await tenants.set_scim_enabled(ctx.db, ctx.tenant.subdomain, enabled)
+    await tenants.set_scim_enabled(ctx.db, ctx.tenant.subdomain, enabled, actor=ctx.actor)
     return redirect(f"/admin/integrations/scim?done={'enabled' if enabled else 'disabled'}")
 
 
@@ -93,7 +93,7 @@ async def scim_enable(ctx: IntegrationsAdmin) -> Response:
 async def scim_settings(ctx: IntegrationsAdmin) -> Response:
     form = await form_values(ctx.request)
     changes = {key: form.get(key) == "on" for key, _, _ in SETTINGS if key in DEFAULT_SETTINGS}
-    await tenants.update_settings(ctx.db, ctx.tenant.subdomain, **changes)
+    await tenants.update_settings(ctx.db, ctx.tenant.subdomain, ctx.actor, **changes)
     return redirect("/admin/integrations/scim?done=settings")
 
 
@@ -102,7 +102,9 @@ async def token_create(ctx: IntegrationsAdmin) -> Response:
     form = await form_values(ctx.request)
     label = form.get("label", "").strip() or "Okta"
     try:
-        _token_id, secret = await tokens.create_token(ctx.db, ctx.tenant.subdomain, label)
+        _token_id, secret = await tokens.create_token(
+            ctx.db, ctx.tenant.subdomain, label, actor=ctx.actor
+        )
     except DirectoryError as exc:
         return await _scim_page(ctx, error=exc.message, status=400)
     # Rendered, not redirected: the secret is shown once and never travels in a URL.
@@ -112,7 +114,7 @@ async def token_create(ctx: IntegrationsAdmin) -> Response:
 @router.post("/integrations/scim/tokens/{token_id}/revoke")
 async def token_revoke(token_id: str, ctx: IntegrationsAdmin) -> Response:
     try:
-        await tokens.revoke_token(ctx.db, ctx.tenant.subdomain, token_id)
+        await tokens.revoke_token(ctx.db, ctx.tenant.subdomain, token_id, actor=ctx.actor)
     except DirectoryError as exc:
         return await _scim_page(ctx, error=exc.message, status=404)
     return redirect("/admin/integrations/scim?done=revoked")

@@ -93,7 +93,9 @@ async def log_retention(ctx: IntegrationsAdmin) -> Response:
     )
     try:
         days = provisioning_log.check_retention(-1 if days is None else days)
-        await tenants.update_settings(ctx.db, ctx.tenant.subdomain, log_retention_days=days)
+        await tenants.update_settings(
+            ctx.db, ctx.tenant.subdomain, ctx.actor, log_retention_days=days
+        )
         await provisioning_log.purge(ctx.db, ctx.tenant.id)
     except DirectoryError as exc:
         raise ConsoleError(400, "Retention not changed", exc.message) from None
