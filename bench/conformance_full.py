@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from httpx2 import Client  # noqa: E402
 from scim2_client.engines.httpx2 import SyncSCIMClient  # noqa: E402
 from scim2_tester import Status, check_server  # noqa: E402
-from tests.procserver import RosterProcess, provision  # noqa: E402
+from tests.support.procserver import RosterProcess, provision  # noqa: E402
 from tests.test_conformance import _explained  # noqa: E402
 
 

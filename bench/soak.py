@@ -28,7 +28,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.procserver import RosterProcess, provision  # noqa: E402
+from tests.support.procserver import RosterProcess, provision  # noqa: E402
 
 PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 

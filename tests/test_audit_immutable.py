@@ -16,10 +16,10 @@ from roster.model.registry import CORE_USER
 from roster.scim.schema import PATCH_OP
 from roster.store.db import Database
 from roster.store.tables import audit_events
-from tests.conftest import Company
-from tests.helpers import count_queries
-from tests.helpers_console import signed_in
-from tests.routes import RouteInfo, all_routes
+from tests.support.console import signed_in
+from tests.support.harness import Company
+from tests.support.helpers import count_queries
+from tests.support.routes import RouteInfo, all_routes
 
 AUDIT_CHANGE = re.compile(
     r"\b(UPDATE|DELETE\s+FROM|REPLACE\s+INTO|INSERT\s+OR\s+REPLACE\s+INTO|TRUNCATE|DROP\s+TABLE)"

@@ -23,11 +23,11 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from roster.store.db import Database
-from tests.conftest import Company, LiveServer, make_company
-from tests.console_client import ConsoleClient
-from tests.helpers_console import PASSWORD, make_admin
-from tests.routes import RouteInfo, all_routes, tenant_rows
-from tests.sso_flow import enable_sso
+from tests.support.console import PASSWORD, make_admin
+from tests.support.console_client import ConsoleClient
+from tests.support.harness import Company, LiveServer, make_company
+from tests.support.routes import RouteInfo, all_routes, tenant_rows
+from tests.support.sso_flow import enable_sso
 
 HTML_ROUTES = ("/admin", "/me", "/saml2")
 # Routes that answer something other than HTML when they succeed.

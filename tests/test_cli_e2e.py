@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import POSTGRES_URL, free_port
+from tests.support.harness import POSTGRES_URL, free_port
 
 ROSTER = [sys.executable, "-m", "roster"]
 
@@ -33,7 +33,7 @@ def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, st
     import asyncio
     import secrets
 
-    from tests.conftest import _create_database, _drop_database, _with_database
+    from tests.support.harness import _create_database, _drop_database, _with_database
 
     name = f"roster_cli_{secrets.token_hex(5)}"
     asyncio.run(_create_database(POSTGRES_URL, name))

@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from roster.scim.schema import PATCH_OP
-from tests.conftest import BACKENDS
-from tests.procserver import RosterProcess, Tenant, database, provision, query
+from tests.support.harness import BACKENDS
+from tests.support.procserver import RosterProcess, Tenant, database, provision, query
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from scim2_client.engines.httpx2 import SyncSCIMClient
 from scim2_tester import Status, check_server
 
-from tests.conftest import Company
+from tests.support.harness import Company
 
 # Checks that cannot pass against Roster by design: (check title, reason pattern, why).
 NOT_APPLICABLE: list[tuple[str, str, str]] = [

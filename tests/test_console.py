@@ -17,11 +17,11 @@ from roster.model.errors import DirectoryError
 from roster.model.registry import UserSchemas
 from roster.scim.users import parse_user
 from roster.store.db import Database
-from tests.conftest import Company, LiveServer, make_company
-from tests.console_client import ConsoleClient
-from tests.helpers import bulk_people
-from tests.helpers_console import PASSWORD, make_admin, signed_in
-from tests.helpers_users import okta_user
+from tests.support.console import PASSWORD, make_admin, signed_in
+from tests.support.console_client import ConsoleClient
+from tests.support.harness import Company, LiveServer, make_company
+from tests.support.helpers import bulk_people
+from tests.support.users import okta_user
 
 
 @contextmanager
@@ -344,7 +344,7 @@ def test_groups_page_shows_type_source_and_counts(company: Company) -> None:
 
 
 def test_sso_page_configures_the_idp_and_password_sign_in_follows_it(company: Company) -> None:
-    from tests.sso_idp import TestIdp
+    from tests.support.sso_idp import TestIdp
 
     idp = TestIdp()
     client = signed_in(company)

@@ -22,9 +22,9 @@ import httpx
 import pytest
 
 from roster.directory import tenants
-from tests.conftest import OKTA_HEADERS, LiveServer, require
-from tests.helpers_console import PASSWORD, make_admin
-from tests.helpers_users import okta_user
+from tests.support.console import PASSWORD, make_admin
+from tests.support.harness import OKTA_HEADERS, LiveServer, require
+from tests.support.users import okta_user
 
 CHROMIUM = os.environ.get("ROSTER_TEST_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"

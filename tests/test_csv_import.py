@@ -16,9 +16,9 @@ from roster.directory import csv_import, tenants
 from roster.directory.people import Actor
 from roster.model.errors import DirectoryError
 from roster.store.db import Database
-from tests.conftest import Company, LiveServer, make_company
-from tests.helpers_console import signed_in
-from tests.helpers_users import okta_user
+from tests.support.console import signed_in
+from tests.support.harness import Company, LiveServer, make_company
+from tests.support.users import okta_user
 
 ADMIN = Actor("admin:test@example.com")
 

@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 
 from roster.directory import tenants, tokens
 from roster.store.db import Database
-from tests.conftest import (
+from tests.support.harness import (
     OKTA_HEADERS,
     POSTGRES_URL,
     LiveServer,

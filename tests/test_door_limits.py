@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import BACKENDS, free_port
-from tests.procserver import RosterProcess, Tenant, database, provision
+from tests.support.harness import BACKENDS, free_port
+from tests.support.procserver import RosterProcess, Tenant, database, provision
 
 
 @pytest.fixture(params=BACKENDS)

@@ -29,9 +29,9 @@ import httpx
 import pytest
 
 from roster.scim.schema import PATCH_OP
-from tests.conftest import BACKENDS, POSTGRES_URL
-from tests.procserver import RosterProcess, Tenant, database, provision, query
-from tests.tcpproxy import TcpProxy
+from tests.support.harness import BACKENDS, POSTGRES_URL
+from tests.support.procserver import RosterProcess, Tenant, database, provision, query
+from tests.support.tcpproxy import TcpProxy
 
 
 class Load:

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from roster.directory import tenants
 from roster.store.db import Database
-from tests.conftest import Company, LiveServer, make_company
+from tests.support.harness import Company, LiveServer, make_company
 
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 COMPANY = "urn:ietf:params:scim:schemas:extension:15Five:2.0:User"

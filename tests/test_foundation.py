@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from roster.directory import tenants, tokens
-from tests.conftest import OKTA_HEADERS, Company, LiveServer
+from tests.support.harness import OKTA_HEADERS, Company, LiveServer
 
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 

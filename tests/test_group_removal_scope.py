@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from roster.store.groups import STAGE_ABOVE
-from tests.conftest import Company
-from tests.helpers import bulk_people
+from tests.support.harness import Company
+from tests.support.helpers import bulk_people
 
 PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"

@@ -8,8 +8,8 @@ from typing import Any
 from roster.directory import groups
 from roster.directory.people import Actor
 from roster.store import audit
-from tests.conftest import Company
-from tests.helpers import bulk_people, count_queries
+from tests.support.harness import Company
+from tests.support.helpers import bulk_people, count_queries
 
 PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"

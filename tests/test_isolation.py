@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import Company
+from tests.support.harness import Company
 
 PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 

@@ -1,7 +1,7 @@
 """Tenant isolation over the whole route table: for every SCIM endpoint and method, a
 token of company A aimed at company B's ids gets 404 and changes nothing of B's.
 
-The endpoints come from `create_app().routes` (tests/routes.py), so a route added later
+The endpoints come from `create_app().routes` (tests/support/routes.py), so a route added later
 is covered without editing this file; a route with a path parameter this test does not
 know fails loudly until it is taught what company B's value for it is.
 """
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from roster.scim.schema import PATCH_OP, SEARCH_REQUEST
 from roster.store.db import Database
 from roster.store.tables import provisioning_log
-from tests.conftest import Company
-from tests.routes import RouteInfo, scim_routes, tenant_rows
+from tests.support.harness import Company
+from tests.support.routes import RouteInfo, scim_routes, tenant_rows
 
 ROUTES = scim_routes()
 ID_ROUTES = [r for r in ROUTES if r.params]

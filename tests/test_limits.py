@@ -15,7 +15,7 @@ import pytest
 
 from roster.scim.filters import MAX_DEPTH
 from roster.scim.schema import PATCH_OP
-from tests.conftest import (
+from tests.support.harness import (
     BACKENDS,
     POSTGRES_URL,
     Company,
@@ -26,7 +26,7 @@ from tests.conftest import (
     make_company,
     settings_for,
 )
-from tests.helpers import bulk_people
+from tests.support.helpers import bulk_people
 
 LIMITS = {
     "max_body_bytes": 20_000,

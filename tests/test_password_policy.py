@@ -7,7 +7,7 @@ import pytest
 
 from roster.directory import admins
 from roster.model.errors import DirectoryError
-from tests.conftest import LiveServer, make_company
+from tests.support.harness import LiveServer, make_company
 from tests.test_csv_import import _roster
 
 

@@ -16,9 +16,9 @@ from roster.store import provisioning_log as log_store
 from roster.store.db import Database
 from roster.store.ids import new_id
 from roster.store.types import utcnow
-from tests.conftest import Company, LiveServer, make_company
-from tests.helpers_console import eventually, signed_in
-from tests.helpers_users import okta_user
+from tests.support.console import eventually, signed_in
+from tests.support.harness import Company, LiveServer, make_company
+from tests.support.users import okta_user
 
 
 def _entries(company: Company, **filters: Any) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ import pytest
 
 from roster.directory import tenants, tokens
 from roster.store.db import Database
-from tests.conftest import OKTA_HEADERS, LiveServer, require, settings_for
+from tests.support.harness import OKTA_HEADERS, LiveServer, require, settings_for
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 

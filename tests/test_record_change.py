@@ -15,7 +15,7 @@ from roster.directory.audit import Actor
 from roster.store import migrate
 from roster.store.db import Database
 from roster.store.tables import audit_events
-from tests.helpers_console import PASSWORD
+from tests.support.console import PASSWORD
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "roster"
 WRITERS = {"record", "record_many"}  # store/audit.py's writing functions

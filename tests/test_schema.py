@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 
 from roster.store.db import Database
 from roster.store.tables import metadata
-from tests.conftest import LiveServer
+from tests.support.harness import LiveServer
 
 
 def test_migrations_match_the_table_definitions(server: LiveServer) -> None:

@@ -25,8 +25,8 @@ from roster.model.registry import CORE_USER
 from roster.scim.schema import PATCH_OP
 from roster.store.db import Database
 from roster.store.tables import metadata
-from tests.conftest import BACKENDS
-from tests.procserver import RosterProcess, Tenant, database, provision
+from tests.support.harness import BACKENDS
+from tests.support.procserver import RosterProcess, Tenant, database, provision
 
 
 def _all_rows_text(url: str) -> str:

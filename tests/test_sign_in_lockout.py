@@ -15,9 +15,9 @@ import pytest
 
 from roster.directory import admins
 from roster.store.db import Database
-from tests.conftest import POSTGRES_URL
-from tests.helpers_console import PASSWORD
-from tests.procserver import RosterProcess, Tenant, database, provision
+from tests.support.console import PASSWORD
+from tests.support.harness import POSTGRES_URL
+from tests.support.procserver import RosterProcess, Tenant, database, provision
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 LOCKED = "Too many failed sign-ins"

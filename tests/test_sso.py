@@ -1,6 +1,6 @@
 """SAML single sign-on: the flows that must work (SP- and IdP-initiated, Okta's
 signing defaults, NameID kinds, JIT, rollover, metadata, sessions), on SQLite and
-PostgreSQL, with responses signed by the test IdP (tests/sso_idp.py)."""
+PostgreSQL, with responses signed by the test IdP (tests/support/sso_idp.py)."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ from roster.store.db import Database
 from roster.store.ids import new_id
 from roster.store.tables import audit_events, console_users, people
 from roster.store.types import utcnow
-from tests.conftest import Company
-from tests.sso_flow import (
+from tests.support.harness import Company
+from tests.support.sso_flow import (
     Browser,
     Outcomes,
     SsoCompany,
@@ -32,7 +32,7 @@ from tests.sso_flow import (
     assert_signed_in,
     enable_sso,
 )
-from tests.sso_idp import MD, NS, TestIdp, make_keypair
+from tests.support.sso_idp import MD, NS, TestIdp, make_keypair
 
 ALICE = "alice@example.com"
 

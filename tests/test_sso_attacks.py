@@ -15,8 +15,8 @@ from lxml import etree
 
 from roster.sso.cookies import REQUEST_COOKIE, RequestCookie
 from roster.sso.keys import secret_key
-from tests.conftest import Company
-from tests.sso_flow import (
+from tests.support.harness import Company
+from tests.support.sso_flow import (
     Browser,
     Outcomes,
     SsoCompany,
@@ -24,7 +24,17 @@ from tests.sso_flow import (
     assert_signed_in,
     enable_sso,
 )
-from tests.sso_idp import DS, NS, SAML, SAMLP, TestIdp, encode, make_keypair, new_id, reparse
+from tests.support.sso_idp import (
+    DS,
+    NS,
+    SAML,
+    SAMLP,
+    TestIdp,
+    encode,
+    make_keypair,
+    new_id,
+    reparse,
+)
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"

@@ -25,9 +25,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from lxml import etree
 
-from tests.conftest import Company, require
-from tests.sso_flow import SsoCompany, enable_sso
-from tests.sso_idp import SAML, TestIdp, encode
+from tests.support.harness import Company, require
+from tests.support.sso_flow import SsoCompany, enable_sso
+from tests.support.sso_idp import SAML, TestIdp, encode
 
 CHROMIUM = os.environ.get("ROSTER_TEST_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"

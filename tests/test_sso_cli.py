@@ -10,7 +10,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.sso_idp import TestIdp, make_keypair
+from tests.support.sso_idp import TestIdp, make_keypair
 
 ROSTER = [sys.executable, "-m", "roster"]
 

@@ -16,12 +16,12 @@ import pytest
 from roster.directory import admins, sessions, sso, tenants
 from roster.model.errors import DirectoryError
 from roster.store.db import Database
-from tests.conftest import POSTGRES_URL, Company
-from tests.console_client import ConsoleClient
-from tests.helpers_console import PASSWORD, make_admin
-from tests.procserver import RosterProcess, database, provision
-from tests.sso_flow import USER, Browser, SsoCompany, enable_sso
-from tests.sso_idp import TestIdp, encode, read_authn_request
+from tests.support.console import PASSWORD, make_admin
+from tests.support.console_client import ConsoleClient
+from tests.support.harness import POSTGRES_URL, Company
+from tests.support.procserver import RosterProcess, database, provision
+from tests.support.sso_flow import USER, Browser, SsoCompany, enable_sso
+from tests.support.sso_idp import TestIdp, encode, read_authn_request
 
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from roster.store import sso as sso_store
 from roster.store.db import Database
 from roster.store.tables import saml_replay
-from tests.conftest import Company, LiveServer, require, settings_for
-from tests.sso_flow import (
+from tests.support.harness import Company, LiveServer, require, settings_for
+from tests.support.sso_flow import (
     Browser,
     Outcomes,
     SsoCompany,

@@ -8,8 +8,8 @@ import pytest
 
 from roster.directory import people
 from roster.directory.people import Actor
-from tests.conftest import Company
-from tests.helpers_users import (
+from tests.support.harness import Company
+from tests.support.users import (
     ENTERPRISE,
     FIFTEEN_FIVE,
     assert_scim_error,

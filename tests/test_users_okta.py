@@ -11,9 +11,9 @@ from roster.directory.people import Actor
 from roster.model.registry import UserSchemas
 from roster.scim.users import parse_user
 from roster.store.db import Database
-from tests.conftest import Company
-from tests.helpers import count_queries
-from tests.helpers_users import (
+from tests.support.harness import Company
+from tests.support.helpers import count_queries
+from tests.support.users import (
     CORE_USER,
     ENTERPRISE,
     FIFTEEN_FIVE,

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from roster.directory import tenants
-from tests.conftest import Company
-from tests.helpers_users import (
+from tests.support.harness import Company
+from tests.support.users import (
     ENTERPRISE,
     FIFTEEN_FIVE,
     PATCH_OP,

@@ -9,8 +9,8 @@ from typing import Any
 
 from roster.directory import admins
 from roster.store.db import Database
-from tests.conftest import Company, LiveServer
-from tests.console_client import ConsoleClient
+from tests.support.console_client import ConsoleClient
+from tests.support.harness import Company, LiveServer
 
 PASSWORD = "correct-horse-battery-staple"
 

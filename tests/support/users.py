@@ -16,9 +16,9 @@ from roster.scim.users import parse_user
 from roster.store import audit as audit_store
 from roster.store import people as people_store
 from roster.store.db import Database
-from tests.conftest import Company
+from tests.support.harness import Company
 
-IDP = Path(__file__).parent / "idp"
+IDP = Path(__file__).resolve().parents[1] / "idp"
 CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 FIFTEEN_FIVE = "urn:ietf:params:scim:schemas:extension:15Five:2.0:User"

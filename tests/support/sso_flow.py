@@ -15,8 +15,8 @@ from lxml import etree
 
 from roster.directory import sso, tenants
 from roster.store.db import Database
-from tests.conftest import Company, LiveServer
-from tests.sso_idp import AuthnRequest, TestIdp, encode, read_authn_request
+from tests.support.harness import Company, LiveServer
+from tests.support.sso_idp import AuthnRequest, TestIdp, encode, read_authn_request
 
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"

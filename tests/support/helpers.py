@@ -16,7 +16,7 @@ from roster.store.db import Database
 from roster.store.ids import new_id
 from roster.store.tables import people
 from roster.store.types import utcnow
-from tests.conftest import Company
+from tests.support.harness import Company
 
 
 def bulk_people(company: Company, count: int, prefix: str = "p") -> list[str]:

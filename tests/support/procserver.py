@@ -22,7 +22,7 @@ import httpx
 from roster.directory import tenants, tokens
 from roster.store import migrate
 from roster.store.db import Database
-from tests.conftest import (
+from tests.support.harness import (
     OKTA_HEADERS,
     POSTGRES_URL,
     _create_database,
