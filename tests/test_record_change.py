@@ -10,6 +10,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+import roster
 from roster.directory import admins, tenants, tokens
 from roster.directory.audit import Actor
 from roster.store import migrate
@@ -17,7 +18,7 @@ from roster.store.db import Database
 from roster.store.tables import audit_events
 from tests.support.console import PASSWORD
 
-SRC = Path(__file__).resolve().parents[1] / "src" / "roster"
+SRC = Path(roster.__file__).resolve().parent
 WRITERS = {"record", "record_many"}  # store/audit.py's writing functions
 
 
