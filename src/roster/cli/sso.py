@@ -199,8 +199,7 @@ def link(
     ] = "",
     off: Annotated[bool, typer.Option("--off", help="Remove the link.")] = False,
 ) -> None:
-    """Let a console admin reach the console through SSO when the IdP's NameID for them is
-    not their Roster login (an employee-number NameID, a different address)."""
+    """Link a console admin to the NameID the IdP signs for them (when it is not their login)."""
     if not off and not nameid:
         raise fail("give the NAMEID to link, or --off to remove the link")
 
