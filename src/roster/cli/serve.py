@@ -31,12 +31,7 @@ def serve(
             "ROSTER_METRICS_PORT serves one process's metrics: use it with --workers 1, "
             "or protect the public /metrics with ROSTER_METRICS_TOKEN instead"
         )
-    try:
-        migrate.upgrade(settings.database_url)
-    except DatabaseURLError as exc:
-        raise fail(f"ROSTER_DATABASE_URL: {exc}") from None
-    except (OSError, OperationalError) as exc:
-        raise fail(f"cannot reach the database ({_reason(exc)})") from None
+    _upgrade(settings.database_url)
     uvicorn.run(
         "roster.app:app_factory",
         factory=True,
@@ -56,14 +51,19 @@ def serve(
     )
 
 
-@db_app.command("upgrade")
-def db_upgrade() -> None:
-    """Create or upgrade the database schema to the latest version."""
-    settings = get_settings()
+def _upgrade(database_url: str) -> None:
+    """The schema brought up to date, or one line saying why it cannot be."""
     try:
-        migrate.upgrade(settings.database_url)
+        migrate.upgrade(database_url)
     except DatabaseURLError as exc:
         raise fail(f"ROSTER_DATABASE_URL: {exc}") from None
     except (OSError, OperationalError) as exc:
         raise fail(f"cannot reach the database ({_reason(exc)})") from None
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the database schema to the latest version."""
+    settings = get_settings()
+    _upgrade(settings.database_url)
     typer.echo("database schema is up to date")
