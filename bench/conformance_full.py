@@ -24,8 +24,8 @@ sys.path.insert(0, str(ROOT))
 from httpx2 import Client  # noqa: E402
 from scim2_client.engines.httpx2 import SyncSCIMClient  # noqa: E402
 from scim2_tester import Status, check_server  # noqa: E402
+from tests.e2e.scim.test_conformance import _explained  # noqa: E402
 from tests.support.procserver import RosterProcess, provision  # noqa: E402
-from tests.test_conformance import _explained  # noqa: E402
 
 
 def main() -> int:

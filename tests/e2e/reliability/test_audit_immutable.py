@@ -26,7 +26,7 @@ AUDIT_CHANGE = re.compile(
     r"\s+(TABLE\s+)?\"?audit_events\b",
     re.IGNORECASE,
 )
-SRC = Path(__file__).resolve().parent.parent / "src" / "roster"
+SRC = Path(__file__).resolve().parents[3] / "src" / "roster"
 # Last: these end the session or the token the sweep itself uses.
 LAST = ("/admin/logout", "/me/sign-out", "/revoke", "/scim/enable")
 

@@ -27,7 +27,7 @@ from tests.support.harness import OKTA_HEADERS, LiveServer, require
 from tests.support.users import okta_user
 
 CHROMIUM = os.environ.get("ROSTER_TEST_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).parent / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -228,7 +228,7 @@ def test_admin_console_end_to_end(server: LiveServer, browser: object) -> None:
     assert len(shots) >= 15
 
 
-AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+AXE = Path(__file__).resolve().parents[2] / "vendor" / "axe.min.js"
 A11Y_PAGES = [
     "/admin",
     "/admin/integrations",

@@ -30,7 +30,7 @@ from tests.support.sso_flow import SsoCompany, enable_sso
 from tests.support.sso_idp import SAML, TestIdp, encode
 
 CHROMIUM = os.environ.get("ROSTER_TEST_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).parent / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 ARGS = [
     "--headless",
     "--no-sandbox",

@@ -34,7 +34,7 @@ def _b_value(route: RouteInfo, param: str, b: dict[str, Any]) -> str:
     if owner is None:
         pytest.fail(
             f"{route.method} {route.path}: unknown path parameter {param!r}; teach "
-            "tests/test_isolation_routes.py which of company B's ids to aim at it"
+            "tests/e2e/reliability/test_isolation_routes.py which of company B's ids to aim at it"
         )
     return b[owner]
 

@@ -7,8 +7,8 @@ import pytest
 
 from roster.directory import admins
 from roster.model.errors import DirectoryError
+from tests.e2e.console.test_csv_import import _roster
 from tests.support.harness import LiveServer, make_company
-from tests.test_csv_import import _roster
 
 
 @pytest.mark.parametrize(

@@ -19,8 +19,8 @@ from roster.directory import tenants
 from roster.scim.errors import ERROR_SCHEMA
 from roster.scim.schema import PATCH_OP, SEARCH_REQUEST
 from roster.store.db import Database
+from tests.e2e.scim.test_filter_differential import filters, render
 from tests.support.harness import Company, LiveServer, make_company
-from tests.test_filter_differential import filters, render
 
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 COMPANY = "urn:ietf:params:scim:schemas:extension:15Five:2.0:User"

@@ -1,0 +1,1 @@
+"""Tests through a live Roster over real HTTP, on SQLite and PostgreSQL."""

@@ -1,0 +1,1 @@
+"""The admin console: pages, browser, CSV import, sign-in, troubleshooting."""

@@ -1,0 +1,1 @@
+"""Microsoft Entra ID's requests, replayed from tests/idp/entra."""

@@ -1,0 +1,1 @@
+"""Okta's requests, replayed from tests/idp/okta."""

@@ -1,0 +1,1 @@
+"""Concurrency, faults, the database unavailable, isolation, secrets, limits."""

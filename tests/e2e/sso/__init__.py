@@ -1,0 +1,1 @@
+"""SAML single sign-on: flows, attacks, the browser, workers."""

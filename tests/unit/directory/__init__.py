@@ -1,0 +1,1 @@
+"""The directory's rules, called directly: no server."""

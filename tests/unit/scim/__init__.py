@@ -1,0 +1,1 @@
+"""The SCIM layer's own functions."""

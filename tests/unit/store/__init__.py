@@ -1,0 +1,1 @@
+"""The store: the schema the migrations make, the hot path's private names."""
