@@ -8,6 +8,7 @@ only lets its break-glass admins use a password.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -201,8 +202,8 @@ def _attempt_key(kind: str, value: str) -> str:
 
 
 def _locked_message(locked_until: datetime, now: datetime) -> SignInRefused:
-    wait = int((locked_until - now).total_seconds()) + 1
-    minutes = max(1, (wait + 59) // 60)
+    wait = max(1, math.ceil((locked_until - now).total_seconds()))
+    minutes = max(1, math.ceil(wait / 60))
     return SignInRefused(
         f"Too many failed sign-ins. Try again in {minutes} minute"
         f"{'s' if minutes != 1 else ''}, or ask another admin to reset your password.",
