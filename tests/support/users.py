@@ -210,3 +210,14 @@ def set_settings(company: Company, **settings: Any) -> None:
 def set_sso(company: Company, enabled: bool) -> None:
     company.call(lambda db: tenants.set_sso_enabled(db, company.subdomain, enabled))
     company.refresh()
+
+
+def with_manager(user_name: str, manager: str | None, **extra: Any) -> dict[str, Any]:
+    body = okta_user(user_name, **extra)
+    body["schemas"].append(ENTERPRISE)
+    body[ENTERPRISE] = {"manager": {"value": manager}} if manager is not None else {}
+    return body
+
+
+def deactivate(company: Company, user_id: str) -> dict[str, Any]:
+    return patched(company, user_id, *payload("okta", "deactivate_user")["Operations"])

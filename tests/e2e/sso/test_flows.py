@@ -10,10 +10,8 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import lxml.etree
 import pytest
 import sqlalchemy as sa
-import xmlsec
 from lxml import etree
 
 from roster.directory import sessions, sso, tenants
@@ -49,11 +47,6 @@ def browser(company: Company) -> Iterator[Browser]:
     b = Browser(company.server)
     yield b
     b.close()
-
-
-def test_lxml_and_xmlsec_share_one_libxml2() -> None:
-    """A mismatch makes `import xmlsec` fail or, worse, misbehave (reference §2)."""
-    assert xmlsec.get_libxml_version() == lxml.etree.LIBXML_VERSION
 
 
 # --- Sign-in flows ---------------------------------------------------------------------

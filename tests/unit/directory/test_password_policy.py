@@ -1,5 +1,6 @@
 """Console passwords: long, and not one of the commonly used or easily guessed ones
-(NIST SP 800-63B §5.1.1.2), from the CLI and the directory alike."""
+(NIST SP 800-63B §5.1.1.2): the directory's check (the CLI's refusal:
+tests/e2e/cli/test_password_policy.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,6 @@ import pytest
 
 from roster.directory import admins
 from roster.model.errors import DirectoryError
-from tests.e2e.console.test_csv_import import _roster
-from tests.support.harness import LiveServer, make_company
 
 
 @pytest.mark.parametrize(
@@ -39,13 +38,3 @@ def test_the_admins_own_email_and_company_do_not_make_a_password() -> None:
 )
 def test_strong_passwords_are_accepted(password: str) -> None:
     admins.check_password(password, context=("jordan@acme.example", "acme"))
-
-
-def test_the_cli_names_the_reason(server: LiveServer) -> None:
-    company = make_company(server)
-    common = _roster(
-        server, "admin", "create", company.subdomain, "b@co.example", stdin="password1234\n"
-    )
-    assert common.returncode == 1
-    assert "most commonly used passwords" in common.stderr
-    company.client.close()

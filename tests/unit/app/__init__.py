@@ -1,0 +1,1 @@
+"""roster.app's own functions."""

@@ -1,0 +1,1 @@
+"""What the SAML stack stands on."""
