@@ -1,6 +1,6 @@
 """Fixtures for every folder under tests/: the live server, one per database, and a
-fresh company per test (the harness itself is tests/support/harness.py); and the
-Hypothesis profiles."""
+fresh company per test (the harness itself is tests/support/harness.py), Chromium for
+the browser tests; and the Hypothesis profiles."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
+from tests.support.browser import ARGS, CHROMIUM
 from tests.support.harness import (
     BACKENDS,
     POSTGRES_URL,
@@ -23,6 +25,7 @@ from tests.support.harness import (
     _drop_database,
     _with_database,
     make_company,
+    require,
     settings_for,
 )
 
@@ -74,3 +77,16 @@ def other_company(server: LiveServer) -> Iterator[Company]:
     c = make_company(server)
     yield c
     c.client.close()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium, launched once per test module (tests/support/browser.py). Missing,
+    the test is skipped, or fails under CI (require)."""
+    require(Path(CHROMIUM).exists(), f"{CHROMIUM} missing: apt-get install -y chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()

@@ -15,38 +15,16 @@ import re
 import secrets
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from roster.directory import tenants
+from tests.support.browser import ARTIFACTS
 from tests.support.console import PASSWORD, make_admin
-from tests.support.harness import OKTA_HEADERS, LiveServer, require
+from tests.support.harness import OKTA_HEADERS, LiveServer
 from tests.support.users import okta_user
-
-CHROMIUM = os.environ.get("ROSTER_TEST_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    require(Path(CHROMIUM).exists(), f"{CHROMIUM} missing: apt-get install -y chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _roster(server: LiveServer, *args: str) -> subprocess.CompletedProcess[str]:
@@ -61,17 +39,17 @@ def _roster(server: LiveServer, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_admin_console_end_to_end(server: LiveServer, browser: object) -> None:
+def test_admin_console_end_to_end(server: LiveServer, chromium: object) -> None:
     from playwright.sync_api import Browser, expect
 
-    assert isinstance(browser, Browser)
+    assert isinstance(chromium, Browser)
     subdomain = f"acme-{secrets.token_hex(3)}"
     server.call(lambda db: tenants.create_tenant(db, subdomain, "Acme Inc"))
     email = make_admin(server, subdomain, email="jordan@acme.example")
     ARTIFACTS.mkdir(exist_ok=True)
     shots: list[str] = []
 
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, base_url=server.url)
+    context = chromium.new_context(viewport={"width": 1366, "height": 900}, base_url=server.url)
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -212,7 +190,7 @@ def test_admin_console_end_to_end(server: LiveServer, browser: object) -> None:
     context.close()
 
     # Without JavaScript the basic flows still work.
-    plain = browser.new_context(java_script_enabled=False, base_url=server.url)
+    plain = chromium.new_context(java_script_enabled=False, base_url=server.url)
     page = plain.new_page()
     page.goto("/admin/login")
     page.get_by_label("Company").fill(subdomain)
@@ -244,19 +222,19 @@ A11Y_PAGES = [
 ]
 
 
-def test_console_pages_pass_axe_accessibility_checks(server: LiveServer, browser: object) -> None:
+def test_console_pages_pass_axe_accessibility_checks(server: LiveServer, chromium: object) -> None:
     """axe-core (WCAG 2 A and AA rules) on every console page: no serious or critical
     violations. Runs once, on SQLite (markup does not depend on the database)."""
     from playwright.sync_api import Browser
 
-    assert isinstance(browser, Browser)
+    assert isinstance(chromium, Browser)
     if server.backend != "sqlite":
         pytest.skip("markup is the same on every database")
     subdomain = f"a11y-{secrets.token_hex(3)}"
     server.call(lambda db: tenants.create_tenant(db, subdomain, "Access Inc"))
     email = make_admin(server, subdomain)
     # axe is injected as an inline script, which the console's CSP forbids by design.
-    context = browser.new_context(base_url=server.url, bypass_csp=True)
+    context = chromium.new_context(base_url=server.url, bypass_csp=True)
     page = context.new_page()
     script = AXE.read_text()
 

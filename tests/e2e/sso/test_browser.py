@@ -10,7 +10,6 @@ Screenshots go to tests/artifacts/ (gitignored). Chromium comes from Debian
 from __future__ import annotations
 
 import base64
-import os
 import secrets
 import threading
 import zlib
@@ -18,27 +17,16 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from lxml import etree
 
-from tests.support.harness import Company, require
+from tests.support.browser import ARTIFACTS
+from tests.support.harness import Company
 from tests.support.sso_flow import SsoCompany, enable_sso
 from tests.support.sso_idp import SAML, TestIdp, encode
-
-CHROMIUM = os.environ.get("ROSTER_TEST_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 class IdpPages(BaseHTTPRequestHandler):
@@ -113,17 +101,6 @@ def idp() -> Iterator[TestIdp]:
     yield test_idp
     httpd.shutdown()
     httpd.server_close()
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    require(Path(CHROMIUM).exists(), f"{CHROMIUM} missing: apt-get install -y chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 def test_sp_initiated_sign_in_in_a_real_browser(
