@@ -1,4 +1,4 @@
-"""CSV columns, from the attribute registry (scim/schema.py): every writable User
+"""CSV columns, from the attribute registry (model/registry.py): every writable User
 attribute of the core, enterprise and company schemas, the company's custom
 attributes included, plus a few spreadsheet-friendly aliases ("First name")."""
 
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from roster.model.errors import DirectoryError
-from roster.model.person import COMPANY_DATES, CORE_TEXT, ENTERPRISE_TEXT, NAME_TEXT, REPLACEABLE
+from roster.model.person import REPLACEABLE
 from roster.model.registry import ENTERPRISE_USER, Attribute, CustomAttribute, UserSchemas
 from roster.model.values import as_bool, as_date, as_email, as_text, custom_value, location
 
@@ -42,6 +42,7 @@ class Column:
     field: str | None  # the domain field it fills (custom:<name> for custom attributes)
     kind: str = "string"
     description: str = ""
+    max_length: int | None = None  # the registry's, for text columns
 
 
 def _normal(header: str) -> str:
@@ -85,7 +86,7 @@ def columns(schemas: UserSchemas) -> list[Column]:
 
 
 def _column(attr: Attribute, where: str) -> Column:
-    return Column(attr.name, where, attr.field, attr.kind, attr.description)
+    return Column(attr.name, where, attr.field, attr.kind, attr.description, attr.max_length)
 
 
 @dataclass
@@ -184,26 +185,20 @@ class RowReader:
         if column.where == "manager":
             manager = _text("manager", 320)
             return "manager", lambda v: manager(v).lower()
-        if column.where == "core":
-            if key == "username":
-                return "user_name", _text("userName", 320)
-            if key == "active":
-                return "active", lambda v: as_bool(_bool_text(v), "active")
-            field, size = CORE_TEXT[key]
-            return field, _text(name, size)
-        if column.where == "name":
-            field, size = NAME_TEXT[key]
-            return field, _text(name, size)
-        if column.where == "enterprise":
-            field, size = ENTERPRISE_TEXT[key]
-            return field, _text(name, size)
-        if key in COMPANY_DATES:
-            return COMPANY_DATES[key], lambda v: as_date(v, name)
-        if key == "location":
+        if column.field is not None and column.field.startswith("custom:"):
+            attr = custom[key]
+            prepare = _bool_text if attr.type == "boolean" else str
+            return column.field, lambda v: custom_value(attr, prepare(v), name)
+        if column.field == "active":
+            return "active", lambda v: as_bool(_bool_text(v), "active")
+        if column.field == "location":
             return "location", lambda v: _location(v, name)
-        attr = custom[key]
-        prepare = _bool_text if attr.type == "boolean" else str
-        return f"custom:{attr.name}", lambda v: custom_value(attr, prepare(v), name)
+        if column.field is None:
+            raise AssertionError(f"CSV column {name} names no domain field")
+        # Every other column is one field of the registry, read by its kind and length.
+        if column.kind == "date":
+            return column.field, lambda v: as_date(v, name)
+        return column.field, _text(name, column.max_length or 320)
 
     def read(self, cells: list[str]) -> ReadRow | str:
         """The row's values, or why it is rejected."""

@@ -105,6 +105,12 @@ class Schema:
                 return attr
         return None
 
+    @functools.cached_property
+    def stored(self) -> tuple[Stored, ...]:
+        """The attributes kept in one domain field each, in registry order: what a door
+        renders and reads by walking the registry instead of listing fields itself."""
+        return stored_fields(self.attributes)
+
     def describe(self, location: str) -> dict[str, Any]:
         return {
             "schemas": [SCHEMA_SCHEMA],
@@ -114,6 +120,29 @@ class Schema:
             "attributes": [a.describe() for a in self.attributes],
             "meta": {"resourceType": "Schema", "location": f"{location}/Schemas/{self.id}"},
         }
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A single-valued attribute kept in one domain field (`Schema.stored`)."""
+
+    name: str
+    field: str
+    is_date: bool
+
+
+def stored_fields(attributes: Sequence[Attribute]) -> tuple[Stored, ...]:
+    """Of `attributes`, those a person keeps in a field of their own: not complex, not
+    multi-valued, not write-only (a password is never shown), not custom (kept apart)."""
+    return tuple(
+        Stored(a.name, a.field, a.kind == "date")
+        for a in attributes
+        if a.field is not None
+        and not a.field.startswith("custom:")
+        and a.kind != "complex"
+        and not a.multi_valued
+        and a.mutability != "writeOnly"
+    )
 
 
 def _s(name: str, field_name: str | None = None, **kw: Any) -> Attribute:

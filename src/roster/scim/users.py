@@ -21,9 +21,11 @@ from roster.model.person import (
 from roster.model.registry import (
     CORE_USER,
     ENTERPRISE_USER,
+    USER_SCHEMA,
     CustomAttribute,
     UserSchemas,
     is_custom_name,
+    stored_fields,
 )
 from roster.model.values import (
     as_bool,
@@ -242,6 +244,11 @@ def key_name(lower: str) -> str:
     return _CANONICAL.get(lower, lower)
 
 
+# name.givenName and its siblings, from the registry's `name` attribute.
+_NAME = USER_SCHEMA.attribute("name")
+_NAME_FIELDS = stored_fields(_NAME.sub_attributes if _NAME else ())
+
+
 def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -259,30 +266,14 @@ def render_user(
     that a PATCH of other attributes does not drop it."""
     pid = person["id"]
     doc: dict[str, Any] = {"schemas": [CORE_USER], "id": pid}
-    if person.get("external_id"):
-        doc["externalId"] = person["external_id"]
-    doc["userName"] = person["user_name"]
-    name = {
-        k: person[f]
-        for k, f in (
-            ("formatted", "formatted_name"),
-            ("familyName", "family_name"),
-            ("givenName", "given_name"),
-            ("middleName", "middle_name"),
-        )
-        if person.get(f)
-    }
+    # Every stored attribute comes from the registry (model/registry.py): a new entry
+    # there is rendered here with no change to this function.
+    for attr in schemas.core.stored:
+        if attr.name != "id" and attr.name != "active" and person.get(attr.field):
+            doc[attr.name] = person[attr.field]
+    name = {a.name: person[a.field] for a in _NAME_FIELDS if person.get(a.field)}
     if name:
         doc["name"] = name
-    for key, fname in (
-        ("displayName", "display_name"),
-        ("title", "title"),
-        ("locale", "locale"),
-        ("preferredLanguage", "preferred_language"),
-        ("timezone", "timezone"),
-    ):
-        if person.get(fname):
-            doc[key] = person[fname]
     doc["active"] = bool(person["active"])
     # For a PATCH, copies: it edits the rendered document in place, and the stored
     # record must stay as it was for the change to be seen. A document that is only
@@ -303,15 +294,7 @@ def render_user(
         for g in groups or []
     ]
     enterprise: dict[str, Any] = {
-        k: person[f]
-        for k, f in (
-            ("employeeNumber", "employee_number"),
-            ("costCenter", "cost_center"),
-            ("organization", "organization"),
-            ("division", "division"),
-            ("department", "department"),
-        )
-        if person.get(f)
+        a.name: person[a.field] for a in schemas.enterprise.stored if person.get(a.field)
     }
     if manager is not None:
         entry = {"value": manager["id"], "$ref": f"{base_url}/Users/{manager['id']}"}
@@ -324,16 +307,10 @@ def render_user(
         doc["schemas"].append(ENTERPRISE_USER)
         doc[ENTERPRISE_USER] = enterprise
     company: dict[str, Any] = {
-        k: _iso(person.get(f))
-        for k, f in (
-            ("startDate", "start_date"),
-            ("hireDate", "hire_date"),
-            ("terminationDate", "termination_date"),
-        )
-        if person.get(f)
+        a.name: _iso(person[a.field]) if a.is_date else person[a.field]
+        for a in schemas.company.stored
+        if person.get(a.field)
     }
-    if person.get("location"):
-        company["location"] = person["location"]
     known = schemas.custom_names
     for key, value in (person.get("custom") or {}).items():
         if key in known and value is not None:
