@@ -1,4 +1,6 @@
-"""create_app(): routers, middleware, lifespan. Wiring only."""
+"""create_app(): routers, middleware, lifespan. Wiring only: which exceptions are a
+SCIM error or a 503 is scim/routes/errors.py's; which database errors mean "cannot
+serve now" is store/db.py's."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -19,7 +21,6 @@ from roster import __version__
 from roster.config import Settings, get_settings
 from roster.console import install as install_console
 from roster.logging import configure as configure_logging
-from roster.logging import get_logger
 from roster.metrics import MetricsPort, metrics_response
 from roster.middleware import RequestMiddleware
 from roster.model.errors import DirectoryError
@@ -27,14 +28,13 @@ from roster.ratelimit import make_limiter
 from roster.scim.errors import ScimError
 from roster.scim.http import error_response
 from roster.scim.routes import discovery, groups, users
-from roster.scim.routes.errors import directory_to_scim
+from roster.scim.routes.errors import error_answer
 from roster.scim.routes.fast import FastScimRoutes
 from roster.scim.routes.provisioning_log import ProvisioningLogMiddleware
 from roster.sso import routes as sso_routes
 from roster.store.db import Database
 
 SCIM_PREFIX = "/scim/v2"
-log = get_logger("roster.app")
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -150,53 +150,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         max_upload_bytes=settings.max_csv_bytes,
     )
     return app
-
-
-# SQLSTATE classes that mean "the database cannot serve now", not "the request is
-# wrong": connection exceptions (08), insufficient resources such as too many
-# connections (53), operator intervention such as a shutdown in progress (57P), and
-# a transaction chosen as a deadlock or serialization victim (40P01, 40001): rolled
-# back whole, so nothing was changed and a retry succeeds.
-_UNAVAILABLE_SQLSTATES = ("08", "53", "57P", "40P01", "40001")
-
-
-def error_answer(request: Request, exc: Exception) -> Response | None:
-    """The SCIM answer to an exception a request may end with, or None for a bug (the
-    500 guard in the request middleware answers those). Shared by the app's exception
-    handlers and the hot routes (scim/routes/fast.py)."""
-    if isinstance(exc, ScimError):
-        return error_response(exc)
-    if isinstance(exc, DirectoryError):
-        return error_response(directory_to_scim(exc))
-    if isinstance(exc, DBAPIError) and not (
-        isinstance(exc, OperationalError | InterfaceError) or unavailable(exc)
-    ):
-        return None
-    if isinstance(exc, DBAPIError | OSError | TimeoutError | PoolTimeoutError):
-        # PostgreSQL down or restarting, SQLite read-only or its disk full: nothing was
-        # written; the IdP retries later. The pool replaces broken connections itself.
-        # (A database that stops answering holds every pooled connection until its
-        # command timeout; requests waiting for one end with the pool's timeout.)
-        log.warning("database unavailable", error=type(exc).__name__, path=request.url.path)
-        return error_response(
-            ScimError(
-                503,
-                "the directory's database is unavailable; nothing was changed. Retry shortly",
-                headers={"Retry-After": "5"},
-            )
-        )
-    return None
-
-
-def unavailable(exc: Exception) -> bool:
-    orig = getattr(exc, "orig", None)
-    driver = getattr(orig, "driver_exception", None)
-    state = (
-        getattr(orig, "sqlstate", None)
-        or getattr(orig, "pgcode", None)
-        or getattr(driver, "sqlstate", None)
-    )
-    return isinstance(state, str) and state.startswith(_UNAVAILABLE_SQLSTATES)
 
 
 def _allowed_methods(routes: Iterable[Any], path: str) -> list[str]:

@@ -158,3 +158,24 @@ class Database:
     async def dispose(self) -> None:
         await self.engine.dispose()
         await self.read_engine.dispose()
+
+
+# SQLSTATE classes that mean "the database cannot serve now", not "the request is
+# wrong": connection exceptions (08), insufficient resources such as too many
+# connections (53), operator intervention such as a shutdown in progress (57P), and
+# a transaction chosen as a deadlock or serialization victim (40P01, 40001): rolled
+# back whole, so nothing was changed and a retry succeeds.
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57P", "40P01", "40001")
+
+
+def is_unavailable(exc: Exception) -> bool:
+    """True for a driver error that means the database cannot serve now (any door
+    answers it with "retry later"), False for one that means the request is wrong."""
+    orig = getattr(exc, "orig", None)
+    driver = getattr(orig, "driver_exception", None)
+    state = (
+        getattr(orig, "sqlstate", None)
+        or getattr(orig, "pgcode", None)
+        or getattr(driver, "sqlstate", None)
+    )
+    return isinstance(state, str) and state.startswith(_UNAVAILABLE_SQLSTATES)

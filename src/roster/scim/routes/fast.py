@@ -7,7 +7,7 @@ per request (bench/FINDINGS.md). This middleware sits inside the request and
 provisioning-log middlewares and answers exactly those routes by calling the same
 route functions the FastAPI app declares (so the OpenAPI description, the behaviour
 and the tests are the same), with the same bearer-token context and the same
-exception answers (`app.error_answer`). Every other request, `/Users/.search`
+exception answers (`scim/routes/errors.py: error_answer`). Every other request, `/Users/.search`
 included, goes on to FastAPI.
 """
 

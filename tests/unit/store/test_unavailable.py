@@ -1,4 +1,4 @@
-"""Which database errors are a 503 with Retry-After (roster.app.unavailable): those a
+"""Which database errors are a 503 with Retry-After (roster.store.db.is_unavailable): those a
 retry can cure, never the request's own problem or a bug."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ class _DriverError(Exception):
 def test_which_database_errors_are_retryable_503s(sqlstate: str, retryable: bool) -> None:
     from sqlalchemy.exc import DBAPIError
 
-    from roster.app import unavailable
+    from roster.store.db import is_unavailable
 
     error = DBAPIError("SELECT 1", None, _DriverError(sqlstate))
-    assert unavailable(error) is retryable
+    assert is_unavailable(error) is retryable

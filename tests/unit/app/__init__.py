@@ -1,1 +1,0 @@
-"""roster.app's own functions."""
