@@ -55,7 +55,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         metrics_port = MetricsPort(settings)
         metrics_port.start()
         try:
-            yield
+            async with sso_routes.services(app):
+                yield
         finally:
             metrics_port.stop()
             writer = getattr(app.state, "provisioning_log", None)

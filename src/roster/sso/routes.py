@@ -60,7 +60,9 @@ DEFAULT_LANDING = "/me"
 
 
 @asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+async def services(app: FastAPI) -> AsyncIterator[None]:
+    """What the SAML routes need while the app runs (the request cookie's key, the
+    assertion replay cache); entered by the app's one lifespan (app.py)."""
     settings: Settings = app.state.settings
     app.state.saml_request_cookie = RequestCookie(secret_key(settings))
     cache = make_replay_cache(settings.redis_url, app.state.db)
@@ -71,7 +73,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await cache.close()
 
 
-router = APIRouter(lifespan=lifespan, include_in_schema=False)
+router = APIRouter(include_in_schema=False)
 
 
 def _base_url(request: Request) -> str:
