@@ -154,8 +154,8 @@ HIDDEN_FIELDS = {"user_name_lower", "email_lower", "emails", "display_name_lower
 # A row could be turned into a SCIM document and read by scim.users.parse_user, and it
 # was at first; at 100,000 rows that costs most of the import (the document is built,
 # lower-cased and walked for every row). RowReader applies the same value rules
-# (scim/values.py, the same length limits from scim/users.py) column by column; a test
-# checks that it gives what parse_user gives for the same row.
+# (model/values.py, each column's field, kind and length from the registry) column by
+# column; a test checks that it gives what parse_user gives for the same row.
 
 Converter = Callable[[str], Any]
 
