@@ -1,8 +1,12 @@
-"""Shared test helpers: bulk people, query counting."""
+"""Shared test helpers: bulk people, query counting, the `roster` command against a
+live server's database."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -16,7 +20,7 @@ from roster.store.db import Database
 from roster.store.ids import new_id
 from roster.store.tables import people
 from roster.store.types import utcnow
-from tests.support.harness import Company
+from tests.support.harness import Company, LiveServer
 
 
 def bulk_people(company: Company, count: int, prefix: str = "p") -> list[str]:
@@ -85,3 +89,17 @@ def count_queries(company: Company) -> Iterator[list[str]]:
     finally:
         for engine in engines:
             event.remove(engine, "before_cursor_execute", record)
+
+
+def roster_cli(server: LiveServer, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """`python -m roster ARGS` on the live server's database, as an operator runs it."""
+    env = {**os.environ, "ROSTER_DATABASE_URL": server.database_url, "ROSTER_LOG_LEVEL": "WARNING"}
+    return subprocess.run(
+        [sys.executable, "-m", "roster", *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )

@@ -3,10 +3,7 @@ all-or-nothing apply, idempotent re-import, match by email, registry-driven colu
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,22 +14,10 @@ from roster.model.errors import DirectoryError
 from roster.store.db import Database
 from tests.support.console import signed_in
 from tests.support.harness import Company, LiveServer, make_company
+from tests.support.helpers import roster_cli
 from tests.support.users import okta_user
 
 ADMIN = Actor("admin:test@example.com")
-
-
-def _roster(server: LiveServer, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "ROSTER_DATABASE_URL": server.database_url, "ROSTER_LOG_LEVEL": "WARNING"}
-    return subprocess.run(
-        [sys.executable, "-m", "roster", *args],
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def _scim_off(server: LiveServer) -> Company:
@@ -169,7 +154,7 @@ def test_csv_is_refused_while_scim_is_on_until_support_allows_it(company: Compan
     )
     assert upload.status_code == 403
 
-    allowed = _roster(company.server, "support", "allow-csv", company.subdomain)
+    allowed = roster_cli(company.server, "support", "allow-csv", company.subdomain)
     assert allowed.returncode == 0, allowed.stderr
     upload = client.http.post(
         "/admin/import",
@@ -194,23 +179,23 @@ def test_cli_import_with_progress_and_dry_run(server: LiveServer, tmp_path: Path
     company = _scim_off(server)
     path = tmp_path / "people.csv"
     path.write_text(FILE)
-    dry = _roster(server, "import-csv", company.subdomain, str(path), "--dry-run")
+    dry = roster_cli(server, "import-csv", company.subdomain, str(path), "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert "3 would be created" in dry.stdout
-    real = _roster(server, "import-csv", company.subdomain, str(path))
+    real = roster_cli(server, "import-csv", company.subdomain, str(path))
     assert real.returncode == 0, real.stderr
     assert "3 were created" in real.stdout and "writing people" in real.stderr
-    again = _roster(server, "import-csv", company.subdomain, str(path))
+    again = roster_cli(server, "import-csv", company.subdomain, str(path))
     assert "0 were created, 0 were updated, 3 unchanged" in again.stdout
     path.write_text("email\nbad\n")
-    failed = _roster(server, "import-csv", company.subdomain, str(path))
+    failed = roster_cli(server, "import-csv", company.subdomain, str(path))
     assert failed.returncode == 1 and "line 2 (bad)" in failed.stderr
     company.client.close()
 
 
 def test_admin_create_reads_the_password_from_stdin(server: LiveServer) -> None:
     company = make_company(server)
-    made = _roster(
+    made = roster_cli(
         server,
         "admin",
         "create",
@@ -220,6 +205,8 @@ def test_admin_create_reads_the_password_from_stdin(server: LiveServer) -> None:
     )
     assert made.returncode == 0, made.stderr
     assert "Account Admin, Manage Integrations" in made.stdout
-    short = _roster(server, "admin", "create", company.subdomain, "b@co.example", stdin="short\n")
+    short = roster_cli(
+        server, "admin", "create", company.subdomain, "b@co.example", stdin="short\n"
+    )
     assert short.returncode == 1 and "at least 12" in short.stderr
     company.client.close()

@@ -19,7 +19,7 @@ from roster.directory import tenants
 from roster.scim.errors import ERROR_SCHEMA
 from roster.scim.schema import PATCH_OP, SEARCH_REQUEST
 from roster.store.db import Database
-from tests.e2e.scim.test_filter_differential import filters, render
+from tests.support.filters import filters, render
 from tests.support.harness import Company, LiveServer, make_company
 
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
