@@ -1,12 +1,15 @@
 """The audit trail is append-only through every API: each route of the application
 (SCIM, console, SSO; taken from the route table, so a new route is covered by itself)
 is called while every SQL statement is recorded, and none of them updates or deletes
-an audit row; the rows that existed before are all there, unchanged, after. A static
+an audit row; the rows that existed before are all there, unchanged, after; and every
+call that writes a directory table writes its audit row too (no bypass of
+`record_change`). A static
 check covers code that no route reaches (CLI, jobs)."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +18,7 @@ import sqlalchemy as sa
 from roster.model.registry import CORE_USER
 from roster.scim.schema import PATCH_OP
 from roster.store.db import Database
-from roster.store.tables import audit_events
+from roster.store.tables import audit_events, metadata
 from tests.support.console import signed_in
 from tests.support.harness import Company
 from tests.support.helpers import count_queries
@@ -65,7 +68,43 @@ def _scim_body(route: RouteInfo, ids: dict[str, str]) -> dict[str, Any] | None:
     return {}
 
 
-def test_no_route_changes_or_deletes_an_audit_row(company: Company) -> None:
+# The tables that hold the directory; a request that changes a row of one of them must
+# add an audit row. Noting a token's or an admin's last use is not a change.
+DIRECTORY_TABLES = (
+    "tenants",
+    "scim_tokens",
+    "people",
+    "groups",
+    "group_members",
+    "console_users",
+    "sso_configs",
+)
+NOT_A_CHANGE = {"last_used_at", "last_login_at"}
+
+
+async def _directory_rows(db: Database, tenant_id: int) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    async with db.read() as conn:
+        for name in DIRECTORY_TABLES:
+            table = metadata.tables[name]
+            key = table.c.id if name == "tenants" else table.c.tenant_id
+            columns = [c for c in table.c if c.name not in NOT_A_CHANGE]
+            rows = await conn.execute(sa.select(*columns).where(key == tenant_id))
+            out[name] = sorted(repr(tuple(r)) for r in rows)
+    return out
+
+
+@dataclass
+class Call:
+    route: RouteInfo
+    statements: list[str]
+    changed: list[str]  # the directory tables whose rows this call changed
+    audited: bool  # it added an audit row
+
+
+def _sweep(company: Company) -> tuple[list[Call], list[Any], list[Any]]:
+    """Call every route of the route table once: what each call ran and changed, and
+    the audit rows before and after the sweep."""
     person = company.client.post("/Users", json={"userName": "audited@example.com"}).json()
     group = company.client.post("/Groups", json={"displayName": "Audited"}).json()
     ids = {
@@ -83,10 +122,12 @@ def test_no_route_changes_or_deletes_an_audit_row(company: Company) -> None:
     routes = sorted(
         all_routes(), key=lambda r: (any(m in r.path for m in LAST), r.method == "DELETE")
     )
-    called = 0
-    with count_queries(company) as statements:
-        for route in routes:
-            path = re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: _value(m.group(1), ids), route.path)
+    calls: list[Call] = []
+    for route in routes:
+        path = re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: _value(m.group(1), ids), route.path)
+        directory_before = company.call(lambda db: _directory_rows(db, company.tenant.id))
+        audited_before = len(company.call(_audit_rows))
+        with count_queries(company) as statements:
             if route.path.startswith("/scim/v2/"):
                 r = company.client.request(
                     route.method, path.removeprefix("/scim/v2"), json=_scim_body(route, ids)
@@ -98,13 +139,32 @@ def test_no_route_changes_or_deletes_an_audit_row(company: Company) -> None:
                 console.post(path, {})
             else:
                 console.http.request(route.method, path)
-            called += 1
-    assert called == len(routes)
-    changes = [s for s in statements if AUDIT_CHANGE.search(s)]
+        directory_after = company.call(lambda db: _directory_rows(db, company.tenant.id))
+        changed = [t for t in DIRECTORY_TABLES if directory_before[t] != directory_after[t]]
+        audited = len(company.call(_audit_rows)) > audited_before
+        calls.append(Call(route, list(statements), changed, audited))
+    assert len(calls) == len(routes)
+    return calls, before, company.call(_audit_rows)
+
+
+def test_no_route_changes_or_deletes_an_audit_row(company: Company) -> None:
+    calls, before, after = _sweep(company)
+    changes = [s for call in calls for s in call.statements if AUDIT_CHANGE.search(s)]
     assert not changes, changes
-    after = company.call(_audit_rows)
     assert set(before) <= set(after), "an audit row was changed or deleted"
     assert len(after) > len(before), "the sweep's writes were audited"
+
+
+def test_every_route_that_changes_the_directory_records_it(company: Company) -> None:
+    """No write bypasses `record_change`: a request that writes a directory table also
+    writes its audit row. Taken from the route table, so a new route is covered."""
+    calls, _, _ = _sweep(company)
+    unrecorded = [
+        (c.route.method, c.route.path, c.changed) for c in calls if c.changed and not c.audited
+    ]
+    assert not unrecorded, unrecorded
+    writers = [c for c in calls if c.changed]
+    assert len(writers) >= 8, [(c.route.method, c.route.path) for c in writers]
 
 
 def test_no_code_updates_or_deletes_audit_rows() -> None:
