@@ -13,7 +13,7 @@ import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 CORE_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
@@ -122,9 +122,9 @@ class Schema:
         }
 
 
-@dataclass(frozen=True)
-class Stored:
-    """A single-valued attribute kept in one domain field (`Schema.stored`)."""
+class Stored(NamedTuple):
+    """A single-valued attribute kept in one domain field (`Schema.stored`); a tuple,
+    as rendering every person of an import page unpacks it."""
 
     name: str
     field: str

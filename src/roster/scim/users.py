@@ -23,6 +23,8 @@ from roster.model.registry import (
     ENTERPRISE_USER,
     USER_SCHEMA,
     CustomAttribute,
+    Schema,
+    Stored,
     UserSchemas,
     is_custom_name,
     stored_fields,
@@ -249,6 +251,19 @@ _NAME = USER_SCHEMA.attribute("name")
 _NAME_FIELDS = stored_fields(_NAME.sub_attributes if _NAME else ())
 
 
+# The core schema's stored attributes but `id` and `active` (rendered in their own
+# places), per schema object: the core schema is one object for every company.
+_CORE_FIELDS: dict[int, tuple[Schema, tuple[Stored, ...]]] = {}
+
+
+def _core_fields(core: Schema) -> tuple[Stored, ...]:
+    cached = _CORE_FIELDS.get(id(core))
+    if cached is None or cached[0] is not core:
+        plan = tuple(a for a in core.stored if a.name not in ("id", "active"))
+        cached = _CORE_FIELDS[id(core)] = (core, plan)
+    return cached[1]
+
+
 def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -268,10 +283,11 @@ def render_user(
     doc: dict[str, Any] = {"schemas": [CORE_USER], "id": pid}
     # Every stored attribute comes from the registry (model/registry.py): a new entry
     # there is rendered here with no change to this function.
-    for attr in schemas.core.stored:
-        if attr.name != "id" and attr.name != "active" and person.get(attr.field):
-            doc[attr.name] = person[attr.field]
-    name = {a.name: person[a.field] for a in _NAME_FIELDS if person.get(a.field)}
+    for key, field, _ in _core_fields(schemas.core):
+        value = person.get(field)
+        if value:
+            doc[key] = value
+    name = {key: person[field] for key, field, _ in _NAME_FIELDS if person.get(field)}
     if name:
         doc["name"] = name
     doc["active"] = bool(person["active"])
@@ -294,7 +310,7 @@ def render_user(
         for g in groups or []
     ]
     enterprise: dict[str, Any] = {
-        a.name: person[a.field] for a in schemas.enterprise.stored if person.get(a.field)
+        key: person[field] for key, field, _ in schemas.enterprise.stored if person.get(field)
     }
     if manager is not None:
         entry = {"value": manager["id"], "$ref": f"{base_url}/Users/{manager['id']}"}
@@ -307,9 +323,9 @@ def render_user(
         doc["schemas"].append(ENTERPRISE_USER)
         doc[ENTERPRISE_USER] = enterprise
     company: dict[str, Any] = {
-        a.name: _iso(person[a.field]) if a.is_date else person[a.field]
-        for a in schemas.company.stored
-        if person.get(a.field)
+        key: _iso(person[field]) if is_date else person[field]
+        for key, field, is_date in schemas.company.stored
+        if person.get(field)
     }
     known = schemas.custom_names
     for key, value in (person.get("custom") or {}).items():
