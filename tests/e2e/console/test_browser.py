@@ -10,11 +10,8 @@ Playwright package drives it and never downloads a browser of its own."""
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -24,19 +21,8 @@ from roster.directory import tenants
 from tests.support.browser import ARTIFACTS
 from tests.support.console import PASSWORD, make_admin
 from tests.support.harness import OKTA_HEADERS, LiveServer
+from tests.support.helpers import roster_cli
 from tests.support.users import okta_user
-
-
-def _roster(server: LiveServer, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "ROSTER_DATABASE_URL": server.database_url, "ROSTER_LOG_LEVEL": "WARNING"}
-    return subprocess.run(
-        [sys.executable, "-m", "roster", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_admin_console_end_to_end(server: LiveServer, chromium: object) -> None:
@@ -148,7 +134,7 @@ def test_admin_console_end_to_end(server: LiveServer, chromium: object) -> None:
     expect(page.get_by_role("alert")).to_contain_text("CSV import is off while SCIM is on")
     expect(page.get_by_role("button", name="Preview import")).to_be_disabled()
     shot("import-refused")
-    allowed = _roster(server, "support", "allow-csv", subdomain)
+    allowed = roster_cli(server, "support", "allow-csv", subdomain)
     assert allowed.returncode == 0, allowed.stderr
     page.reload()
     page.get_by_label("CSV file (UTF-8)").set_input_files(str(csv_file))
