@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 from roster.model.person import (
@@ -23,7 +22,6 @@ from roster.model.registry import (
     ENTERPRISE_USER,
     USER_SCHEMA,
     CustomAttribute,
-    Schema,
     Stored,
     UserSchemas,
     is_custom_name,
@@ -251,21 +249,15 @@ _NAME = USER_SCHEMA.attribute("name")
 _NAME_FIELDS = stored_fields(_NAME.sub_attributes if _NAME else ())
 
 
-# The core schema's stored attributes but `id` and `active` (rendered in their own
-# places), per schema object: the core schema is one object for every company.
-_CORE_FIELDS: dict[int, tuple[Schema, tuple[Stored, ...]]] = {}
-
-
-def _core_fields(core: Schema) -> tuple[Stored, ...]:
-    cached = _CORE_FIELDS.get(id(core))
-    if cached is None or cached[0] is not core:
-        plan = tuple(a for a in core.stored if a.name not in ("id", "active"))
-        cached = _CORE_FIELDS[id(core)] = (core, plan)
-    return cached[1]
-
-
-def _iso(value: date | None) -> str | None:
-    return value.isoformat() if value else None
+def _put(
+    into: dict[str, Any], person: dict[str, Any], stored: tuple[Stored, ...]
+) -> dict[str, Any]:
+    """Each stored attribute the person has a value for, dates as YYYY-MM-DD."""
+    for key, field, is_date in stored:
+        value = person.get(field)
+        if value:
+            into[key] = value.isoformat() if is_date else value
+    return into
 
 
 def render_user(
@@ -282,12 +274,10 @@ def render_user(
     pid = person["id"]
     doc: dict[str, Any] = {"schemas": [CORE_USER], "id": pid}
     # Every stored attribute comes from the registry (model/registry.py): a new entry
-    # there is rendered here with no change to this function.
-    for key, field, _ in _core_fields(schemas.core):
-        value = person.get(field)
-        if value:
-            doc[key] = value
-    name = {key: person[field] for key, field, _ in _NAME_FIELDS if person.get(field)}
+    # there is rendered here with no change to this function. (`id` is among them and
+    # gets the same value again; `active` is set below, false included.)
+    _put(doc, person, schemas.core.stored)
+    name = _put({}, person, _NAME_FIELDS)
     if name:
         doc["name"] = name
     doc["active"] = bool(person["active"])
@@ -309,9 +299,7 @@ def render_user(
         }
         for g in groups or []
     ]
-    enterprise: dict[str, Any] = {
-        key: person[field] for key, field, _ in schemas.enterprise.stored if person.get(field)
-    }
+    enterprise = _put({}, person, schemas.enterprise.stored)
     if manager is not None:
         entry = {"value": manager["id"], "$ref": f"{base_url}/Users/{manager['id']}"}
         if manager.get("display_name"):
@@ -322,11 +310,7 @@ def render_user(
     if enterprise:
         doc["schemas"].append(ENTERPRISE_USER)
         doc[ENTERPRISE_USER] = enterprise
-    company: dict[str, Any] = {
-        key: _iso(person[field]) if is_date else person[field]
-        for key, field, is_date in schemas.company.stored
-        if person.get(field)
-    }
+    company = _put({}, person, schemas.company.stored)
     known = schemas.custom_names
     for key, value in (person.get("custom") or {}).items():
         if key in known and value is not None:

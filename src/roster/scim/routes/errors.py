@@ -13,7 +13,7 @@ from roster.scim.errors import ScimError
 from roster.scim.http import error_response
 from roster.store.db import is_unavailable
 
-log = get_logger("roster.app")
+log = get_logger("roster.app")  # the name the "database unavailable" line always had
 
 _STATUS = {
     "not_found": (404, None),
