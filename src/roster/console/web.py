@@ -28,8 +28,9 @@ from roster.directory import admins, sessions
 from roster.directory.admins import ConsoleUser
 from roster.directory.csv_columns import HIDDEN_FIELDS, field_labels
 from roster.directory.people import Actor
-from roster.directory.provisioning_log import idp_name, last_seen
+from roster.directory.provisioning_log import last_seen
 from roster.model.registry import UserSchemas
+from roster.scim.dialects import idp_name
 from roster.store import tenants as tenant_store
 from roster.store.db import Database
 from roster.store.tenants import Tenant

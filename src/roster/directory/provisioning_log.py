@@ -28,28 +28,6 @@ RETENTION_CHOICES = (7, 30, 90, 180, 365)
 WRITER_TASK_NAME = "roster-provisioning-log-writer"
 PURGE_EVERY_SECONDS = 600.0
 
-_IDPS = (
-    ("okta", "Okta"),
-    ("azure", "Microsoft Entra ID"),
-    ("entra", "Microsoft Entra ID"),
-    ("microsoft", "Microsoft Entra ID"),
-    ("onelogin", "OneLogin"),
-    ("google", "Google Workspace"),
-    ("jumpcloud", "JumpCloud"),
-    ("rippling", "Rippling"),
-)
-
-
-def idp_name(user_agent: str | None) -> str:
-    """The identity provider a User-Agent belongs to ("Okta SCIM Client 1.0.0" -> Okta)."""
-    if not user_agent:
-        return "unknown client"
-    lowered = user_agent.lower()
-    for needle, name in _IDPS:
-        if needle in lowered:
-            return name
-    return user_agent.split(" ", 1)[0][:40]
-
 
 class ProvisioningLogWriter:
     """Collects entries and writes them in batches from a background task."""

@@ -34,6 +34,7 @@ from roster.model.query import (
     ValuePath,
 )
 from roster.model.registry import Attribute
+from roster.scim.dialects import rewrite_filter_literal
 from roster.scim.errors import ScimError, invalid_filter, invalid_path
 
 COMPARE_OPS = frozenset({"eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le"})
@@ -265,8 +266,7 @@ def _typed(field_: Field, op: str, value: Value) -> Value | date | datetime:
     if field_.kind == "boolean":
         if op not in ("eq", "ne"):
             raise invalid_filter(f"{where} is a boolean: compare it with eq or ne")
-        if isinstance(value, str) and value.lower() in ("true", "false"):
-            return value.lower() == "true"  # Entra quotes booleans
+        value = rewrite_filter_literal("boolean", value)  # Entra quotes booleans
         if not isinstance(value, bool):
             raise invalid_filter(f"{where} is a boolean: compare it with true or false")
         return value

@@ -1,8 +1,9 @@
 """PATCH (RFC 7644 §3.5.2), with the IdP dialects normalised at the edge.
 
-`parse_operations` turns a PatchOp body into canonical `Operation`s: ops lower-cased
-(Entra sends "Replace"), Okta's path-less value objects split into one operation per
-attribute (dotted and URN-qualified keys included), paths parsed. `apply_to_document`
+`parse_operations` turns a PatchOp body into canonical `Operation`s: each operation
+first in its RFC form (scim/dialects: Entra's "Replace"), path-less value objects split
+into one operation per attribute (dotted and URN-qualified keys included, as Okta and
+Entra send them), paths parsed. `apply_to_document`
 applies them to one resource's SCIM JSON; the result is then read like a PUT body, so
 PATCH and PUT share every validation rule.
 """
@@ -15,6 +16,7 @@ from typing import Any
 
 from roster.model.query import And, AttrPath, Compare, Filter, Not, Or, Present, ValuePath
 from roster.model.registry import CORE_GROUP, CORE_USER
+from roster.scim.dialects import rewrite_operation
 from roster.scim.errors import (
     ScimError,
     invalid_path,
@@ -58,11 +60,10 @@ def parse_operations(
     for i, raw in enumerate(raw_ops):
         if not isinstance(raw, dict):
             raise invalid_syntax(f"Operations[{i}] must be an object")
-        item = {k.lower(): v for k, v in raw.items() if isinstance(k, str)}
+        item = rewrite_operation({k.lower(): v for k, v in raw.items() if isinstance(k, str)})
         op = item.get("op")
-        if not isinstance(op, str) or op.lower() not in OPS:
+        if op not in OPS:
             raise invalid_value(f"Operations[{i}].op must be add, replace or remove, got {op!r}")
-        op = op.lower()
         path = item.get("path")
         has_value = "value" in item
         value = item.get("value")

@@ -28,13 +28,13 @@ from roster.model.registry import (
     stored_fields,
 )
 from roster.model.values import (
-    as_bool,
     as_date,
     as_email,
     as_text,
     custom_value,
     location,
 )
+from roster.scim.dialects import rewrite_user
 from roster.scim.errors import invalid_value
 
 
@@ -65,17 +65,24 @@ def _multi(value: Any, where: str) -> list[dict[str, Any]]:
     return out
 
 
+def _boolean(value: Any, where: str) -> bool:
+    """A JSON boolean (Entra's quoted ones are rewritten by its dialect first)."""
+    if not isinstance(value, bool):
+        raise invalid_value(f"{where} must be true or false, got {value!r}")
+    return value
+
+
 def _emails(value: Any) -> list[dict[str, Any]]:
     emails = []
     for i, item in enumerate(_multi(value, "emails")):
         address = as_email(item.get("value"), f"emails[{i}].value")
         if address is None:
-            continue  # Okta's "push empty values"
+            raise invalid_value(f"emails[{i}] needs a value: the email address")
         entry: dict[str, Any] = {"value": address}
         kind = as_text(item.get("type"), f"emails[{i}].type", 32)
         if kind:
             entry["type"] = kind
-        if item.get("primary") is not None and as_bool(item["primary"], f"emails[{i}].primary"):
+        if item.get("primary") is not None and _boolean(item["primary"], f"emails[{i}].primary"):
             entry["primary"] = True
         emails.append(entry)
     primaries = [e for e in emails if e.get("primary")]
@@ -92,12 +99,12 @@ def _phones(value: Any) -> list[dict[str, Any]]:
     for i, item in enumerate(_multi(value, "phoneNumbers")):
         number = as_text(item.get("value"), f"phoneNumbers[{i}].value", 64)
         if number is None:
-            continue
+            raise invalid_value(f"phoneNumbers[{i}] needs a value: the number")
         entry: dict[str, Any] = {"value": number}
         kind = as_text(item.get("type"), f"phoneNumbers[{i}].type", 32)
         if kind:
             entry["type"] = kind
-        if item.get("primary") is not None and as_bool(
+        if item.get("primary") is not None and _boolean(
             item["primary"], f"phoneNumbers[{i}].primary"
         ):
             entry["primary"] = True
@@ -105,17 +112,24 @@ def _phones(value: Any) -> list[dict[str, Any]]:
     return phones
 
 
-def _manager_ref(value: Any, where: str) -> str | None:
-    """Enterprise manager: {"value": ...}, or Entra's bare string."""
-    if isinstance(value, dict):
-        value = _lower_keys(value).get("value")
+def _reference(value: Any, where: str) -> str | None:
     ref = as_text(value, where, 320)
     return ref.lower() if ref else None
+
+
+def _manager_ref(value: Any, where: str) -> str | None:
+    """The enterprise manager, a complex attribute: {"value": "<id, email or number>"}."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise invalid_value(f'{where[: -len(".value")]} must be an object: {{"value": "<id>"}}')
+    return _reference(_lower_keys(value).get("value"), where)
 
 
 def parse_user(body: dict[str, Any], schemas: UserSchemas) -> PersonInput:
     """A full User document -> PersonInput. Unknown attributes are noted, not rejected."""
     out = PersonInput()
+    body = rewrite_user(body)
     top = _lower_keys(body)
     user_name = as_text(top.get("username"), "userName", 320)
     if user_name is None:
@@ -127,7 +141,7 @@ def parse_user(body: dict[str, Any], schemas: UserSchemas) -> PersonInput:
     for key, (fname, size) in NAME_TEXT.items():
         out.fields[fname] = as_text(name.get(key), f"name.{key_name(key)}", size)
     if "active" in top and top["active"] is not None:
-        out.fields["active"] = as_bool(top["active"], "active")
+        out.fields["active"] = _boolean(top["active"], "active")
     emails = _emails(top.get("emails"))
     out.fields["emails"] = emails
     out.fields["email"] = next((e["value"] for e in emails if e.get("primary")), None)
@@ -170,7 +184,7 @@ def parse_user(body: dict[str, Any], schemas: UserSchemas) -> PersonInput:
     # manager of a PUT may be an echo of the GET that preceded it.
     out.manager_sent = out.manager_sent or "managerid" in company or "manageremail" in company
     for alias in ("managerid", "manageremail"):
-        alias_ref = _manager_ref(company.get(alias), f"{schemas.company_urn}:{alias}")
+        alias_ref = _reference(company.get(alias), f"{schemas.company_urn}:{alias}")
         if alias_ref is not None:
             out.manager_ref = alias_ref
             break

@@ -12,6 +12,7 @@ from typing import Any
 
 from roster.directory import provisioning_log, tenants
 from roster.directory.outbox import recent
+from roster.scim.dialects import idp_name
 from roster.store import provisioning_log as log_store
 from roster.store.db import Database
 from roster.store.ids import new_id
@@ -49,7 +50,7 @@ def test_every_scim_request_is_logged_with_secrets_redacted(company: Company) ->
     by_status = {e["status"]: e for e in entries}
     create = by_status[201]
     assert create["method"] == "POST" and create["path"] == "/scim/v2/Users"
-    assert provisioning_log.idp_name(create["client"]) == "Okta"
+    assert idp_name(create["client"]) == "Okta"
     assert create["resource_type"] == "User" and create["resource_id"] == person
     assert create["token_id"] == company.token_id and create["duration_ms"] > 0
     assert create["request"]["password"] == "[REDACTED]"
