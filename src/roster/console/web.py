@@ -24,14 +24,13 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from roster import __version__, inputs
 from roster.config import DEFAULT_COMPANY_EXTENSION, Settings
-from roster.directory import admins, sessions
+from roster.directory import sessions, tenancy
 from roster.directory.admins import ConsoleUser
 from roster.directory.csv_columns import HIDDEN_FIELDS, field_labels
 from roster.directory.people import Actor
 from roster.directory.provisioning_log import last_seen
 from roster.model.registry import UserSchemas
 from roster.scim.dialects import idp_name
-from roster.store import tenants as tenant_store
 from roster.store.db import Database
 from roster.store.tenants import Tenant
 
@@ -234,13 +233,10 @@ async def console(request: Request) -> Console:
     settings: Settings = request.app.state.settings
     session = await sessions.load_session(db, request.cookies.get(sessions.COOKIE_NAME))
     next_url = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    if session is None or session.subject_type != "console_user":
+    found = None if session is None else await tenancy.by_console_session(db, session)
+    if session is None or found is None or not found[1].is_account_admin:
         raise LoginRequired(next_url)
-    user = await admins.get_console_user(db, session.tenant_id, session.subject_id)
-    async with db.read() as conn:
-        tenant = await tenant_store.tenant_by_id(conn, session.tenant_id)
-    if user is None or tenant is None or not user.is_account_admin:
-        raise LoginRequired(next_url)
+    tenant, user = found
     request.state.tenant = tenant.subdomain
     # After the session check: a signed-out browser is sent to sign in, whatever the
     # address says.

@@ -16,8 +16,9 @@ from roster.store import audit as audit_store
 from roster.store import people as people_store
 from roster.store import people_browse as store
 from roster.store import provisioning_log as log_store
+from roster.store import tenants as tenant_store
 from roster.store.db import Database
-from roster.store.tenants import Tenant
+from roster.store.tenants import Tenant, TokenRecord
 from roster.store.types import utcnow
 
 PAGE_SIZES = (25, 50, 100)
@@ -147,3 +148,28 @@ async def set_timezone(
             person_id,
             changes={"timezone": [person["timezone"], value]},
         )
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The console's first page: how many people are in each state, the live tokens."""
+
+    active: int
+    deactivated: int
+    unlinked: int  # active, but the identity provider has not linked them yet
+    tokens: list[TokenRecord]
+
+
+async def overview(db: Database, tenant: Tenant) -> Overview:
+    async with db.read() as conn:
+        counts = [
+            await store.count(conn, store.conditions(tenant.id, **f))
+            for f in (
+                {"status": "active"},
+                {"status": "deactivated"},
+                {"status": "active", "linked": "no"},
+            )
+        ]
+        tokens = [t for t in await tenant_store.list_tokens(conn, tenant.id) if not t.revoked_at]
+    active, deactivated, unlinked = counts
+    return Overview(active, deactivated, unlinked, tokens)

@@ -1,11 +1,10 @@
-"""SCIM bearer tokens: issued once, stored as a hash, revocable, several per company."""
+"""SCIM bearer tokens: issued once, stored as a hash, revocable, several per company.
+A request's token becomes its company in directory/tenancy.py."""
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
-from datetime import timedelta
 
 from roster.directory.audit import SYSTEM, Actor, record_change
 from roster.directory.tenants import get_tenant
@@ -13,8 +12,7 @@ from roster.model.errors import DirectoryError, invalid, not_found
 from roster.store import tenants as store
 from roster.store.db import Database
 from roster.store.ids import new_id
-from roster.store.tenants import Credential, TokenRecord
-from roster.store.types import utcnow
+from roster.store.tenants import TokenRecord
 
 # Recognisable by people and secret scanners: "rstr_scim_" + 43 url-safe chars (256 bits).
 TOKEN_PREFIX = "rstr_scim_"  # noqa: S105 - a prefix, not a secret
@@ -70,26 +68,3 @@ async def revoke_token(
         if not await store.revoke_token(conn, tenant.id, token_id):
             raise not_found(f"no active token {token_id!r} in {subdomain!r}")
         await record_change(conn, tenant.id, actor, "scim.token_revoke", "Token", token_id)
-
-
-async def authenticate(
-    db: Database, secret: str, *, touch_every: timedelta = timedelta(seconds=60)
-) -> Credential | None:
-    """The company a bearer secret belongs to, or None. Revocation takes effect at once
-    because every request reads the token row."""
-    if not looks_like_token(secret):
-        return None
-    digest = hash_secret(secret)
-    async with db.read() as conn:
-        credential = await store.credential_by_hash(conn, digest)
-    if credential is None:
-        return None
-    # The row is found by an index on the digest (timing there reveals nothing about
-    # the secret); the final comparison is constant-time all the same.
-    if not hmac.compare_digest(credential.secret_hash, digest):
-        return None
-    now = utcnow()
-    if credential.last_used_at is None or now - credential.last_used_at >= touch_every:
-        async with db.write() as conn:
-            await store.touch_token(conn, credential.tenant.id, credential.token_id, now)
-    return credential

@@ -27,7 +27,7 @@ from starlette.responses import RedirectResponse, Response
 
 from roster import inputs
 from roster.config import Settings
-from roster.directory import sessions
+from roster.directory import sessions, tenancy
 from roster.directory.sso import SsoSettings, get_settings
 from roster.directory.sso_signin import SignInRefused, subject_for
 from roster.directory.tenants import is_subdomain
@@ -44,9 +44,6 @@ from roster.sso.saml import (
     sp_metadata,
     verify_response,
 )
-from roster.store import people as people_store
-from roster.store import sso as sso_store
-from roster.store import tenants as tenant_store
 from roster.store.db import Database
 from roster.store.tenants import Tenant
 from roster.store.types import utcnow
@@ -115,8 +112,7 @@ def _bad_address(request: Request) -> Response | None:
 
 async def _company(request: Request, subdomain: str) -> tuple[Tenant, SsoSettings] | None:
     db: Database = request.app.state.db
-    async with db.read() as conn:
-        tenant = await tenant_store.tenant_by_subdomain(conn, subdomain.lower())
+    tenant = await tenancy.by_address(db, subdomain)
     if tenant is None:
         return None
     request.state.tenant = tenant.subdomain
@@ -302,27 +298,14 @@ def set_session_cookie(response: Response, value: str, *, secure: bool, max_age:
     )
 
 
-async def _who(db: Database, session: sessions.Session) -> tuple[str, bool] | None:
-    """(email, is a console user) for a live session whose subject may still sign in."""
-    async with db.read() as conn:
-        if session.subject_type == "console_user":
-            email = await sso_store.console_user_email(conn, session.tenant_id, session.subject_id)
-            return (email, True) if email else None
-        person = await people_store.get_person(conn, session.tenant_id, session.subject_id)
-    if person is None or not person["active"]:
-        return None
-    return str(person["email"] or person["user_name"]), False
-
-
 @router.get("/me")
 async def me(request: Request) -> Response:
     db: Database = request.app.state.db
     session = await sessions.load_session(db, request.cookies.get(sessions.COOKIE_NAME))
-    who = await _who(db, session) if session else None
+    who = await tenancy.signed_in_as(db, session) if session else None
     if session is None or who is None:
         return pages.signed_out()
-    email, console = who
-    return pages.signed_in(email, console=console, csrf_token=session.csrf_token)
+    return pages.signed_in(who.email, console=who.is_console_user, csrf_token=session.csrf_token)
 
 
 @router.post("/me/sign-out")

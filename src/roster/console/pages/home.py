@@ -8,26 +8,13 @@ from starlette.responses import Response
 
 from roster import inputs
 from roster.console.web import Admin, ConsoleError, render
-from roster.directory import provisioning_log, troubleshoot
-from roster.store import people_browse
-from roster.store import tenants as tenant_store
+from roster.directory import browse, provisioning_log, troubleshoot
 
 fallback = APIRouter()
 
 
 async def overview(ctx: Admin) -> Response:
-    async with ctx.db.read() as conn:
-        counts = {
-            name: await people_browse.count(conn, people_browse.conditions(ctx.tenant.id, **f))
-            for name, f in {
-                "active": {"status": "active"},
-                "deactivated": {"status": "deactivated"},
-                "unlinked": {"status": "active", "linked": "no"},
-            }.items()
-        }
-        tokens = [
-            t for t in await tenant_store.list_tokens(conn, ctx.tenant.id) if not t.revoked_at
-        ]
+    at_a_glance = await browse.overview(ctx.db, ctx.tenant)
     summary = None
     findings = []
     if ctx.user.manages_integrations:
@@ -41,8 +28,12 @@ async def overview(ctx: Admin) -> Response:
     return ctx.render(
         "overview.html",
         nav="overview",
-        counts=counts,
-        tokens=tokens,
+        counts={
+            "active": at_a_glance.active,
+            "deactivated": at_a_glance.deactivated,
+            "unlinked": at_a_glance.unlinked,
+        },
+        tokens=at_a_glance.tokens,
         summary=summary,
         findings=findings,
     )

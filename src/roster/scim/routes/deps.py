@@ -11,7 +11,7 @@ from starlette.datastructures import URL
 from starlette.requests import Request
 
 from roster.config import Settings
-from roster.directory import tokens
+from roster.directory import tenancy, tokens
 from roster.directory.audit import Actor
 from roster.directory.tenants import custom_attributes
 from roster.model.registry import UserSchemas
@@ -80,7 +80,7 @@ async def scim_context(request: Request) -> ScimContext:
         )
     if not tokens.looks_like_token(secret):
         await _refuse_unauthenticated(limiter, address, _NOT_VALID)
-    credential = await tokens.authenticate(
+    credential = await tenancy.by_token(
         db, secret, touch_every=settings.token_last_used_seconds_delta
     )
     if credential is None:
