@@ -54,6 +54,9 @@ class Attribute:
     ignored_on_input: bool = False
     # Filterable and sortable (a whitelisted column or custom value behind it).
     filterable: bool = False
+    # What people call it (the console); empty: the name in words ("costCenter" ->
+    # "Cost center"), see model/profile.py.
+    label: str = ""
 
     @property
     def scim_type(self) -> str:
@@ -196,6 +199,7 @@ USER_CORE_ATTRIBUTES: tuple[Attribute, ...] = (
     _s(
         "userName",
         "user_name",
+        label="Username",
         max_length=320,
         required=True,
         uniqueness="server",
@@ -208,9 +212,9 @@ USER_CORE_ATTRIBUTES: tuple[Attribute, ...] = (
         kind="complex",
         description="The person's name.",
         sub_attributes=(
-            _s("formatted", "formatted_name", max_length=400, filterable=True),
-            _s("familyName", "family_name", max_length=200, filterable=True),
-            _s("givenName", "given_name", max_length=200, filterable=True),
+            _s("formatted", "formatted_name", max_length=400, filterable=True, label="Full name"),
+            _s("familyName", "family_name", max_length=200, filterable=True, label="Last name"),
+            _s("givenName", "given_name", max_length=200, filterable=True, label="First name"),
             _s("middleName", "middle_name", max_length=200, filterable=True),
         ),
     ),
@@ -253,7 +257,7 @@ USER_CORE_ATTRIBUTES: tuple[Attribute, ...] = (
         multi_valued=True,
         description="Email addresses; one primary.",
         sub_attributes=(
-            _s("value", "email", filterable=True, description="The address."),
+            _s("value", "email", filterable=True, description="The address.", label="Email"),
             *_TYPE_PRIMARY,
         ),
     ),

@@ -1,14 +1,17 @@
 """The attribute registry is the one source: an attribute added to it (with its column,
-which a migration adds) is described in /Schemas, filterable, rendered, projected and
-read from CSV with no other code. The new attribute here is injected into a copy of
-the enterprise schema, so the test fails if any of those places lists fields itself."""
+which a migration adds) is described in /Schemas, filterable, rendered, projected,
+read from CSV and shown on the console's person page with no other code. The new
+attribute here is injected into a copy of the enterprise schema, so the test fails if
+any of those places lists fields itself."""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
+from roster.console.pages.people import attribute_rows
+from roster.console.web import env as console_templates
 from roster.directory.csv_columns import RowReader, columns, map_headers
 from roster.model.query import FieldCompare
 from roster.model.registry import (
@@ -106,3 +109,13 @@ def test_every_filterable_stored_attribute_has_its_column() -> None:
             assert field is not None, text
             people_store.column_for(field)
             people_store.sort_column_for(field)
+
+
+def test_a_new_attribute_is_on_the_console_person_page() -> None:
+    rows = attribute_rows(_schemas())
+    (badge,) = [f for f in rows if f.field == "badge_number"]
+    assert badge.label == "Badge number" and badge.owner == "identity provider"
+    macro = console_templates.get_template("people/_attributes.html").module.attributes  # type: ignore[attr-defined]
+    html = str(macro(rows, _person(badge_number="B-7", start_date=date(2026, 3, 1))))
+    assert "<dt>Badge number</dt>\n  <dd>B-7</dd>" in html
+    assert "<dt>Start date</dt>" in html and "—" in html  # empty ones shown as such

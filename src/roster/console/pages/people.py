@@ -10,6 +10,7 @@ from roster.console.web import Admin, ConsoleError, form_values, redirect, whole
 from roster.directory import browse, people, tenants
 from roster.model.errors import DirectoryError
 from roster.model.person import new_person
+from roster.model.profile import ProfileField, profile_fields
 from roster.model.registry import UserSchemas
 
 router = APIRouter()
@@ -89,6 +90,16 @@ async def person_create(ctx: Admin) -> Response:
     return redirect(f"/admin/people/{written.person['id']}?done=created")
 
 
+# Shown on the person page in cards of their own (status badge, the ids, the timezone
+# form, manager and reports), not among the attributes.
+SHOWN_APART = frozenset({"id", "active", "timezone", "manager_id"})
+
+
+def attribute_rows(schemas: UserSchemas) -> list[ProfileField]:
+    """The person page's attributes: every one the registry stores, in its order."""
+    return [f for f in profile_fields(schemas) if f.field not in SHOWN_APART]
+
+
 @router.get("/people/{person_id}")
 async def person_page(person_id: str, ctx: Admin) -> Response:
     try:
@@ -101,7 +112,7 @@ async def person_page(person_id: str, ctx: Admin) -> Response:
         nav="people",
         p=profile.person,
         profile=profile,
-        schemas=schemas,
+        fields=attribute_rows(schemas),
         timezones=browse.timezones(),
         notice=ctx.request.query_params.get("done"),
     )
