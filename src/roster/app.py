@@ -31,6 +31,7 @@ from roster.scim.routes import discovery, groups, users
 from roster.scim.routes.errors import error_answer
 from roster.scim.routes.fast import FastScimRoutes
 from roster.scim.routes.provisioning_log import ProvisioningLogMiddleware
+from roster.services import Services, services
 from roster.sso import routes as sso_routes
 from roster.store.db import Database
 
@@ -44,8 +45,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = database is None
-        app.state.db = database or Database(
-            settings.database_url, pool_size=settings.database_pool_size
+        running.open(
+            database or Database(settings.database_url, pool_size=settings.database_pool_size)
         )
         # What is loaded by now (modules, routes, schemas, templates) lives as long as
         # the process: moved out of the collector's sight, full collections under load
@@ -55,15 +56,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         metrics_port = MetricsPort(settings)
         metrics_port.start()
         try:
-            async with sso_routes.services(app):
+            async with sso_routes.saml_services(app):
                 yield
         finally:
             metrics_port.stop()
-            writer = getattr(app.state, "provisioning_log", None)
-            if writer is not None:
-                await writer.close()
+            await running.close()
             if owned:
-                await app.state.db.dispose()
+                await running.db.dispose()
 
     app = FastAPI(
         title="Roster SCIM 2.0",
@@ -73,15 +72,18 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         redoc_url=None,
         openapi_url=f"{SCIM_PREFIX}/openapi.json",
     )
-    app.state.settings = settings
-    app.state.rate_limiter = make_limiter(
-        settings.redis_url,
-        per_company=settings.rate_limit_per_company,
-        per_token=settings.rate_limit_per_token,
-        unauthenticated=settings.rate_limit_unauthenticated,
+    running = Services(
+        settings,
+        make_limiter(
+            settings.redis_url,
+            per_company=settings.rate_limit_per_company,
+            per_token=settings.rate_limit_per_token,
+            unauthenticated=settings.rate_limit_unauthenticated,
+        ),
     )
+    app.state.services = running
     if database is not None:
-        app.state.db = database
+        running.open(database)
 
     app.include_router(discovery.router, prefix=SCIM_PREFIX)
     app.include_router(users.router, prefix=SCIM_PREFIX)
@@ -134,7 +136,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     @app.get("/readyz", include_in_schema=False)
     async def readyz(request: Request) -> Response:
         try:
-            await request.app.state.db.ping()
+            await services(request).db.ping()
         except Exception:
             return JSONResponse({"status": "database unreachable"}, status_code=503)
         return JSONResponse({"status": "ready"})

@@ -34,5 +34,5 @@ def install(app: FastAPI) -> None:
             request, "error.html", status=exc.status, title=exc.title, message=exc.message
         )
 
-    https = app.state.settings.public_url.startswith("https://")
+    https = app.state.services.settings.public_url.startswith("https://")
     app.add_middleware(SecurityHeadersMiddleware, https=https)

@@ -31,6 +31,7 @@ from roster.directory.people import Actor
 from roster.directory.provisioning_log import last_seen
 from roster.model.registry import UserSchemas
 from roster.scim.dialects import idp_name
+from roster.services import services
 from roster.store.db import Database
 from roster.store.tenants import Tenant
 
@@ -221,7 +222,7 @@ def same_origin(request: Request) -> bool:
     origin = request.headers.get("origin")
     if not origin or origin == "null":
         return origin is None
-    settings: Settings = request.app.state.settings
+    settings = services(request).settings
     allowed = {f"{request.url.scheme}://{request.url.netloc}"}
     if settings.public_url:
         allowed.add(settings.public_url.rstrip("/"))
@@ -229,8 +230,8 @@ def same_origin(request: Request) -> bool:
 
 
 async def console(request: Request) -> Console:
-    db: Database = request.app.state.db
-    settings: Settings = request.app.state.settings
+    db = services(request).db
+    settings = services(request).settings
     session = await sessions.load_session(db, request.cookies.get(sessions.COOKIE_NAME))
     next_url = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     found = None if session is None else await tenancy.by_console_session(db, session)

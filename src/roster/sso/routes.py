@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,12 +27,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from roster import inputs
-from roster.config import Settings
 from roster.directory import sessions, tenancy
 from roster.directory.sso import SsoSettings, get_settings
 from roster.directory.sso_signin import SignInRefused, subject_for
 from roster.directory.tenants import is_subdomain
 from roster.logging import get_logger
+from roster.services import services
 from roster.sso import pages
 from roster.sso.cookies import REQUEST_COOKIE, REQUEST_MAX_AGE, RequestCookie
 from roster.sso.keys import secret_key
@@ -44,7 +45,6 @@ from roster.sso.saml import (
     sp_metadata,
     verify_response,
 )
-from roster.store.db import Database
 from roster.store.tenants import Tenant
 from roster.store.types import utcnow
 
@@ -56,25 +56,37 @@ SIGN_INS = Counter(
 DEFAULT_LANDING = "/me"
 
 
+@dataclass(frozen=True)
+class SamlServices:
+    """What only the SAML routes need: the request cookie's key, the replay cache."""
+
+    request_cookie: RequestCookie
+    replay: ReplayCache
+
+
 @asynccontextmanager
-async def services(app: FastAPI) -> AsyncIterator[None]:
-    """What the SAML routes need while the app runs (the request cookie's key, the
-    assertion replay cache); entered by the app's one lifespan (app.py)."""
-    settings: Settings = app.state.settings
-    app.state.saml_request_cookie = RequestCookie(secret_key(settings))
-    cache = make_replay_cache(settings.redis_url, app.state.db)
-    app.state.saml_replay = cache
+async def saml_services(app: FastAPI) -> AsyncIterator[None]:
+    """The SAML routes' services while the app runs; entered by the app's one lifespan
+    (app.py), after the database is open."""
+    running = app.state.services
+    cache = make_replay_cache(running.settings.redis_url, running.db)
+    app.state.saml = SamlServices(RequestCookie(secret_key(running.settings)), cache)
     try:
         yield
     finally:
         await cache.close()
 
 
+def _saml(request: Request) -> SamlServices:
+    found: SamlServices = request.app.state.saml
+    return found
+
+
 router = APIRouter(include_in_schema=False)
 
 
 def _base_url(request: Request) -> str:
-    settings: Settings = request.app.state.settings
+    settings = services(request).settings
     if settings.public_url:
         return settings.public_url.rstrip("/")
     return f"{request.url.scheme}://{request.url.netloc}"
@@ -111,7 +123,7 @@ def _bad_address(request: Request) -> Response | None:
 
 
 async def _company(request: Request, subdomain: str) -> tuple[Tenant, SsoSettings] | None:
-    db: Database = request.app.state.db
+    db = services(request).db
     tenant = await tenancy.by_address(db, subdomain)
     if tenant is None:
         return None
@@ -185,7 +197,7 @@ async def login(request: Request, subdomain: str, next: str | None = None) -> Re
     tenant, sso = found
     urls = SpUrls.for_company(_base_url(request), tenant.subdomain)
     idp_url, request_id = authn_request(urls, sso, local_path(next))
-    cookie: RequestCookie = request.app.state.saml_request_cookie
+    cookie = _saml(request).request_cookie
     value = cookie.add(request.cookies.get(REQUEST_COOKIE), tenant.id, request_id)
     response = RedirectResponse(idp_url, status_code=302, headers={"Cache-Control": "no-store"})
     # Secure and SameSite=None always: the IdP's POST back is cross-site (reference §5).
@@ -213,7 +225,7 @@ async def acs(request: Request, subdomain: str) -> Response:
     tenant, sso = found
     if not sso.enabled or not sso.configured:
         return _refuse(request, tenant.subdomain, "not_enabled", "SSO is off for the company")
-    settings: Settings = request.app.state.settings
+    settings = services(request).settings
     urls = SpUrls.for_company(_base_url(request), tenant.subdomain)
     try:
         form = await request.form()
@@ -221,9 +233,9 @@ async def acs(request: Request, subdomain: str) -> Response:
         return _refuse(request, tenant.subdomain, "malformed", f"unreadable form: {exc}")
     saml_response = form.get("SAMLResponse")
     relay_state = form.get("RelayState")
-    cookie: RequestCookie = request.app.state.saml_request_cookie
+    cookie = _saml(request).request_cookie
     pending = cookie.request_ids(request.cookies.get(REQUEST_COOKIE), tenant.id)
-    replay: ReplayCache = request.app.state.saml_replay
+    replay = _saml(request).replay
     try:
         assertion = verify_response(
             urls, sso, saml_response if isinstance(saml_response, str) else "", pending
@@ -241,7 +253,7 @@ async def acs(request: Request, subdomain: str) -> Response:
         ):
             raise SamlRefused("replay", f"assertion {assertion.assertion_id} already used")
         subject = await subject_for(
-            request.app.state.db,
+            services(request).db,
             tenant,
             sso,
             nameid=assertion.nameid,
@@ -253,7 +265,7 @@ async def acs(request: Request, subdomain: str) -> Response:
     except ReplayCacheUnavailable as exc:
         return _refuse(request, tenant.subdomain, "replay_cache_unavailable", str(exc))
 
-    db: Database = request.app.state.db
+    db = services(request).db
     # A fresh session at every sign-in, and the one this browser had is ended: a
     # session id planted before sign-in is worth nothing after it (fixation).
     await sessions.end_session(db, request.cookies.get(sessions.COOKIE_NAME))
@@ -300,7 +312,7 @@ def set_session_cookie(response: Response, value: str, *, secure: bool, max_age:
 
 @router.get("/me")
 async def me(request: Request) -> Response:
-    db: Database = request.app.state.db
+    db = services(request).db
     session = await sessions.load_session(db, request.cookies.get(sessions.COOKIE_NAME))
     who = await tenancy.signed_in_as(db, session) if session else None
     if session is None or who is None:
@@ -310,7 +322,7 @@ async def me(request: Request) -> Response:
 
 @router.post("/me/sign-out")
 async def sign_out(request: Request) -> Response:
-    db: Database = request.app.state.db
+    db = services(request).db
     cookie = request.cookies.get(sessions.COOKIE_NAME)
     session = await sessions.load_session(db, cookie)
     form: Any = await request.form()

@@ -7,7 +7,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from roster import inputs
-from roster.config import Settings
 from roster.console.web import (
     LOGIN_CSRF_COOKIE,
     Admin,
@@ -22,7 +21,7 @@ from roster.console.web import (
     set_session_cookie,
 )
 from roster.directory import admins, sessions
-from roster.store.db import Database
+from roster.services import services
 
 router = APIRouter()
 
@@ -37,7 +36,7 @@ def _login_page(
     status: int = 200,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    settings: Settings = request.app.state.settings
+    settings = services(request).settings
     token = login_csrf(request)
     response = render(
         request,
@@ -72,8 +71,8 @@ async def login_form(request: Request, next: str = "/admin", company: str = "") 
 
 @router.post("/login")
 async def login(request: Request) -> Response:
-    db: Database = request.app.state.db
-    settings: Settings = request.app.state.settings
+    db = services(request).db
+    settings = services(request).settings
     fields = [(k, v) for k, v in (await request.form()).multi_items() if isinstance(v, str)]
     form = dict(fields)
     company = form.get("company", "").strip().lower()

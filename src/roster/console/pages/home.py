@@ -9,6 +9,7 @@ from starlette.responses import Response
 from roster import inputs
 from roster.console.web import Admin, ConsoleError, render
 from roster.directory import browse, provisioning_log, troubleshoot
+from roster.services import services
 
 fallback = APIRouter()
 
@@ -18,9 +19,7 @@ async def overview(ctx: Admin) -> Response:
     summary = None
     findings = []
     if ctx.user.manages_integrations:
-        writer = getattr(ctx.request.app.state, "provisioning_log", None)
-        if writer is not None:
-            await writer.flush()
+        await services(ctx.request).flush_provisioning_log()
         summary = await provisioning_log.recent_summary(ctx.db, ctx.tenant)
         findings = [
             f for f in await troubleshoot.diagnose(ctx.db, ctx.tenant) if f.severity != "ok"

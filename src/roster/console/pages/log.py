@@ -17,15 +17,14 @@ from roster.console.web import (
 )
 from roster.directory import provisioning_log, tenants
 from roster.model.errors import DirectoryError
+from roster.services import services
 
 router = APIRouter()
 FILTERS = ("outcome", "status", "method", "type", "q", "order")
 
 
 async def _flush(ctx: IntegrationsAdmin) -> None:
-    writer = getattr(ctx.request.app.state, "provisioning_log", None)
-    if writer is not None:
-        await writer.flush()
+    await services(ctx.request).flush_provisioning_log()
 
 
 @router.get("/log")

@@ -7,15 +7,14 @@ from starlette.responses import Response
 
 from roster.console.web import IntegrationsAdmin
 from roster.directory import troubleshoot
+from roster.services import services
 
 router = APIRouter()
 
 
 @router.get("/troubleshooting")
 async def troubleshooting_page(ctx: IntegrationsAdmin) -> Response:
-    writer = getattr(ctx.request.app.state, "provisioning_log", None)
-    if writer is not None:
-        await writer.flush()
+    await services(ctx.request).flush_provisioning_log()
     findings = await troubleshoot.diagnose(ctx.db, ctx.tenant)
     return ctx.render(
         "troubleshooting.html",

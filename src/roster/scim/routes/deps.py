@@ -17,6 +17,7 @@ from roster.directory.tenants import custom_attributes
 from roster.model.registry import UserSchemas
 from roster.ratelimit import RateLimiter
 from roster.scim.errors import ScimError, not_found
+from roster.services import services
 from roster.store.db import Database
 from roster.store.tenants import Tenant
 
@@ -61,9 +62,8 @@ async def _refuse_unauthenticated(limiter: RateLimiter, address: str, detail: st
 
 
 async def scim_context(request: Request) -> ScimContext:
-    db: Database = request.app.state.db
-    settings: Settings = request.app.state.settings
-    limiter: RateLimiter = request.app.state.rate_limiter
+    running = services(request)
+    db, settings, limiter = running.db, running.settings, running.rate_limiter
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")
     secret = secret.strip()

@@ -16,8 +16,8 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from roster.directory.provisioning_log import ProvisioningLogWriter
 from roster.redaction import redact, redact_text
+from roster.services import services_of
 from roster.store.ids import new_id
 from roster.store.types import utcnow
 
@@ -153,12 +153,10 @@ class ProvisioningLogMiddleware:
         overflow: bool,
         response: bytearray,
     ) -> None:
-        app = scope.get("app")
-        if app is None or not hasattr(app.state, "db"):
+        running = services_of(scope)
+        if running is None or not running.started:
             return
-        writer = getattr(app.state, "provisioning_log", None)
-        if writer is None:
-            writer = app.state.provisioning_log = ProvisioningLogWriter(app.state.db)
+        writer = running.provisioning_log
         headers = dict(scope.get("headers") or [])
         query = scope.get("query_string", b"").decode("latin-1")
         # A token pasted into a URL (a path segment, `?access_token=`, a filter) is
