@@ -3,7 +3,8 @@
 is called while every SQL statement is recorded, and none of them updates or deletes
 an audit row; the rows that existed before are all there, unchanged, after; and every
 call that changes a directory table adds its audit row too (no bypass of
-`record_change`). A static check covers code that no route reaches (CLI, jobs)."""
+`record_change`). The CLI's commands: test_audit_cli.py; a static check covers code
+that neither reaches (jobs)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-
 from roster.model.registry import CORE_USER
 from roster.scim.schema import PATCH_OP
-from roster.store.db import Database
-from roster.store.tables import audit_events, metadata
+from tests.support.audit_sweep import AuditRows, Tracker
 from tests.support.console import signed_in
 from tests.support.harness import Company
 from tests.support.helpers import count_queries
@@ -31,12 +29,6 @@ AUDIT_CHANGE = re.compile(
 SRC = Path(__file__).resolve().parents[3] / "src" / "roster"
 # Last: these end the session or the token the sweep itself uses.
 LAST = ("/admin/logout", "/me/sign-out", "/revoke", "/scim/enable")
-
-
-async def _audit_rows(db: Database) -> list[tuple[Any, ...]]:
-    async with db.read() as conn:
-        rows = await conn.execute(sa.select(audit_events))
-        return sorted((repr(tuple(r)),) for r in rows)  # JSON columns: compare as text
 
 
 def _value(param: str, ids: dict[str, str]) -> str:
@@ -67,32 +59,6 @@ def _scim_body(route: RouteInfo, ids: dict[str, str]) -> dict[str, Any] | None:
     return {}
 
 
-# The tables that hold the directory; a request that changes a row of one of them must
-# add an audit row. Noting a token's or an admin's last use is not a change.
-DIRECTORY_TABLES = (
-    "tenants",
-    "scim_tokens",
-    "people",
-    "groups",
-    "group_members",
-    "console_users",
-    "sso_configs",
-)
-NOT_A_CHANGE = {"last_used_at", "last_login_at"}
-
-
-async def _directory_rows(db: Database, tenant_id: int) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    async with db.read() as conn:
-        for name in DIRECTORY_TABLES:
-            table = metadata.tables[name]
-            key = table.c.id if name == "tenants" else table.c.tenant_id
-            columns = [c for c in table.c if c.name not in NOT_A_CHANGE]
-            rows = await conn.execute(sa.select(*columns).where(key == tenant_id))
-            out[name] = sorted(repr(tuple(r)) for r in rows)
-    return out
-
-
 @dataclass
 class Call:
     route: RouteInfo
@@ -101,7 +67,7 @@ class Call:
     audited: bool  # it added an audit row
 
 
-def _sweep(company: Company) -> tuple[list[Call], list[Any], list[Any]]:
+def _sweep(company: Company) -> tuple[list[Call], AuditRows, AuditRows]:
     """Call every route of the route table once: what each call ran and changed, and
     the audit rows before and after the sweep."""
     person = company.client.post("/Users", json={"userName": "audited@example.com"}).json()
@@ -116,15 +82,14 @@ def _sweep(company: Company) -> tuple[list[Call], list[Any], list[Any]]:
         "path": "nowhere",
     }
     console = signed_in(company)
-    before = company.call(_audit_rows)
+    # Each call's "after" is the next call's "before".
+    tracker = Tracker(company.server, company.tenant.id, whole_audit=True)
+    before = tracker.audit
     assert before, "the setup wrote audit rows"
     routes = sorted(
         all_routes(), key=lambda r: (any(m in r.path for m in LAST), r.method == "DELETE")
     )
     calls: list[Call] = []
-    # Each call's "after" is the next call's "before".
-    directory = company.call(lambda db: _directory_rows(db, company.tenant.id))
-    audit_rows, after = len(before), before
     for route in routes:
         path = re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: _value(m.group(1), ids), route.path)
         with count_queries(company) as statements:
@@ -139,20 +104,17 @@ def _sweep(company: Company) -> tuple[list[Call], list[Any], list[Any]]:
                 console.post(path, {})
             else:
                 console.http.request(route.method, path)
-        now = company.call(lambda db: _directory_rows(db, company.tenant.id))
-        after = company.call(_audit_rows)
-        changed = [t for t in DIRECTORY_TABLES if directory[t] != now[t]]
-        calls.append(Call(route, list(statements), changed, len(after) > audit_rows))
-        directory, audit_rows = now, len(after)
+        step = tracker.step()
+        calls.append(Call(route, list(statements), step.changed, step.audited))
     assert len(calls) == len(routes)
-    return calls, before, after
+    return calls, before, tracker.audit
 
 
 def test_no_route_changes_or_deletes_an_audit_row(company: Company) -> None:
     calls, before, after = _sweep(company)
     changes = [s for call in calls for s in call.statements if AUDIT_CHANGE.search(s)]
     assert not changes, changes
-    assert set(before) <= set(after), "an audit row was changed or deleted"
+    assert before.items() <= after.items(), "an audit row was changed or deleted"
     assert len(after) > len(before), "the sweep's writes were audited"
 
 
