@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from roster.cli.common import run
+from roster.cli.common import CLI, run
 from roster.directory import tenants
 
 attribute_app = typer.Typer(help="A company's custom attributes.", no_args_is_help=True)
@@ -21,5 +21,5 @@ def attribute_add(
     ] = "string",
 ) -> None:
     """Define a custom attribute ahead of the identity provider sending it."""
-    run(lambda db: tenants.add_custom_attribute(db, subdomain, name, type_))
+    run(lambda db: tenants.add_custom_attribute(db, subdomain, name, type_, actor=CLI))
     typer.echo(f"added custom attribute {name} ({type_})")

@@ -86,9 +86,7 @@ async def define(db: Database, tenant: Tenant, name: str, type_: str, *, actor: 
             await tenant_store.update_tenant(conn, tenant.id, custom_attributes=updated)
             await _audit(conn, tenant, actor, "attribute.restore", {"name": retired["name"]})
             return
-    await tenants.add_custom_attribute(db, tenant.subdomain, name, type_)
-    async with db.write() as conn:
-        await _audit(conn, tenant, actor, "attribute.define", {"name": name, "type": type_})
+    await tenants.add_custom_attribute(db, tenant.subdomain, name, type_, actor=actor)
 
 
 async def retire(db: Database, tenant: Tenant, name: str, *, actor: Actor) -> None:

@@ -135,8 +135,16 @@ def check_custom_attribute(name: str, type_: str) -> None:
 
 
 async def add_custom_attribute(
-    db: Database, subdomain: str, name: str, type_: str, *, source: str = "admin"
+    db: Database,
+    subdomain: str,
+    name: str,
+    type_: str,
+    *,
+    source: str = "admin",
+    actor: Actor = SYSTEM,
 ) -> None:
+    """Define a custom attribute, recorded as `attribute.define` in the same
+    transaction (the console's `attributes.define` and the CLI both come here)."""
     check_custom_attribute(name, type_)
     tenant = await get_tenant(db, subdomain)
     async with db.write() as conn:
@@ -146,6 +154,15 @@ async def add_custom_attribute(
         entry = {"name": name, "type": type_, "source": source, "created_at": utcnow().isoformat()}
         await store.update_tenant(
             conn, tenant.id, custom_attributes=[*locked.custom_attributes, entry]
+        )
+        await record_change(
+            conn,
+            tenant.id,
+            actor,
+            "attribute.define",
+            "Attribute",
+            None,
+            changes={"name": name, "type": type_},
         )
 
 
