@@ -41,8 +41,12 @@ def test_admin_console_end_to_end(server: LiveServer, chromium: object) -> None:
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
 
     def shot(name: str) -> None:
+        """The page at 1366 px, then at a phone's 390 px (read by people, not asserted)."""
         path = ARTIFACTS / f"{server.backend}-{len(shots) + 1:02d}-{name}.png"
         page.screenshot(path=str(path), full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.screenshot(path=str(path.with_name(path.stem + "-390.png")), full_page=True)
+        page.set_viewport_size({"width": 1366, "height": 900})
         shots.append(path.name)
 
     def nav(name: str) -> None:
