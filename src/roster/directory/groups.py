@@ -9,13 +9,13 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.elements import ColumnElement
 
 from roster.directory import audit
 from roster.directory.audit import Actor, diff
 from roster.model.errors import check_version, forbidden, invalid, not_found
 from roster.model.group import GroupChange
 from roster.model.person import UNSET
+from roster.model.query import Order, Resolved
 from roster.store import groups as store
 from roster.store.db import Database
 from roster.store.groups import Group
@@ -284,13 +284,15 @@ async def list_groups(
     db: Database,
     tenant: Tenant,
     *,
-    where: ColumnElement[bool] | None,
-    order_by: Sequence[ColumnElement[Any]],
+    where: Resolved | None,
+    order: Order,
     offset: int,
     limit: int,
     after_id: str | None = None,
     with_members: bool = True,
 ) -> GroupPage:
+    """A page of groups: `where` a filter resolved against the registry, `order` by a
+    field or by id."""
     async with db.read() as conn:
         total = await store.count_groups(conn, tenant.id, where=where)
         rows = (
@@ -298,7 +300,7 @@ async def list_groups(
                 conn,
                 tenant.id,
                 where=where,
-                order_by=order_by,
+                order=order,
                 offset=offset,
                 limit=limit,
                 after_id=after_id,

@@ -103,3 +103,12 @@ class FieldNot:
 
 
 Resolved = FieldCompare | FieldPresent | FieldAnd | FieldOr | FieldNot
+
+
+@dataclass(frozen=True)
+class Order:
+    """How a listing is ordered: by a field (then by id, so pages are stable), or by id
+    alone (`field` None); ascending unless `descending`."""
+
+    field: Field | None = None
+    descending: bool = False

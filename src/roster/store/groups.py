@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from roster.model.errors import DirectoryError
-from roster.model.query import Field, FieldCompare
+from roster.model.query import Field, FieldCompare, Order, Resolved
+from roster.store.filtering import compile_filter
 from roster.store.prepared import Prepared, memoized, value_args, value_binds
 from roster.store.tables import group_members, groups, people
 
@@ -348,29 +349,48 @@ async def member_counts(
     return {r[0]: int(r[1]) for r in rows}
 
 
+def _filter_column(f: Field) -> ColumnElement[Any]:
+    # displayName compares without regard to case: its lower-cased, indexed column.
+    return groups.c.display_name_lower if f.name == "display_name" else column_for(f)
+
+
+def _where(tenant_id: int, where: Resolved | None) -> ColumnElement[bool] | None:
+    if where is None:
+        return None
+    return compile_filter(where, _filter_column, member_filter(tenant_id))
+
+
+def _order_by(order: Order) -> list[ColumnElement[Any]]:
+    by_id = groups.c.id.desc() if order.descending else groups.c.id
+    if order.field is None:
+        return [by_id]
+    column = _filter_column(order.field)
+    return [column.desc() if order.descending else column, by_id]
+
+
 async def list_groups(
     conn: AsyncConnection,
     tenant_id: int,
     *,
-    where: ColumnElement[bool] | None,
-    order_by: Sequence[ColumnElement[Any]],
+    where: Resolved | None,
+    order: Order,
     offset: int,
     limit: int,
     after_id: str | None = None,
 ) -> list[Group]:
     query = sa.select(*GROUP_COLUMNS).where(groups.c.tenant_id == tenant_id)
-    if where is not None:
-        query = query.where(where)
+    condition = _where(tenant_id, where)
+    if condition is not None:
+        query = query.where(condition)
     if after_id is not None:
         query = query.where(groups.c.id > after_id)
-    query = query.order_by(*order_by).offset(offset).limit(limit)
+    query = query.order_by(*_order_by(order)).offset(offset).limit(limit)
     return [dict(r._mapping) for r in await conn.execute(query)]
 
 
-async def count_groups(
-    conn: AsyncConnection, tenant_id: int, *, where: ColumnElement[bool] | None
-) -> int:
+async def count_groups(conn: AsyncConnection, tenant_id: int, *, where: Resolved | None) -> int:
     query = sa.select(sa.func.count()).select_from(groups).where(groups.c.tenant_id == tenant_id)
-    if where is not None:
-        query = query.where(where)
+    condition = _where(tenant_id, where)
+    if condition is not None:
+        query = query.where(condition)
     return int((await conn.execute(query)).scalar_one())

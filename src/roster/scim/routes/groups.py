@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy.sql.elements import ColumnElement
 
 from roster.directory import groups
-from roster.model.query import AttrPath, Field
+from roster.model.query import AttrPath, Field, Order, Resolved
 from roster.model.registry import CORE_GROUP, GROUP_SCHEMA, META, Attribute
 from roster.scim.documents import (
     ListRequest,
@@ -23,10 +22,7 @@ from roster.scim.groups import parse_group, parse_group_patch, render_group
 from roster.scim.http import ERROR_RESPONSES, ScimResponse, json_body, scim_response
 from roster.scim.patch import parse_operations
 from roster.scim.routes.deps import JSON_BODY, Scim, ScimContext, actor_of, valid_id
-from roster.store import groups as groups_store
-from roster.store.filtering import compile_filter
 from roster.store.groups import Group
-from roster.store.tables import groups as groups_table
 
 router = APIRouter(tags=["groups"], default_response_class=ScimResponse, responses=ERROR_RESPONSES)
 
@@ -44,35 +40,22 @@ def _attribute(path: AttrPath) -> Attribute | None:
     return attr.sub("value") if attr.kind == "complex" else attr
 
 
-def _group_field(f: Field) -> ColumnElement[Any]:
-    if f.name == "display_name":
-        return groups_table.c.display_name_lower
-    return groups_store.column_for(f)
-
-
-def _where(ctx: ScimContext, text: str | None) -> ColumnElement[bool] | None:
+def _where(ctx: ScimContext, text: str | None) -> Resolved | None:
     if not text:
         return None
-    ast = parse_filter(text, max_length=ctx.settings.max_filter_length)
-    return compile_filter(
-        resolve(ast, _attribute), _group_field, groups_store.member_filter(ctx.tenant.id)
-    )
+    return resolve(parse_filter(text, max_length=ctx.settings.max_filter_length), _attribute)
 
 
-def _order(sort_by: str | None, sort_order: str | None) -> list[ColumnElement[Any]]:
+def _order(sort_by: str | None, sort_order: str | None) -> Order:
     order = (sort_order or "ascending").lower()
     if order not in ("ascending", "descending"):
         raise invalid_value("sortOrder must be ascending or descending")
-    tail: list[ColumnElement[Any]] = [
-        groups_table.c.id.desc() if order == "descending" else groups_table.c.id
-    ]
     if not sort_by:
-        return tail
+        return Order(None, order == "descending")
     attr = _attribute(parse_attr_path(sort_by, invalid_value))
     if attr is None or attr.field is None or attr.field == "member":
         raise invalid_value(f"sortBy {sort_by!r} is not a sortable attribute")
-    column = _group_field(Field(attr.field, attr.kind, attr.case_exact, sort_by))
-    return [column.desc() if order == "descending" else column, *tail]
+    return Order(Field(attr.field, attr.kind, attr.case_exact, sort_by), order == "descending")
 
 
 async def _single(
@@ -101,7 +84,7 @@ async def _search(ctx: ScimContext, params: dict[str, Any]) -> ScimResponse:
         ctx.db,
         ctx.tenant,
         where=_where(ctx, params.get("filter")),
-        order_by=_order(params.get("sortBy"), params.get("sortOrder")),
+        order=_order(params.get("sortBy"), params.get("sortOrder")),
         offset=ask.paging.offset,
         limit=ask.limit,
         after_id=ask.paging.after_id,
