@@ -23,7 +23,9 @@ from roster.directory.outbox import queue_welcome
 from roster.directory.passwords import hash_password, verify_password
 from roster.model.errors import DirectoryError, check_version, conflict, forbidden, not_found
 from roster.model.person import REPLACEABLE, UNSET, PersonInput
+from roster.store import manager_links
 from roster.store import people as store
+from roster.store import person_views as view_store
 from roster.store import sessions as session_store
 from roster.store import tenants as tenant_store
 from roster.store.db import Database
@@ -112,7 +114,7 @@ async def _manager_values(
     if data.manager_ref is None:
         return {"manager_id": None, "manager_pending": None}
     ref: str = data.manager_ref
-    manager_id = await store.resolve_reference(conn, tenant.id, ref)
+    manager_id = await manager_links.resolve_reference(conn, tenant.id, ref)
     if manager_id == person_id:
         data.notes.append("manager ignored: a person cannot be their own manager")
         return {}
@@ -247,7 +249,7 @@ async def create_person(
             person = await store.insert_person(conn, row)
             # A new person is in no group; with no manager, that is the whole view.
             view: PersonView | None = None if person["manager_id"] else (person, [], None)
-            linked = await store.link_pending_reports(conn, tenant.id, person)
+            linked = await manager_links.link_pending_reports(conn, tenant.id, person)
             if linked:
                 data.notes.append(f"linked as manager of {len(linked)} waiting report(s)")
             if await queue_welcome(conn, tenant, [person]):
@@ -329,11 +331,13 @@ async def _apply_update(
         # A deactivated person is signed out everywhere at once.
         await session_store.delete_subject_sessions(conn, tenant.id, "person", person["id"])
     if person["active"] and not updated["active"] and tenant.setting("reassign_reporters"):
-        moved = await store.reassign_reports(conn, tenant.id, person["id"], updated["manager_id"])
+        moved = await manager_links.reassign_reports(
+            conn, tenant.id, person["id"], updated["manager_id"]
+        )
         if moved:
             data.notes.append(f"moved {len(moved)} direct report(s) to this person's manager")
     if any(k in changes for k in ("email", "employee_number")):
-        linked = await store.link_pending_reports(conn, tenant.id, updated)
+        linked = await manager_links.link_pending_reports(conn, tenant.id, updated)
         if linked:
             data.notes.append(f"linked as manager of {len(linked)} waiting report(s)")
     await _audit(
@@ -372,7 +376,7 @@ async def update_person(
     (PUT ignores it; PATCH applies operations to it)."""
     try:
         async with db.write() as conn:
-            shown = await store.get_person_view(conn, tenant.id, person_id, for_update=True)
+            shown = await view_store.get_person_view(conn, tenant.id, person_id, for_update=True)
             if shown is None:
                 raise not_found(f"User {person_id} not found")
             person, groups, manager = shown
@@ -440,7 +444,7 @@ async def delete_person(
         await store.set_deleted(conn, tenant.id, person_id, utcnow())
         await session_store.delete_subject_sessions(conn, tenant.id, "person", person_id)
         new_manager = person["manager_id"] if tenant.setting("reassign_reporters") else None
-        moved = await store.reassign_reports(conn, tenant.id, person_id, new_manager)
+        moved = await manager_links.reassign_reports(conn, tenant.id, person_id, new_manager)
         notes = [f"{len(moved)} direct report(s) moved"] if moved else []
         await _audit(
             conn,
@@ -542,7 +546,7 @@ async def list_people(
     equal: tuple[str, str] | None = None,
 ) -> Page:
     """A page of people; `order_by=None` is id order and `equal` is the filter as
-    (column, value) when it is one equality (see store.people.list_people)."""
+    (column, value) when it is one equality (see store.person_views.list_people)."""
     continuing = order_by is None and after_id is None and (where is None or equal is not None)
     key = (tenant.id, equal, with_groups)
     by_index = after_id is None  # startIndex paging, not a cursor
@@ -551,7 +555,7 @@ async def list_people(
         after_id = previous.last_id
     async with db.read() as conn:
         views = (
-            await store.list_people(
+            await view_store.list_people(
                 conn,
                 tenant.id,
                 where=where,
@@ -573,7 +577,7 @@ async def list_people(
         elif previous is not None and counted_at - previous.counted_at < _FRESH_TOTAL:
             total, counted_at = previous.total, previous.counted_at
         else:
-            total = await store.count_people(conn, tenant.id, where=where, equal=equal)
+            total = await view_store.count_people(conn, tenant.id, where=where, equal=equal)
         if continuing and len(views) == limit > 0:
             _CONTINUATIONS.put(
                 key, offset + limit, _Continuation(views[-1][0]["id"], total, counted_at)
@@ -589,7 +593,7 @@ async def get_person_view(
 ) -> tuple[Person, list[dict[str, Any]], dict[str, Any] | None]:
     """A person with the groups and manager they are shown with (one statement)."""
     async with db.read() as conn:
-        view = await store.get_person_view(conn, tenant.id, person_id)
+        view = await view_store.get_person_view(conn, tenant.id, person_id)
     if view is None:
         raise not_found(f"User {person_id} not found")
     return view
