@@ -3,7 +3,8 @@ written: the fields as columns, the password hash (none while the company signs 
 SSO), the manager link or a reference left pending until that manager arrives, and the
 custom attributes an identity provider sends for the first time, registered on the
 company. And, when a userName or email is taken, the 409's text: who holds it and what
-the admin does about it. Each step notes what it ignored on the input, for the audit row.
+the admin does about it. A step that ignores, discards or registers something says so
+in the input's notes, which the audit row keeps.
 """
 
 from __future__ import annotations
