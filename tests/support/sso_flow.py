@@ -16,7 +16,7 @@ from lxml import etree
 from roster.directory import sso, tenants
 from roster.store.db import Database
 from tests.support.harness import Company, LiveServer
-from tests.support.sso_idp import AuthnRequest, TestIdp, encode, read_authn_request
+from tests.support.sso_idp import NS, AuthnRequest, TestIdp, encode, read_authn_request
 
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
@@ -208,3 +208,21 @@ def assert_signed_in(browser: Browser, response: httpx.Response, email: str) -> 
     me = browser.me()
     assert me.status_code == 200, me.text
     assert f"Signed in as <strong>{email}</strong>" in me.text
+
+
+def refused(
+    browser: Browser, co: SsoCompany, response: etree._Element | bytes, reason: str
+) -> None:
+    """Posting this response is refused by the check named `reason`, and leaves the
+    browser signed out."""
+    outcomes = Outcomes(co.company.server)
+    r = browser.post_acs(co, response)
+    assert_refused(r, outcomes, reason)
+    assert browser.me().status_code == 401
+
+
+def find(document: etree._Element, path: str) -> etree._Element:
+    """The element at `path` (saml2p:, saml2:, ds: prefixes), which must be there."""
+    found = document.find(path, NS)
+    assert found is not None, path
+    return found

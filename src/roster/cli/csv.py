@@ -31,7 +31,7 @@ def import_csv(
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from roster.directory import csv_import
+    from roster.directory import csv_import, csv_plan
 
     try:
         raw = Path(file).read_bytes()
@@ -40,7 +40,7 @@ def import_csv(
     settings = get_settings()
     out = Console(stderr=True)
 
-    async def go(db: Database) -> csv_import.Plan:
+    async def go(db: Database) -> csv_plan.Plan:
         tenant = await tenants.get_tenant(db, subdomain)
         csv_import.check_allowed(tenant)
         with Progress(
@@ -59,10 +59,10 @@ def import_csv(
                     tasks[stage] = progress.add_task(label, total=total)
                 progress.update(tasks[stage], completed=done, total=total)  # type: ignore[arg-type]
 
-            text = csv_import.decode(raw)
+            text = csv_plan.decode(raw)
             if dry_run:
                 async with db.read() as conn:
-                    return await csv_import.plan_import(
+                    return await csv_plan.plan_import(
                         conn,
                         tenant,
                         text,
@@ -83,13 +83,13 @@ def import_csv(
     except typer.Exit:
         if not dry_run:
             # Show the rejected rows, then fail: nothing was imported.
-            async def preview(db: Database) -> csv_import.Plan:
+            async def preview(db: Database) -> csv_plan.Plan:
                 tenant = await tenants.get_tenant(db, subdomain)
                 async with db.read() as conn:
-                    return await csv_import.plan_import(
+                    return await csv_plan.plan_import(
                         conn,
                         tenant,
-                        csv_import.decode(raw),
+                        csv_plan.decode(raw),
                         company_urn=settings.company_extension_urn,
                     )
 
@@ -108,7 +108,7 @@ def import_csv(
 
 
 def _print_rejects(plan: object) -> None:
-    from roster.directory.csv_import import Plan
+    from roster.directory.csv_plan import Plan
 
     assert isinstance(plan, Plan)
     if plan.file_error:

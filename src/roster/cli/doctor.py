@@ -18,8 +18,9 @@ commands = typer.Typer()  # top-level commands: the root app takes them in as th
 def doctor(subdomain: str) -> None:
     """Look for the common provisioning problems in a company's data and log, with fixes."""
     from roster.directory import troubleshoot
+    from roster.directory.troubleshoot_findings import Finding
 
-    async def go(db: Database) -> list[troubleshoot.Finding]:
+    async def go(db: Database) -> list[Finding]:
         tenant = await tenants.get_tenant(db, subdomain)
         return await troubleshoot.diagnose(db, tenant)
 

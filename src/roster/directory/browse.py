@@ -15,6 +15,7 @@ from roster.model.errors import DirectoryError, invalid, not_found
 from roster.store import audit as audit_store
 from roster.store import people as people_store
 from roster.store import people_browse as store
+from roster.store import person_views as view_store
 from roster.store import provisioning_log as log_store
 from roster.store import tenants as tenant_store
 from roster.store.db import Database
@@ -68,7 +69,7 @@ async def browse_people(
         # (a rare search match would otherwise scan the company twice).
         first_and_last = after is None and before is None and len(rows) <= limit
         total = len(rows) if first_and_last else await store.count(conn, where)
-        managers = await people_store.managers(
+        managers = await view_store.managers(
             conn, tenant.id, [r["manager_id"] for r in rows if r["manager_id"]]
         )
     backwards = before is not None and after is None
@@ -102,12 +103,12 @@ async def profile(db: Database, tenant: Tenant, person_id: str) -> Profile:
             raise not_found(f"no person {person_id} in this company")
         manager = None
         if person["manager_id"]:
-            manager = (await people_store.managers(conn, tenant.id, [person["manager_id"]])).get(
+            manager = (await view_store.managers(conn, tenant.id, [person["manager_id"]])).get(
                 person["manager_id"]
             )
         reports = await store.reports_of(conn, tenant.id, person_id, limit=50)
         report_count = await store.count_reports(conn, tenant.id, person_id)
-        groups = (await people_store.groups_of(conn, tenant.id, [person_id]))[person_id]
+        groups = (await view_store.groups_of(conn, tenant.id, [person_id]))[person_id]
         history = await audit_store.events_for(conn, tenant.id, person_id, limit=50)
         requests = await log_store.list_entries(conn, tenant.id, limit=50, resource_id=person_id)
     return Profile(person, manager, reports, report_count, groups, history, requests)

@@ -1,29 +1,41 @@
 """People: creation, replacement, deactivation, tombstones, managers, linking.
 
 One transaction per operation, an audit row per write. SCIM, the console, CSV import
-and the CLI all come through here, so a rule lives in one place.
+and the CLI all come through here, so a rule lives in one place. What a write stores is
+worked out in person_values.py; reading people (one, or a page) is person_views.py.
 """
 
 from __future__ import annotations
 
-import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.elements import ColumnElement
 
 from roster.directory import audit
 from roster.directory.audit import Actor as Actor  # re-exported: callers name it here
 from roster.directory.audit import diff, jsonable
 from roster.directory.outbox import queue_welcome
-from roster.directory.passwords import hash_password, verify_password
+from roster.directory.person_values import (
+    conflict_detail,
+    field_values,
+    manager_values,
+    password_values,
+    register_custom_attributes,
+)
+from roster.directory.person_views import PersonView
+
+# Re-exported: the SCIM /Users routes call these as people.get_person_view and
+# people.list_people.
+from roster.directory.person_views import get_person_view as get_person_view
+from roster.directory.person_views import list_people as list_people
 from roster.model.errors import DirectoryError, check_version, conflict, forbidden, not_found
-from roster.model.person import REPLACEABLE, UNSET, PersonInput
+from roster.model.person import REPLACEABLE, PersonInput
+from roster.store import manager_links
 from roster.store import people as store
+from roster.store import person_views as view_store
 from roster.store import sessions as session_store
 from roster.store import tenants as tenant_store
 from roster.store.db import Database
@@ -33,7 +45,6 @@ from roster.store.tenants import Tenant
 from roster.store.types import utcnow
 
 SOURCES = ("scim", "console", "csv", "cli")
-PersonView = tuple[Person, list[dict[str, Any]], dict[str, Any] | None]
 
 
 @dataclass
@@ -46,107 +57,8 @@ class Written:
     view: PersonView | None = None
 
 
-def _state(p: Person) -> str:
-    return "active" if p["active"] else "deactivated"
-
-
 def _keys(values: dict[str, Any]) -> dict[str, Any]:
     return {"user_name": values["user_name"], "email": values["email"]}
-
-
-def conflict_detail(holder: Person, *, user_name: str | None, email: str | None) -> str:
-    """Why a create or update collides, and what the admin does about it."""
-    who = f"person {holder['id']} (userName {holder['user_name']!r}, {_state(holder)})"
-    if user_name and holder["user_name_lower"] == user_name.lower():
-        what = f"userName {user_name!r} is already taken by {who}"
-    else:
-        what = f"email {email!r} is already in use by {who}"
-    if not holder["active"]:
-        fix = (
-            "Fix: in Roster, change that deactivated person's email/userName to a placeholder "
-            "(e.g. deactivated+name@your-domain), then retry the assignment in the identity "
-            "provider."
-        )
-    elif holder["idp_linked_at"] is None:
-        fix = (
-            "Fix: that person existed before SCIM; assign them in the identity provider with "
-            "exactly this email so its lookup links them (or turn on 'link existing people on "
-            "create' in Roster's SCIM settings)."
-        )
-    else:
-        fix = (
-            f"That person is already provisioned by the identity provider (externalId "
-            f"{holder['external_id']!r}); two IdP users map to one person. Fix the duplicate "
-            "in the identity provider."
-        )
-    return f"{what}. {fix}"
-
-
-async def _register_custom(conn: AsyncConnection, tenant: Tenant, data: PersonInput) -> None:
-    if not data.new_custom:
-        return
-    locked = await tenant_store.lock_tenant(conn, tenant.id)
-    known = {a["name"].lower() for a in locked.custom_attributes}
-    added = [
-        {"name": c.name, "type": c.type, "source": "idp", "created_at": utcnow().isoformat()}
-        for c in data.new_custom
-        if c.name.lower() not in known
-    ]
-    if added:
-        await tenant_store.update_tenant(
-            conn, tenant.id, custom_attributes=[*locked.custom_attributes, *added]
-        )
-        data.notes.extend(f"registered custom attribute {a['name']} (string)" for a in added)
-
-
-async def _manager_values(
-    conn: AsyncConnection, tenant: Tenant, data: PersonInput, person_id: str
-) -> dict[str, Any]:
-    """manager_id / manager_pending for a request's manager reference."""
-    if data.manager_ref is UNSET:
-        return {}
-    if not tenant.setting("sync_managers"):
-        if data.manager_ref is not None:
-            data.notes.append("manager ignored: manager sync is off in the SCIM settings")
-        return {}
-    if data.manager_ref is None:
-        return {"manager_id": None, "manager_pending": None}
-    ref: str = data.manager_ref
-    manager_id = await store.resolve_reference(conn, tenant.id, ref)
-    if manager_id == person_id:
-        data.notes.append("manager ignored: a person cannot be their own manager")
-        return {}
-    if manager_id is None:
-        data.notes.append(
-            f"manager {ref!r} matches nobody yet (tried SCIM id, user id, email, employee "
-            "number); it will be linked when that person arrives"
-        )
-        return {"manager_id": None, "manager_pending": ref}
-    return {"manager_id": manager_id, "manager_pending": None}
-
-
-def _field_values(data: PersonInput) -> dict[str, Any]:
-    values = {k: v for k, v in data.fields.items() if k in REPLACEABLE or k == "active"}
-    user_name = data.fields["user_name"]
-    values["user_name"] = user_name
-    values["user_name_lower"] = user_name.lower()
-    email = values.get("email")
-    values["email_lower"] = email.lower() if email else None
-    values["custom"] = data.custom
-    return values
-
-
-async def _password_values(
-    tenant: Tenant, data: PersonInput, current_hash: str | None = None
-) -> dict[str, Any]:
-    if data.password is None:
-        return {}
-    if tenant.sso_enabled:
-        data.notes.append("password discarded: the company signs in with SSO")
-        return {}
-    if current_hash is not None and await verify_password(current_hash, data.password):
-        return {}  # Okta's PUT repeats the synced password: nothing to write
-    return {"password_hash": await hash_password(data.password)}
 
 
 async def _audit(
@@ -187,8 +99,8 @@ async def create_person(
             "people are created by the identity provider while SCIM is on: assign the person "
             "to Roster in the IdP (manual creation is off)"
         )
-    password = await _password_values(tenant, data)
-    values = _field_values(data)
+    password = await password_values(tenant, data)
+    values = field_values(data)
     try:
         async with db.write() as conn:
             holders = await store.holder_of(
@@ -221,10 +133,10 @@ async def create_person(
                     request=request,
                 )
                 return Written(linked_person, created=True, linked=True)
-            await _register_custom(conn, tenant, data)
+            await register_custom_attributes(conn, tenant, data)
             person_id = new_id()
             now = utcnow()
-            manager = await _manager_values(conn, tenant, data, person_id)
+            manager = await manager_values(conn, tenant, data, person_id)
             # Last before the insert: the company row stays locked from here to commit.
             number = await tenant_store.allocate_person_numbers(conn, tenant.id, 1)
             row = {
@@ -247,7 +159,7 @@ async def create_person(
             person = await store.insert_person(conn, row)
             # A new person is in no group; with no manager, that is the whole view.
             view: PersonView | None = None if person["manager_id"] else (person, [], None)
-            linked = await store.link_pending_reports(conn, tenant.id, person)
+            linked = await manager_links.link_pending_reports(conn, tenant.id, person)
             if linked:
                 data.notes.append(f"linked as manager of {len(linked)} waiting report(s)")
             if await queue_welcome(conn, tenant, [person]):
@@ -287,8 +199,8 @@ async def _apply_update(
     action: str,
     request: Any,
 ) -> Person:
-    await _register_custom(conn, tenant, data)
-    updates = {**values, **await _manager_values(conn, tenant, data, person["id"])}
+    await register_custom_attributes(conn, tenant, data)
+    updates = {**values, **await manager_values(conn, tenant, data, person["id"])}
     changes = diff(person, updates)
     if password:
         changes["password"] = ["[REDACTED]", "[REDACTED]"]
@@ -329,11 +241,13 @@ async def _apply_update(
         # A deactivated person is signed out everywhere at once.
         await session_store.delete_subject_sessions(conn, tenant.id, "person", person["id"])
     if person["active"] and not updated["active"] and tenant.setting("reassign_reporters"):
-        moved = await store.reassign_reports(conn, tenant.id, person["id"], updated["manager_id"])
+        moved = await manager_links.reassign_reports(
+            conn, tenant.id, person["id"], updated["manager_id"]
+        )
         if moved:
             data.notes.append(f"moved {len(moved)} direct report(s) to this person's manager")
     if any(k in changes for k in ("email", "employee_number")):
-        linked = await store.link_pending_reports(conn, tenant.id, updated)
+        linked = await manager_links.link_pending_reports(conn, tenant.id, updated)
         if linked:
             data.notes.append(f"linked as manager of {len(linked)} waiting report(s)")
     await _audit(
@@ -372,13 +286,13 @@ async def update_person(
     (PUT ignores it; PATCH applies operations to it)."""
     try:
         async with db.write() as conn:
-            shown = await store.get_person_view(conn, tenant.id, person_id, for_update=True)
+            shown = await view_store.get_person_view(conn, tenant.id, person_id, for_update=True)
             if shown is None:
                 raise not_found(f"User {person_id} not found")
             person, groups, manager = shown
             check_version("User", person_id, person["version"], if_match)
             data = await make_input(person)
-            values = _field_values(data)
+            values = field_values(data)
             if "active" not in data.fields:
                 values.pop("active", None)
             # Only a new userName or email can collide (Okta's deactivation and most
@@ -397,7 +311,7 @@ async def update_person(
                 if data.password is not None and not tenant.sso_enabled
                 else None
             )
-            password = await _password_values(tenant, data, current_hash)
+            password = await password_values(tenant, data, current_hash)
             updated = await _apply_update(
                 conn,
                 tenant,
@@ -420,14 +334,6 @@ async def update_person(
         ) from None
 
 
-async def get_person(db: Database, tenant: Tenant, person_id: str) -> Person:
-    async with db.read() as conn:
-        person = await store.get_person(conn, tenant.id, person_id)
-    if person is None:
-        raise not_found(f"User {person_id} not found")
-    return person
-
-
 async def delete_person(
     db: Database, tenant: Tenant, person_id: str, *, actor: Actor, if_match: int | None = None
 ) -> None:
@@ -440,7 +346,7 @@ async def delete_person(
         await store.set_deleted(conn, tenant.id, person_id, utcnow())
         await session_store.delete_subject_sessions(conn, tenant.id, "person", person_id)
         new_manager = person["manager_id"] if tenant.setting("reassign_reporters") else None
-        moved = await store.reassign_reports(conn, tenant.id, person_id, new_manager)
+        moved = await manager_links.reassign_reports(conn, tenant.id, person_id, new_manager)
         notes = [f"{len(moved)} direct report(s) moved"] if moved else []
         await _audit(
             conn,
@@ -482,114 +388,3 @@ async def restore_person(db: Database, tenant: Tenant, person_id: str, *, actor:
         restored = await store.get_person(conn, tenant.id, person_id)
         assert restored is not None
         return restored
-
-
-_FRESH_TOTAL = 5.0
-
-
-@dataclass(frozen=True)
-class _Continuation:
-    last_id: str
-    total: int
-    counted_at: float
-
-
-class _Continuations:
-    """Where a page of a company's people in id order ended, by the offset the next
-    page starts at. Identity providers import page after page (startIndex 1, 101,
-    201, ...): the next page then starts after the last id seen (an index seek)
-    instead of skipping `startIndex` rows, so every page costs what the first does.
-    The import's total is counted again at most every _FRESH_TOTAL seconds (counting a
-    company of 100,000 costs more than the page itself); the last page's total is
-    always exact. Per worker and bounded: a page asked of another worker, or out of
-    sequence, skips rows and counts as before."""
-
-    def __init__(self, size: int = 4096) -> None:
-        self.size = size
-        self._ends: OrderedDict[tuple[Any, ...], _Continuation] = OrderedDict()
-
-    def take(self, key: tuple[Any, ...], offset: int) -> _Continuation | None:
-        return self._ends.pop((*key, offset), None)
-
-    def put(self, key: tuple[Any, ...], offset: int, ended: _Continuation) -> None:
-        self._ends[(*key, offset)] = ended
-        while len(self._ends) > self.size:
-            self._ends.popitem(last=False)
-
-
-_CONTINUATIONS = _Continuations()
-
-
-@dataclass
-class Page:
-    total: int
-    people: list[Person]
-    groups: dict[str, list[dict[str, Any]]]
-    managers: dict[str, dict[str, Any]]
-
-
-async def list_people(
-    db: Database,
-    tenant: Tenant,
-    *,
-    where: ColumnElement[bool] | None,
-    order_by: Sequence[ColumnElement[Any]] | None,
-    offset: int,
-    limit: int,
-    after_id: str | None = None,
-    with_groups: bool = True,
-    with_total: bool = True,
-    equal: tuple[str, str] | None = None,
-) -> Page:
-    """A page of people; `order_by=None` is id order and `equal` is the filter as
-    (column, value) when it is one equality (see store.people.list_people)."""
-    continuing = order_by is None and after_id is None and (where is None or equal is not None)
-    key = (tenant.id, equal, with_groups)
-    by_index = after_id is None  # startIndex paging, not a cursor
-    previous = _CONTINUATIONS.take(key, offset) if continuing and offset > 0 else None
-    if previous is not None:
-        after_id = previous.last_id
-    async with db.read() as conn:
-        views = (
-            await store.list_people(
-                conn,
-                tenant.id,
-                where=where,
-                order_by=order_by,
-                offset=offset if previous is None else 0,
-                limit=limit,
-                after_id=after_id,
-                with_groups=with_groups,
-                equal=equal,
-            )
-            if limit > 0
-            else []
-        )
-        counted_at = time.monotonic()
-        if not with_total:
-            total = -1
-        elif by_index and len(views) < limit and (views or offset == 0):
-            total = offset + len(views)  # the last page: no COUNT needed
-        elif previous is not None and counted_at - previous.counted_at < _FRESH_TOTAL:
-            total, counted_at = previous.total, previous.counted_at
-        else:
-            total = await store.count_people(conn, tenant.id, where=where, equal=equal)
-        if continuing and len(views) == limit > 0:
-            _CONTINUATIONS.put(
-                key, offset + limit, _Continuation(views[-1][0]["id"], total, counted_at)
-            )
-    rows = [person for person, _, _ in views]
-    groups = {person["id"]: person_groups for person, person_groups, _ in views}
-    managers = {manager["id"]: manager for _, _, manager in views if manager is not None}
-    return Page(total, rows, groups, managers)
-
-
-async def get_person_view(
-    db: Database, tenant: Tenant, person_id: str
-) -> tuple[Person, list[dict[str, Any]], dict[str, Any] | None]:
-    """A person with the groups and manager they are shown with (one statement)."""
-    async with db.read() as conn:
-        view = await store.get_person_view(conn, tenant.id, person_id)
-    if view is None:
-        raise not_found(f"User {person_id} not found")
-    return view

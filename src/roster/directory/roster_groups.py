@@ -13,7 +13,7 @@ from roster.model.errors import forbidden, invalid, not_found
 from roster.store import audit as audit_store
 from roster.store import groups as store
 from roster.store import groups_browse as browse_store
-from roster.store import people as people_store
+from roster.store import manager_links
 from roster.store.db import Database
 from roster.store.groups import Group
 from roster.store.tenants import Tenant
@@ -123,7 +123,7 @@ async def add_member(
         if group is None:
             raise not_found(f"no group {group_id} in this company")
         _roster_owned(group)
-        person_id = await people_store.resolve_reference(conn, tenant.id, reference.strip())
+        person_id = await manager_links.resolve_reference(conn, tenant.id, reference.strip())
         if person_id is None:
             raise invalid(f"nobody in this company matches {reference.strip()!r}", "member")
         if await store.add_members(conn, tenant.id, group_id, [person_id]):

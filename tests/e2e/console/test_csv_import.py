@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from roster.directory import csv_import, tenants
+from roster.directory import csv_import, csv_plan, tenants
 from roster.directory.people import Actor
 from roster.model.errors import DirectoryError
 from roster.store.db import Database
@@ -27,19 +27,19 @@ def _scim_off(server: LiveServer) -> Company:
     return company
 
 
-def _apply(company: Company, text: str) -> csv_import.Plan:
-    async def go(db: Database) -> csv_import.Plan:
+def _apply(company: Company, text: str) -> csv_plan.Plan:
+    async def go(db: Database) -> csv_plan.Plan:
         tenant = await tenants.get_tenant(db, company.subdomain)
         return await csv_import.apply(db, tenant, text, actor=ADMIN)
 
     return company.call(go)
 
 
-def _plan(company: Company, text: str) -> csv_import.Plan:
-    async def go(db: Database) -> csv_import.Plan:
+def _plan(company: Company, text: str) -> csv_plan.Plan:
+    async def go(db: Database) -> csv_plan.Plan:
         tenant = await tenants.get_tenant(db, company.subdomain)
         async with db.read() as conn:
-            return await csv_import.plan_import(conn, tenant, text)
+            return await csv_plan.plan_import(conn, tenant, text)
 
     return company.call(go)
 

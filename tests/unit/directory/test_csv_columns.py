@@ -108,7 +108,6 @@ def test_the_fast_row_reader_agrees_with_the_scim_parser() -> None:
 
 def _document(cells: dict[Any, str], company_urn: str) -> dict[str, Any]:
     """A CSV row as the SCIM User document an IdP would send for it."""
-    from roster.directory.csv_import import _bool_text
     from roster.model.registry import ENTERPRISE_USER
 
     email = next(v for c, v in cells.items() if c.where == "email")
@@ -137,9 +136,20 @@ def _document(cells: dict[Any, str], company_urn: str) -> dict[str, Any]:
     return body
 
 
+def _bool_text(value: str) -> str:
+    """A spreadsheet's yes/no as SCIM's true/false (written out here, not taken from the
+    reader, so that the reader is compared with an independent reference)."""
+    lowered = value.strip().lower()
+    if lowered in {"true", "yes", "y", "1", "active"}:
+        return "true"
+    if lowered in {"false", "no", "n", "0", "inactive", "deactivated"}:
+        return "false"
+    return value
+
+
 def reference_values(cells: dict[Any, str], schemas: Any) -> dict[str, Any]:
     """What the SCIM parser makes of a row (the CSV row reader must agree)."""
-    from roster.directory.csv_import import _values
+    from roster.directory.person_values import field_values
     from roster.scim.users import parse_user
 
-    return _values(parse_user(_document(cells, schemas.company_urn), schemas))
+    return field_values(parse_user(_document(cells, schemas.company_urn), schemas))

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy.sql.elements import ColumnElement
 
 from roster.directory import people
-from roster.directory.people import Page
+from roster.directory.person_views import Page
 from roster.model.person import PersonInput
 from roster.model.query import AttrPath, Field, Resolved
 from roster.model.registry import CORE_USER, UserSchemas

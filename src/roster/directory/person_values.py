@@ -1,0 +1,123 @@
+"""What a write of a person stores, worked out from a PersonInput before anything is
+written: the fields as columns, the password hash (none while the company signs in with
+SSO), the manager link or a reference left pending until that manager arrives, and the
+custom attributes an identity provider sends for the first time, registered on the
+company. And, when a userName or email is taken, the 409's text: who holds it and what
+the admin does about it. A step that ignores, discards or registers something says so
+in the input's notes, which the audit row keeps.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roster.directory.passwords import hash_password, verify_password
+from roster.model.person import REPLACEABLE, UNSET, PersonInput
+from roster.store import manager_links
+from roster.store import tenants as tenant_store
+from roster.store.people import Person
+from roster.store.tenants import Tenant
+from roster.store.types import utcnow
+
+
+def _state(p: Person) -> str:
+    return "active" if p["active"] else "deactivated"
+
+
+def conflict_detail(holder: Person, *, user_name: str | None, email: str | None) -> str:
+    """Why a create or update collides, and what the admin does about it."""
+    who = f"person {holder['id']} (userName {holder['user_name']!r}, {_state(holder)})"
+    if user_name and holder["user_name_lower"] == user_name.lower():
+        what = f"userName {user_name!r} is already taken by {who}"
+    else:
+        what = f"email {email!r} is already in use by {who}"
+    if not holder["active"]:
+        fix = (
+            "Fix: in Roster, change that deactivated person's email/userName to a placeholder "
+            "(e.g. deactivated+name@your-domain), then retry the assignment in the identity "
+            "provider."
+        )
+    elif holder["idp_linked_at"] is None:
+        fix = (
+            "Fix: that person existed before SCIM; assign them in the identity provider with "
+            "exactly this email so its lookup links them (or turn on 'link existing people on "
+            "create' in Roster's SCIM settings)."
+        )
+    else:
+        fix = (
+            f"That person is already provisioned by the identity provider (externalId "
+            f"{holder['external_id']!r}); two IdP users map to one person. Fix the duplicate "
+            "in the identity provider."
+        )
+    return f"{what}. {fix}"
+
+
+async def register_custom_attributes(
+    conn: AsyncConnection, tenant: Tenant, data: PersonInput
+) -> None:
+    if not data.new_custom:
+        return
+    locked = await tenant_store.lock_tenant(conn, tenant.id)
+    known = {a["name"].lower() for a in locked.custom_attributes}
+    added = [
+        {"name": c.name, "type": c.type, "source": "idp", "created_at": utcnow().isoformat()}
+        for c in data.new_custom
+        if c.name.lower() not in known
+    ]
+    if added:
+        await tenant_store.update_tenant(
+            conn, tenant.id, custom_attributes=[*locked.custom_attributes, *added]
+        )
+        data.notes.extend(f"registered custom attribute {a['name']} (string)" for a in added)
+
+
+async def manager_values(
+    conn: AsyncConnection, tenant: Tenant, data: PersonInput, person_id: str
+) -> dict[str, Any]:
+    """manager_id / manager_pending for a request's manager reference."""
+    if data.manager_ref is UNSET:
+        return {}
+    if not tenant.setting("sync_managers"):
+        if data.manager_ref is not None:
+            data.notes.append("manager ignored: manager sync is off in the SCIM settings")
+        return {}
+    if data.manager_ref is None:
+        return {"manager_id": None, "manager_pending": None}
+    ref: str = data.manager_ref
+    manager_id = await manager_links.resolve_reference(conn, tenant.id, ref)
+    if manager_id == person_id:
+        data.notes.append("manager ignored: a person cannot be their own manager")
+        return {}
+    if manager_id is None:
+        data.notes.append(
+            f"manager {ref!r} matches nobody yet (tried SCIM id, user id, email, employee "
+            "number); it will be linked when that person arrives"
+        )
+        return {"manager_id": None, "manager_pending": ref}
+    return {"manager_id": manager_id, "manager_pending": None}
+
+
+def field_values(data: PersonInput) -> dict[str, Any]:
+    values = {k: v for k, v in data.fields.items() if k in REPLACEABLE or k == "active"}
+    user_name = data.fields["user_name"]
+    values["user_name"] = user_name
+    values["user_name_lower"] = user_name.lower()
+    email = values.get("email")
+    values["email_lower"] = email.lower() if email else None
+    values["custom"] = data.custom
+    return values
+
+
+async def password_values(
+    tenant: Tenant, data: PersonInput, current_hash: str | None = None
+) -> dict[str, Any]:
+    if data.password is None:
+        return {}
+    if tenant.sso_enabled:
+        data.notes.append("password discarded: the company signs in with SSO")
+        return {}
+    if current_hash is not None and await verify_password(current_hash, data.password):
+        return {}  # Okta's PUT repeats the synced password: nothing to write
+    return {"password_hash": await hash_password(data.password)}
