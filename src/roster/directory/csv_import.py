@@ -25,10 +25,7 @@ from typing import Any
 
 from roster.config import DEFAULT_COMPANY_EXTENSION
 from roster.directory.audit import Actor
-from roster.directory.csv_plan import Plan, Progress, decode, plan_import
-
-# Re-exported: the console's import page names the preview's rows csv_import.RowResult.
-from roster.directory.csv_plan import RowResult as RowResult
+from roster.directory.csv_plan import Plan, Progress, RowResult, decode, plan_import
 from roster.directory.csv_write import write_plan
 from roster.model.errors import DirectoryError, forbidden, invalid
 from roster.store import csv_imports as import_store

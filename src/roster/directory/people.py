@@ -26,11 +26,6 @@ from roster.directory.person_values import (
     register_custom_attributes,
 )
 from roster.directory.person_views import PersonView
-
-# Re-exported: the SCIM /Users routes call these as people.get_person_view and
-# people.list_people.
-from roster.directory.person_views import get_person_view as get_person_view
-from roster.directory.person_views import list_people as list_people
 from roster.model.errors import DirectoryError, check_version, conflict, forbidden, not_found
 from roster.model.person import REPLACEABLE, PersonInput
 from roster.store import manager_links

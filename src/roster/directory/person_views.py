@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.sql.elements import ColumnElement
-
 from roster.model.errors import not_found
+from roster.model.query import BY_ID, Order, Resolved
 from roster.store import people as store
 from roster.store import person_views as view_store
 from roster.store.db import Database
@@ -80,18 +78,18 @@ async def list_people(
     db: Database,
     tenant: Tenant,
     *,
-    where: ColumnElement[bool] | None,
-    order_by: Sequence[ColumnElement[Any]] | None,
+    where: Resolved | None,
+    order: Order = BY_ID,
     offset: int,
     limit: int,
     after_id: str | None = None,
     with_groups: bool = True,
     with_total: bool = True,
-    equal: tuple[str, str] | None = None,
 ) -> Page:
-    """A page of people; `order_by=None` is id order and `equal` is the filter as
-    (column, value) when it is one equality (see store.person_views.list_people)."""
-    continuing = order_by is None and after_id is None and (where is None or equal is not None)
+    """A page of people: `where` a filter resolved against the registry, `order` by a
+    field or by id (see store.person_views.list_people)."""
+    equal = store.equality(where)
+    continuing = order == BY_ID and after_id is None and (where is None or equal is not None)
     key = (tenant.id, equal, with_groups)
     by_index = after_id is None  # startIndex paging, not a cursor
     previous = _CONTINUATIONS.take(key, offset) if continuing and offset > 0 else None
@@ -103,12 +101,11 @@ async def list_people(
                 conn,
                 tenant.id,
                 where=where,
-                order_by=order_by,
+                order=order,
                 offset=offset if previous is None else 0,
                 limit=limit,
                 after_id=after_id,
                 with_groups=with_groups,
-                equal=equal,
             )
             if limit > 0
             else []
@@ -121,7 +118,7 @@ async def list_people(
         elif previous is not None and counted_at - previous.counted_at < _FRESH_TOTAL:
             total, counted_at = previous.total, previous.counted_at
         else:
-            total = await view_store.count_people(conn, tenant.id, where=where, equal=equal)
+            total = await view_store.count_people(conn, tenant.id, where=where)
         if continuing and len(views) == limit > 0:
             _CONTINUATIONS.put(
                 key, offset + limit, _Continuation(views[-1][0]["id"], total, counted_at)

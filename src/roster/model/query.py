@@ -112,3 +112,6 @@ class Order:
 
     field: Field | None = None
     descending: bool = False
+
+
+BY_ID = Order()  # the default order of every listing

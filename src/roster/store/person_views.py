@@ -13,7 +13,18 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
-from roster.store.people import LIVE, PERSON_COLUMNS, TENANT, THIS_PERSON, Person
+from roster.model.query import BY_ID, Order, Resolved
+from roster.store.filtering import compile_filter
+from roster.store.people import (
+    LIVE,
+    PERSON_COLUMNS,
+    TENANT,
+    THIS_PERSON,
+    Person,
+    column_for,
+    equality,
+    sort_column_for,
+)
 from roster.store.prepared import Prepared, memoized
 from roster.store.tables import group_members, groups, people
 
@@ -207,25 +218,34 @@ def _page_shape(column: str | None, with_groups: bool, keyset: bool) -> Prepared
     return Prepared(per_database=lambda db: _view_page(db, page_ids, [people.c.id], with_groups))
 
 
+def _order_by(order: Order) -> list[ColumnElement[Any]]:
+    by_id = people.c.id.desc() if order.descending else people.c.id
+    if order.field is None:
+        return [by_id]
+    column = sort_column_for(order.field)
+    nulls_last = column.is_(None)
+    return [nulls_last, column.desc() if order.descending else column, by_id]
+
+
 async def list_people(
     conn: AsyncConnection,
     tenant_id: int,
     *,
-    where: ColumnElement[bool] | None,
-    order_by: Sequence[ColumnElement[Any]] | None,
+    where: Resolved | None,
+    order: Order = BY_ID,
     offset: int,
     limit: int,
     after_id: str | None = None,
     with_groups: bool = True,
-    equal: tuple[str, str] | None = None,
 ) -> list[tuple[Person, list[dict[str, Any]], dict[str, Any] | None]]:
     """A page of people with their groups and managers, in one statement. The page's
     ids are chosen first, so the groups and manager of skipped rows are never computed
     (deep startIndex pages stay cheap).
 
-    `order_by=None` is id order; with it, no filter (`where=None`) or an `equal`
-    filter runs a prepared statement, other filters and orders are built per request."""
-    if order_by is None and (where is None or equal is not None):
+    In id order, no filter or one equality (the shapes identity providers send) runs a
+    prepared statement; other filters and orders are built per request."""
+    equal = equality(where)
+    if order == BY_ID and (where is None or equal is not None):
         values: dict[str, Any] = {"tenant_id": tenant_id, "offset": offset, "limit": limit}
         if equal is not None:
             values["value"] = equal[1]
@@ -236,24 +256,19 @@ async def list_people(
         return [_split_view(r) for r in await prepared.all(conn, **values)]
     conditions = [people.c.tenant_id == tenant_id, LIVE]
     if where is not None:
-        conditions.append(where)
+        conditions.append(compile_filter(where, column_for))
     if after_id is not None:
         conditions.append(people.c.id > after_id)
-    order = order_by or [people.c.id]
+    order_by = _order_by(order)
     query = _view_page(
-        conn.dialect.name, _page_ids(conditions, order, offset, limit), order, with_groups
+        conn.dialect.name, _page_ids(conditions, order_by, offset, limit), order_by, with_groups
     )
     result = await conn.execute(query, {"tenant_id": tenant_id})
     return [_split_view(dict(r)) for r in result.mappings()]
 
 
-async def count_people(
-    conn: AsyncConnection,
-    tenant_id: int,
-    *,
-    where: ColumnElement[bool] | None,
-    equal: tuple[str, str] | None = None,
-) -> int:
+async def count_people(conn: AsyncConnection, tenant_id: int, *, where: Resolved | None) -> int:
+    equal = equality(where)
     if where is None or equal is not None:
         column = equal and equal[0]
         prepared = memoized(
@@ -267,4 +282,5 @@ async def count_people(
     query = (
         sa.select(sa.func.count()).select_from(people).where(people.c.tenant_id == tenant_id, LIVE)
     )
-    return int((await conn.execute(query.where(where))).scalar_one())
+    condition = compile_filter(where, column_for)
+    return int((await conn.execute(query.where(condition))).scalar_one())

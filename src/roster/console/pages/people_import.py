@@ -14,6 +14,7 @@ from roster import inputs
 from roster.console.web import Admin, ConsoleError, redirect
 from roster.directory import csv_import, tenants
 from roster.directory.csv_columns import Column, columns
+from roster.directory.csv_plan import RowResult
 from roster.model.errors import DirectoryError
 from roster.model.registry import UserSchemas
 
@@ -121,7 +122,7 @@ async def import_upload(ctx: Admin) -> Response:
     return redirect(f"/admin/import/{import_id}")
 
 
-def _rows(preview: csv_import.Preview, show: str) -> tuple[list[csv_import.RowResult], int]:
+def _rows(preview: csv_import.Preview, show: str) -> tuple[list[RowResult], int]:
     """The rows to list (rejected first) and how many the file has of that kind."""
     if show in preview.rows:
         return preview.rows[show], int(preview.summary.get(show, 0))

@@ -6,12 +6,11 @@ from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy.sql.elements import ColumnElement
 
-from roster.directory import people
-from roster.directory.person_views import Page
+from roster.directory import people, person_views
+from roster.directory.person_views import Page, PersonView
 from roster.model.person import PersonInput
-from roster.model.query import AttrPath, Field, Resolved
+from roster.model.query import AttrPath, Field, Order, Resolved
 from roster.model.registry import CORE_USER, UserSchemas
 from roster.scim.documents import (
     ListRequest,
@@ -26,13 +25,9 @@ from roster.scim.http import ERROR_RESPONSES, ScimResponse, json_body, scim_resp
 from roster.scim.patch import apply_to_document, parse_operations
 from roster.scim.routes.deps import JSON_BODY, Scim, ScimContext, actor_of, valid_id
 from roster.scim.users import etag, extension_owner, parse_user, render_user
-from roster.store import people as people_store
-from roster.store.filtering import compile_filter
 from roster.store.people import Person
-from roster.store.tables import people as people_table
 
 router = APIRouter(tags=["users"], default_response_class=ScimResponse, responses=ERROR_RESPONSES)
-PersonView = tuple[Person, list[dict[str, Any]], dict[str, Any] | None]
 
 
 def _render(
@@ -55,7 +50,9 @@ async def _single(
     view: PersonView | None = None,
 ) -> ScimResponse:
     projection = projection or Projection(None, None, CORE_USER)
-    person, groups, manager = view or await people.get_person_view(ctx.db, ctx.tenant, person_id)
+    if view is None:
+        view = await person_views.get_person_view(ctx.db, ctx.tenant, person_id)
+    person, groups, manager = view
     if data is not None and data.new_custom:  # registered by this very request
         ctx = replace(ctx, schemas=ctx.schemas.with_custom(data.new_custom))
     doc = projection.apply(_render(ctx, person, groups, manager))
@@ -74,29 +71,18 @@ def _filter(ctx: ScimContext, filter_text: str | None) -> Resolved | None:
     return resolve(ast, _lookup(ctx.schemas))
 
 
-def _order(
-    ctx: ScimContext, sort_by: str | None, sort_order: str | None
-) -> list[ColumnElement[Any]] | None:
-    """The ORDER BY of a search; None for id order (the default)."""
+def _order(ctx: ScimContext, sort_by: str | None, sort_order: str | None) -> Order:
+    """sortBy and sortOrder (RFC 7644 §3.4.2.3); people without the value come last."""
     order = (sort_order or "ascending").lower()
     if order not in ("ascending", "descending"):
         raise invalid_value("sortOrder must be ascending or descending")
-    if not sort_by and order == "ascending":
-        return None
-    tail: list[ColumnElement[Any]] = [
-        people_table.c.id.desc() if order == "descending" else people_table.c.id
-    ]
     if not sort_by:
-        return tail
+        return Order(None, order == "descending")
     path: AttrPath = parse_attr_path(sort_by, invalid_value)
     attr = ctx.schemas.find(path.urn, path.attr, path.sub)
     if attr is None or not attr.filterable or attr.field is None:
         raise invalid_value(f"sortBy {sort_by!r} is not a sortable attribute")
-    column = people_store.sort_column_for(Field(attr.field, attr.kind, attr.case_exact, sort_by))
-    nulls_last = column.is_(None)
-    if order == "descending":
-        return [nulls_last, column.desc(), *tail]
-    return [nulls_last, column, *tail]
+    return Order(Field(attr.field, attr.kind, attr.case_exact, sort_by), order == "descending")
 
 
 async def _search(ctx: ScimContext, params: dict[str, Any]) -> ScimResponse:
@@ -107,12 +93,11 @@ async def _search(ctx: ScimContext, params: dict[str, Any]) -> ScimResponse:
         max_count=ctx.settings.max_page_size,
     )
     resolved = _filter(ctx, params.get("filter"))
-    page: Page = await people.list_people(
+    page: Page = await person_views.list_people(
         ctx.db,
         ctx.tenant,
-        where=None if resolved is None else compile_filter(resolved, people_store.column_for),
-        equal=people_store.equality(resolved),
-        order_by=_order(ctx, params.get("sortBy"), params.get("sortOrder")),
+        where=resolved,
+        order=_order(ctx, params.get("sortBy"), params.get("sortOrder")),
         offset=ask.paging.offset,
         limit=ask.limit,
         after_id=ask.paging.after_id,
@@ -153,7 +138,7 @@ async def create_user(request: Request, ctx: Scim) -> ScimResponse:
 
 @router.get("/Users/{person_id}")
 async def get_user(person_id: str, request: Request, ctx: Scim) -> ScimResponse:
-    view = await people.get_person_view(ctx.db, ctx.tenant, valid_id("User", person_id))
+    view = await person_views.get_person_view(ctx.db, ctx.tenant, valid_id("User", person_id))
     projection = Projection(
         request.query_params.get("attributes"),
         request.query_params.get("excludedAttributes"),
