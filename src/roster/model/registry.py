@@ -5,6 +5,9 @@ It drives validation, the filter whitelist, projection, /Schemas, CSV columns an
 console forms. Each attribute names the domain field it is stored in (`field`);
 a company's custom attributes are added per request (`UserSchemas(urn, custom)`).
 No I/O, and nothing above the model is imported.
+
+Longer than ~400 lines on purpose: it is one table of every attribute (the point is to
+read them all in one place), and the table is most of the file.
 """
 
 from __future__ import annotations

@@ -10,6 +10,9 @@
 "Nothing half-written" is checked in the database itself: every write is one
 transaction with its audit row and version bump, so people, membership, versions and
 audit rows must agree exactly, acknowledged or not.
+
+Longer than ~400 lines: each fault shares the same load, restart and agreement checks,
+and reads best beside the others.
 """
 
 from __future__ import annotations

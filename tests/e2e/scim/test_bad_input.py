@@ -2,6 +2,7 @@
 query strings, headers, encodings and sizes. Roster never answers 5xx to any of them;
 every refusal is a SCIM error (RFC 7644 §3.12) with the scimType that names the
 problem. Hypothesis example counts come from the profile in tests/conftest.py.
+(About 400 lines: one strategy per part of a request, each beside the test that uses it.)
 """
 
 from __future__ import annotations
