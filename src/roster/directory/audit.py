@@ -1,20 +1,24 @@
 """`record_change`: the one way a change is recorded, from every door (SCIM, the
 console, CSV import, the CLI, SSO sign-in): an audit row of what was asked (secrets
 redacted) and what changed, in the caller's transaction, so a change that commits is
-recorded and one that rolls back is not. The event outbox will be written here too.
-tests/test_record_change.py fails if anything else writes the audit trail."""
+recorded and one that rolls back is not. The change's events (directory/events.py) are
+born here too, and written in the same transaction (store/events.py).
+tests/unit/directory/test_record_change.py fails if anything else writes the audit
+trail."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from roster.directory.events import events_of
 from roster.redaction import redact
 from roster.store import audit as store
+from roster.store.events import add_pending
 
 
 def jsonable(value: Any) -> Any:
@@ -57,8 +61,25 @@ async def record_change(
     request: Any = None,
     changes: Any = None,
     notes: Sequence[str] = (),
+    resource: Mapping[str, Any] | None = None,
+    members: Mapping[str, Sequence[str]] | None = None,
 ) -> None:
-    """Record one change in the caller's transaction, the request's secrets redacted."""
+    """Record one change in the caller's transaction, the request's secrets redacted,
+    with its events: `resource` is the person or group as it stands after the change,
+    `members` the ids a membership change added and removed."""
+    add_pending(
+        conn,
+        events_of(
+            tenant_id,
+            actor.name,
+            action,
+            resource_type,
+            resource_id,
+            changes=changes,
+            resource=resource,
+            members=members,
+        ),
+    )
     await store.record(
         conn,
         tenant_id,
@@ -77,12 +98,29 @@ async def record_changes(
     conn: AsyncConnection,
     tenant_id: int,
     actor: Actor,
-    changes: Sequence[tuple[str, str, str | None, Any]],
+    changes: Sequence[tuple[str, str, str | None, Any, Mapping[str, Any]]],
     *,
     notes: Sequence[str] = (),
 ) -> None:
     """Record many changes of one command at once (a CSV import's rows): each is
-    (action, resource type, resource id, what changed)."""
+    (action, resource type, resource id, what changed, the resource after it)."""
+    add_pending(
+        conn,
+        [
+            e
+            for action, resource_type, resource_id, changed, resource in changes
+            for e in events_of(
+                tenant_id,
+                actor.name,
+                action,
+                resource_type,
+                resource_id,
+                changes=changed,
+                resource=resource,
+                members=None,
+            )
+        ],
+    )
     await store.record_many(
         conn,
         [
@@ -96,6 +134,6 @@ async def record_changes(
                 "changes": changed,
                 "notes": list(notes) or None,
             }
-            for action, resource_type, resource_id, changed in changes
+            for action, resource_type, resource_id, changed, _ in changes
         ],
     )

@@ -132,13 +132,14 @@ async def set_timezone(
             raise not_found(f"no person {person_id} in this company")
         if person["timezone"] == value:
             return
-        if not await people_store.update_person(
+        updated = await people_store.update_person(
             conn,
             tenant.id,
             person_id,
             {"timezone": value, "updated_at": utcnow()},
             expected_version=person["version"],
-        ):
+        )
+        if not updated:
             raise DirectoryError("precondition", "the person changed meanwhile; try again")
         await record_change(
             conn,
@@ -148,6 +149,7 @@ async def set_timezone(
             "User",
             person_id,
             changes={"timezone": [person["timezone"], value]},
+            resource=updated,
         )
 
 

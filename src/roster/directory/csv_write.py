@@ -46,7 +46,7 @@ async def write_plan(
     total = len(plan.creates) + len(plan.updates)
     done = 0
     now = utcnow()
-    audit: list[tuple[str, str, str | None, Any]] = []
+    audit: list[tuple[str, str, str | None, Any, dict[str, Any]]] = []
     if plan.creates:
         first = await tenant_store.allocate_person_numbers(conn, tenant.id, len(plan.creates))
         for i, row in enumerate(plan.creates):
@@ -63,6 +63,7 @@ async def write_plan(
                 "User",
                 row["id"],
                 {k: jsonable(row[k]) for k in _AUDITED if row[k] is not None},
+                row,
             )
             for row in plan.creates
         )
@@ -79,6 +80,7 @@ async def write_plan(
                 "User",
                 person["id"],
                 {k: [jsonable(person.get(k)), jsonable(v)] for k, v in changes.items()},
+                {**person, **changes, "version": person["version"] + 1, "updated_at": now},
             )
         )
     for columns, rows in groups.items():

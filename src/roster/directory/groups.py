@@ -43,6 +43,8 @@ async def _audit(
     request: Any = None,
     changes: Any = None,
     notes: Sequence[str] = (),
+    group: Group | None = None,
+    members: dict[str, list[str]] | None = None,
 ) -> None:
     await audit.record_change(
         conn,
@@ -54,14 +56,21 @@ async def _audit(
         request=request,
         changes=changes,
         notes=notes,
+        resource=group,
+        members=members,
     )
+
+
+def _counted(moved: dict[str, list[str]]) -> dict[str, int]:
+    """The audit row counts members; the events name them."""
+    return {k: len(v) for k, v in moved.items()}
 
 
 async def _apply_membership(
     conn: AsyncConnection, tenant: Tenant, group_id: str, change: GroupChange
-) -> dict[str, int]:
+) -> dict[str, list[str]]:
     """Every step is checked before the first is applied; the transaction makes the
-    whole request atomic."""
+    whole request atomic. Returns the ids added and removed."""
     wanted = sorted({i for step in change.steps if step.kind != "remove" for i in step.ids})
     unknown = await store.unknown_people(conn, tenant.id, wanted)
     if unknown:
@@ -70,17 +79,17 @@ async def _apply_membership(
             "people of this company; provision the user(s) first, then push the group again",
             "members",
         )
-    counts = {"added": 0, "removed": 0}
+    moved: dict[str, list[str]] = {"added": [], "removed": []}
     for step in change.steps:
         if step.kind == "add":
-            counts["added"] += await store.add_members(conn, tenant.id, group_id, step.ids)
+            moved["added"] += await store.add_members(conn, tenant.id, group_id, step.ids)
         elif step.kind == "remove":
-            counts["removed"] += await store.remove_members(conn, tenant.id, group_id, step.ids)
+            moved["removed"] += await store.remove_members(conn, tenant.id, group_id, step.ids)
         else:
             added, removed = await store.replace_members(conn, tenant.id, group_id, step.ids)
-            counts["added"] += added
-            counts["removed"] += removed
-    return counts
+            moved["added"] += added
+            moved["removed"] += removed
+    return moved
 
 
 async def _idp_group(
@@ -119,7 +128,7 @@ async def create_group(
         now = utcnow()
         if existing is not None:
             group_id = existing["id"]
-            counts = await _apply_membership(conn, tenant, group_id, change)
+            moved = await _apply_membership(conn, tenant, group_id, change)
             values: dict[str, Any] = {"source": "idp", "updated_at": now}
             if change.external_id is not UNSET:
                 values["external_id"] = change.external_id
@@ -133,12 +142,14 @@ async def create_group(
                 request=request,
                 changes={
                     **diff(existing, {"external_id": values.get("external_id"), "source": "idp"}),
-                    **counts,
+                    **_counted(moved),
                 },
                 notes=[
                     f"pushed group matched existing {existing['group_type']!r} group by name",
                     *change.notes,
                 ],
+                group=group,
+                members=moved,
             )
             if group is None:  # deleted by a concurrent request
                 raise not_found(f"Group {group_id} not found")
@@ -159,7 +170,9 @@ async def create_group(
                 "updated_at": now,
             },
         )
-        counts = await _apply_membership(conn, tenant, group_id, change)
+        moved = await _apply_membership(conn, tenant, group_id, change)
+        created = await store.get_group(conn, tenant.id, group_id)
+        assert created is not None
         await _audit(
             conn,
             tenant,
@@ -167,11 +180,11 @@ async def create_group(
             "group.create",
             group_id,
             request=request,
-            changes={"display_name": name, **counts},
+            changes={"display_name": name, **_counted(moved)},
             notes=change.notes,
+            group=created,
+            members=moved,
         )
-        created = await store.get_group(conn, tenant.id, group_id)
-        assert created is not None
         return GroupWritten(created, created=True)
 
 
@@ -207,13 +220,17 @@ async def change_group(
                 values["display_name_lower"] = change.display_name.lower()
             if change.external_id is not UNSET and change.external_id != group["external_id"]:
                 values["external_id"] = change.external_id
-            counts = await _apply_membership(conn, tenant, group_id, change)
-            if not values and not counts["added"] and not counts["removed"]:
+            moved = await _apply_membership(conn, tenant, group_id, change)
+            if not values and not moved["added"] and not moved["removed"]:
                 return group
             changes: dict[str, Any] = diff(
                 group, {k: v for k, v in values.items() if k in ("display_name", "external_id")}
             )
-            changes.update({k: v for k, v in counts.items() if v})
+            changes.update({k: v for k, v in _counted(moved).items() if v})
+            values["updated_at"] = utcnow()
+            updated = await store.update_group(conn, tenant.id, group_id, values)
+            if updated is None:  # deleted by a concurrent request
+                raise not_found(f"Group {group_id} not found")
             await _audit(
                 conn,
                 tenant,
@@ -223,11 +240,9 @@ async def change_group(
                 request=request,
                 changes=changes,
                 notes=change.notes,
+                group=updated,
+                members=moved,
             )
-            values["updated_at"] = utcnow()
-            updated = await store.update_group(conn, tenant.id, group_id, values)
-            if updated is None:  # deleted by a concurrent request
-                raise not_found(f"Group {group_id} not found")
             return updated
     except IntegrityError:
         # A member added to a group that a concurrent request deleted.
@@ -247,6 +262,7 @@ async def delete_group(
             actor,
             "group.delete",
             group_id,
+            group=group,
             changes={
                 "deleted": {
                     "display_name": group["display_name"],
@@ -344,6 +360,8 @@ async def add_roster_group(
                 "updated_at": now,
             },
         )
+        group = await store.get_group(conn, tenant.id, group_id)
+        assert group is not None
         await _audit(
             conn,
             tenant,
@@ -351,9 +369,8 @@ async def add_roster_group(
             "group.create",
             group_id,
             changes={"display_name": name, "group_type": group_type, "source": "roster"},
+            group=group,
         )
-        group = await store.get_group(conn, tenant.id, group_id)
-        assert group is not None
         return group
 
 
@@ -369,7 +386,7 @@ async def set_group_type(
         if group is None:
             raise not_found(f"Group {group_id} not found")
         if group["group_type"] != group_type:
-            await store.update_group(
+            retyped = await store.update_group(
                 conn, tenant.id, group_id, {"group_type": group_type, "updated_at": utcnow()}
             )
             await _audit(
@@ -379,6 +396,7 @@ async def set_group_type(
                 "group.type",
                 group_id,
                 changes={"group_type": [group["group_type"], group_type]},
+                group=retyped,
             )
         updated = await store.get_group(conn, tenant.id, group_id)
         assert updated is not None

@@ -66,6 +66,7 @@ async def _audit(
     request: Any,
     changes: Any,
     notes: Sequence[str] = (),
+    person: Person | None = None,
 ) -> None:
     await audit.record_change(
         conn,
@@ -77,6 +78,7 @@ async def _audit(
         request=request,
         changes=changes,
         notes=notes,
+        resource=person,
     )
 
 
@@ -169,6 +171,7 @@ async def create_person(
                 request=request,
                 changes=changes,
                 notes=data.notes,
+                person=person,
             )
             return Written(person, created=True, view=view)
     except IntegrityError:
@@ -254,6 +257,7 @@ async def _apply_update(
         request=request,
         changes=changes,
         notes=data.notes,
+        person=updated,
     )
     return updated
 
@@ -338,7 +342,8 @@ async def delete_person(
         if person is None:
             raise not_found(f"User {person_id} not found")
         check_version("User", person_id, person["version"], if_match)
-        await store.set_deleted(conn, tenant.id, person_id, utcnow())
+        deleted_at = utcnow()
+        await store.set_deleted(conn, tenant.id, person_id, deleted_at)
         await session_store.delete_subject_sessions(conn, tenant.id, "person", person_id)
         new_manager = person["manager_id"] if tenant.setting("reassign_reporters") else None
         moved = await manager_links.reassign_reports(conn, tenant.id, person_id, new_manager)
@@ -352,6 +357,7 @@ async def delete_person(
             request=None,
             changes={"deleted": [False, True]},
             notes=notes,
+            person={**person, "deleted_at": deleted_at},
         )
 
 
@@ -371,6 +377,8 @@ async def restore_person(db: Database, tenant: Tenant, person_id: str, *, actor:
                 + conflict_detail(holders[0], user_name=person["user_name"], email=person["email"])
             )
         await store.restore(conn, tenant.id, person_id, utcnow())
+        restored = await store.get_person(conn, tenant.id, person_id)
+        assert restored is not None
         await _audit(
             conn,
             tenant,
@@ -379,7 +387,6 @@ async def restore_person(db: Database, tenant: Tenant, person_id: str, *, actor:
             person_id,
             request=None,
             changes={"deleted": [True, False]},
+            person=restored,
         )
-        restored = await store.get_person(conn, tenant.id, person_id)
-        assert restored is not None
         return restored

@@ -4,6 +4,7 @@ type (Roster's classification) is edited here, by groups.set_group_type."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,7 +99,7 @@ async def rename(db: Database, tenant: Tenant, group_id: str, name: str, *, acto
         _roster_owned(group)
         if group["display_name"] == name:
             return
-        await store.update_group(
+        renamed = await store.update_group(
             conn,
             tenant.id,
             group_id,
@@ -109,7 +110,7 @@ async def rename(db: Database, tenant: Tenant, group_id: str, name: str, *, acto
             tenant,
             actor,
             "group.rename",
-            group_id,
+            renamed or group,
             {"display_name": [group["display_name"], name]},
         )
 
@@ -126,9 +127,17 @@ async def add_member(
         person_id = await manager_links.resolve_reference(conn, tenant.id, reference.strip())
         if person_id is None:
             raise invalid(f"nobody in this company matches {reference.strip()!r}", "member")
-        if await store.add_members(conn, tenant.id, group_id, [person_id]):
-            await store.update_group(conn, tenant.id, group_id, {"updated_at": utcnow()})
-            await _audit(conn, tenant, actor, "group.members", group_id, {"added": [person_id]})
+        if added := await store.add_members(conn, tenant.id, group_id, [person_id]):
+            touched = await store.update_group(conn, tenant.id, group_id, {"updated_at": utcnow()})
+            await _audit(
+                conn,
+                tenant,
+                actor,
+                "group.members",
+                touched or group,
+                {"added": added},
+                added=added,
+            )
 
 
 async def remove_member(
@@ -139,12 +148,38 @@ async def remove_member(
         if group is None:
             raise not_found(f"no group {group_id} in this company")
         _roster_owned(group)
-        if await store.remove_members(conn, tenant.id, group_id, [person_id]):
-            await store.update_group(conn, tenant.id, group_id, {"updated_at": utcnow()})
-            await _audit(conn, tenant, actor, "group.members", group_id, {"removed": [person_id]})
+        if removed := await store.remove_members(conn, tenant.id, group_id, [person_id]):
+            touched = await store.update_group(conn, tenant.id, group_id, {"updated_at": utcnow()})
+            await _audit(
+                conn,
+                tenant,
+                actor,
+                "group.members",
+                touched or group,
+                {"removed": removed},
+                removed=removed,
+            )
 
 
 async def _audit(
-    conn: Any, tenant: Tenant, actor: Actor, action: str, group_id: str, changes: Any
+    conn: Any,
+    tenant: Tenant,
+    actor: Actor,
+    action: str,
+    group: Group,
+    changes: Any,
+    *,
+    added: Sequence[str] = (),
+    removed: Sequence[str] = (),
 ) -> None:
-    await record_change(conn, tenant.id, actor, action, "Group", group_id, changes=changes)
+    await record_change(
+        conn,
+        tenant.id,
+        actor,
+        action,
+        "Group",
+        group["id"],
+        changes=changes,
+        resource=group,
+        members={"added": added, "removed": removed},
+    )

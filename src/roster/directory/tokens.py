@@ -49,7 +49,14 @@ async def create_token(
             secret_hash=hash_secret(secret),
         )
         await record_change(
-            conn, tenant.id, actor, "scim.token_create", "Token", token_id, changes={"label": label}
+            conn,
+            tenant.id,
+            actor,
+            "scim.token_create",
+            "Token",
+            token_id,
+            changes={"label": label},
+            resource={"label": label},
         )
     return token_id, secret
 

@@ -11,6 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from roster import jsontext
+from roster.store.events import discard_pending, flush_pending
 
 
 class DatabaseURLError(ValueError):
@@ -130,12 +131,17 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        """One transaction that writes; commits on success, rolls back on error."""
+        """One transaction that writes; commits on success, rolls back on error. The
+        change's events (store/events.py) are its last statements before the commit."""
         async with self.engine.connect() as conn:
             if self.is_sqlite:
                 await conn.execution_options(roster_write=True)
-            async with conn.begin():
-                yield conn
+            try:
+                async with conn.begin():
+                    yield conn
+                    await flush_pending(conn)
+            finally:
+                discard_pending(conn)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

@@ -228,74 +228,91 @@ def _add_members(database: str) -> Any:
         insert(group_members)
         .from_select(["tenant_id", "group_id", "person_id"], source)
         .on_conflict_do_nothing()
+        .returning(group_members.c.person_id)
     )
 
 
 _ADD_MEMBERS = Prepared(per_database=_add_members)
 _REMOVE_MEMBERS = Prepared(
-    per_database=lambda db: group_members.delete().where(
-        group_members.c.tenant_id == sa.bindparam("tenant_id", type_=sa.Integer),
-        group_members.c.group_id == sa.bindparam("group_id", type_=sa.String),
-        _ids_in(db, group_members.c.person_id),
+    per_database=lambda db: (
+        group_members.delete()
+        .where(
+            group_members.c.tenant_id == sa.bindparam("tenant_id", type_=sa.Integer),
+            group_members.c.group_id == sa.bindparam("group_id", type_=sa.String),
+            _ids_in(db, group_members.c.person_id),
+        )
+        .returning(group_members.c.person_id)
     )
 )
 
 
+# Membership changes answer with the ids they changed (RETURNING): the audit counts them
+# and the events name them.
+
+
 async def add_members(
     conn: AsyncConnection, tenant_id: int, group_id: str, ids: Sequence[str]
-) -> int:
+) -> list[str]:
+    """The ids that became members (those that already were are not among them)."""
     if not ids:
-        return 0
-    return await _ADD_MEMBERS.execute(
+        return []
+    rows = await _ADD_MEMBERS.all(
         conn, tenant_id=tenant_id, group_id=group_id, ids=_ids_value(conn, ids)
     )
+    return [r["person_id"] for r in rows]
 
 
 async def remove_members(
     conn: AsyncConnection, tenant_id: int, group_id: str, ids: Sequence[str]
-) -> int:
+) -> list[str]:
+    """The ids that were members and are no longer."""
     if not ids:
-        return 0
+        return []
     if len(ids) <= STAGE_ABOVE:
-        return await _REMOVE_MEMBERS.execute(
+        rows = await _REMOVE_MEMBERS.all(
             conn, tenant_id=tenant_id, group_id=group_id, ids=_ids_value(conn, ids)
         )
+        return [r["person_id"] for r in rows]
     wanted = await id_set(conn, ids)
     result = await conn.execute(
-        group_members.delete().where(
+        group_members.delete()
+        .where(
             group_members.c.tenant_id == tenant_id,
             group_members.c.group_id == group_id,
             group_members.c.person_id.in_(sa.select(wanted.c.id)),
         )
+        .returning(group_members.c.person_id)
     )
-    return int(result.rowcount or 0)
+    return list(result.scalars())
 
 
-async def remove_all_members(conn: AsyncConnection, tenant_id: int, group_id: str) -> int:
+async def remove_all_members(conn: AsyncConnection, tenant_id: int, group_id: str) -> list[str]:
     result = await conn.execute(
-        group_members.delete().where(
-            group_members.c.tenant_id == tenant_id, group_members.c.group_id == group_id
-        )
+        group_members.delete()
+        .where(group_members.c.tenant_id == tenant_id, group_members.c.group_id == group_id)
+        .returning(group_members.c.person_id)
     )
-    return int(result.rowcount or 0)
+    return list(result.scalars())
 
 
 async def replace_members(
     conn: AsyncConnection, tenant_id: int, group_id: str, ids: Sequence[str]
-) -> tuple[int, int]:
-    """The membership becomes exactly `ids`: (added, removed)."""
+) -> tuple[list[str], list[str]]:
+    """The membership becomes exactly `ids`: (ids added, ids removed)."""
     if not ids:
-        return 0, await remove_all_members(conn, tenant_id, group_id)
+        return [], await remove_all_members(conn, tenant_id, group_id)
     wanted = await id_set(conn, ids)
     removed = await conn.execute(
-        group_members.delete().where(
+        group_members.delete()
+        .where(
             group_members.c.tenant_id == tenant_id,
             group_members.c.group_id == group_id,
             ~sa.exists().where(wanted.c.id == group_members.c.person_id),
         )
+        .returning(group_members.c.person_id)
     )
-    added = await add_members(conn, tenant_id, group_id, ids)
-    return added, int(removed.rowcount or 0)
+    gone = list(removed.scalars())
+    return await add_members(conn, tenant_id, group_id, ids), gone
 
 
 async def member_ids(conn: AsyncConnection, tenant_id: int, group_id: str) -> list[str]:

@@ -185,6 +185,38 @@ audit_events = sa.Table(
     sa.Index("ix_audit_events_resource", "tenant_id", "resource_id"),
 )
 
+# --- Events out ------------------------------------------------------------------
+#
+# The transactional outbox: every change's events, written in the change's own
+# transaction (store/events.py). `seq` counts per company, in commit order: the last
+# statement of a write transaction takes the company's next numbers from
+# `event_sequences`, whose row lock is held only until the commit.
+
+event_sequences = sa.Table(
+    "event_sequences",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, sa.ForeignKey("tenants.id"), nullable=False),
+    sa.Column("last_seq", sa.BigInteger, nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id"),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, sa.ForeignKey("tenants.id"), nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("id", sa.String(36), nullable=False),  # stable; what receivers dedupe on
+    sa.Column("type", sa.String(64), nullable=False),  # person.created, ...
+    sa.Column("occurred_at", UTCDateTime, nullable=False),
+    sa.Column("actor", sa.String(100), nullable=False),
+    sa.Column("resource_type", sa.String(16), nullable=False),
+    sa.Column("resource_id", sa.String(64), nullable=True),
+    sa.Column("data", JSONType, nullable=False),  # {"object": ..., "changes": ...}
+    sa.PrimaryKeyConstraint("tenant_id", "seq"),
+    sa.UniqueConstraint("id", name="ux_events_id"),
+    sa.Index("ix_events_occurred", "occurred_at"),  # retention
+)
+
 # --- Console and sign-in -----------------------------------------------------------
 
 console_users = sa.Table(
