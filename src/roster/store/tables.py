@@ -217,6 +217,65 @@ events = sa.Table(
     sa.Index("ix_events_occurred", "occurred_at"),  # retention
 )
 
+# Who may read a company's events feed (GET /api/v1/events): hashed like SCIM tokens.
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, sa.ForeignKey("tenants.id"), nullable=False),
+    sa.Column("id", sa.String(36), nullable=False),
+    sa.Column("label", sa.String(200), nullable=False, default=""),
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_used_at", UTCDateTime, nullable=True),
+    sa.Column("revoked_at", UTCDateTime, nullable=True),
+    sa.PrimaryKeyConstraint("tenant_id", "id"),
+    sa.UniqueConstraint("secret_hash", name="ux_api_tokens_secret_hash"),
+)
+
+# Signed webhooks (Standard Webhooks): where a company's events are pushed. The
+# deliverer fans each endpoint's events out into deliveries after `cursor_seq`.
+webhook_endpoints = sa.Table(
+    "webhook_endpoints",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, sa.ForeignKey("tenants.id"), nullable=False),
+    sa.Column("id", sa.String(36), nullable=False),
+    sa.Column("url", sa.String(2000), nullable=False),
+    sa.Column("secret", sa.String(100), nullable=False),  # whsec_..., shown once
+    # After a rotation the old secret also signs, until this time (receivers roll over).
+    sa.Column("previous_secret", sa.String(100), nullable=True),
+    sa.Column("previous_secret_until", UTCDateTime, nullable=True),
+    sa.Column("event_types", JSONType, nullable=True),  # None: every type
+    sa.Column("cursor_seq", sa.BigInteger, nullable=False, default=0),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("removed_at", UTCDateTime, nullable=True),
+    sa.PrimaryKeyConstraint("tenant_id", "id"),
+)
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, sa.ForeignKey("tenants.id"), nullable=False),
+    sa.Column("endpoint_id", sa.String(36), nullable=False),
+    sa.Column("event_seq", sa.BigInteger, nullable=False),
+    sa.Column("event_id", sa.String(36), nullable=False),
+    # Events of one resource reach an endpoint in order: resource_type:resource_id.
+    sa.Column("resource_key", sa.String(100), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # pending | delivered | dead
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=False),
+    sa.Column("claimed_until", UTCDateTime, nullable=True),  # a deliverer is sending it
+    sa.Column("last_status", sa.Integer, nullable=True),
+    sa.Column("last_error", sa.String(2000), nullable=True),
+    sa.Column("last_response", sa.String(2000), nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("delivered_at", UTCDateTime, nullable=True),
+    sa.PrimaryKeyConstraint("tenant_id", "endpoint_id", "event_seq"),
+    sa.Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    sa.Index(
+        "ix_webhook_deliveries_resource", "tenant_id", "endpoint_id", "resource_key", "event_seq"
+    ),
+)
+
 # --- Console and sign-in -----------------------------------------------------------
 
 console_users = sa.Table(
