@@ -4,6 +4,7 @@ serve now" is store/db.py's."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -18,8 +19,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from roster import __version__
+from roster.api import events as events_api
 from roster.config import Settings, get_settings
 from roster.console import install as install_console
+from roster.directory import events_feed
 from roster.logging import configure as configure_logging
 from roster.metrics import MetricsPort, metrics_response
 from roster.middleware import RequestMiddleware
@@ -55,10 +58,15 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         gc.freeze()
         metrics_port = MetricsPort(settings)
         metrics_port.start()
+        purger = asyncio.create_task(
+            events_feed.keep_recent(running.db, retention_days=settings.events_retention_days),
+            name="roster-events-purge",
+        )
         try:
             async with sso_routes.saml_services(app):
                 yield
         finally:
+            purger.cancel()
             metrics_port.stop()
             await running.close()
             if owned:
@@ -89,6 +97,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(users.router, prefix=SCIM_PREFIX)
     app.include_router(groups.router, prefix=SCIM_PREFIX)
     app.include_router(sso_routes.router)
+    app.include_router(events_api.router)
     # The innermost middleware: the hot SCIM routes without FastAPI's machinery.
     app.add_middleware(FastScimRoutes, error_answer=error_answer)
     install_console(app)

@@ -107,6 +107,13 @@ async def read_events(
     return [dict(r._mapping) for r in await conn.execute(query)]
 
 
+async def first_number(conn: AsyncConnection, tenant_id: int) -> int | None:
+    """The oldest event number still kept for the company (None: none kept)."""
+    query = sa.select(sa.func.min(events.c.seq)).where(events.c.tenant_id == tenant_id)
+    value = (await conn.execute(query)).scalar_one_or_none()
+    return None if value is None else int(value)
+
+
 async def last_number(conn: AsyncConnection, tenant_id: int) -> int:
     query = sa.select(event_sequences.c.last_seq).where(event_sequences.c.tenant_id == tenant_id)
     return int((await conn.execute(query)).scalar_one_or_none() or 0)

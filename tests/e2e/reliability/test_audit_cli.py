@@ -17,6 +17,7 @@ import pytest
 import typer
 
 from roster.cli import app
+from roster.directory import api_tokens
 from tests.support.audit_sweep import Step, Tracker
 from tests.support.console import PASSWORD
 from tests.support.harness import LiveServer, make_company
@@ -49,6 +50,8 @@ WRITES = (
     Run("tenant create", ("{new_company}", "--name", "CLI Audit")),
     Run("scim token create", ("{sub}", "--label", "CLI")),
     Run("scim token revoke", ("{sub}", "{token_id}")),
+    Run("api-token create", ("{sub}", "--label", "Feed")),
+    Run("api-token revoke", ("{sub}", "{api_token_id}")),
     Run("attribute add", ("{sub}", "customCliAudit", "--type", "string")),
     Run("support allow-csv", ("{sub}",)),
     Run("import-csv", ("{sub}", "{csv}")),
@@ -76,6 +79,7 @@ READ_ONLY = (
     Run("db upgrade"),  # the schema is already up to date
     Run("doctor", ("{sub}",), exit_codes=(0, 2)),  # 2: it found a problem
     Run("scim token list", ("{sub}",)),
+    Run("api-token list", ("{sub}",)),
     Run("sso show", ("{sub}",)),
     # On the company the writes created: SCIM is off there, so the preview runs.
     Run("import-csv", ("{new_company}", "{csv}", "--dry-run"), variant="--dry-run"),
@@ -126,6 +130,9 @@ def _setup(server: LiveServer, files: Path) -> tuple[int, dict[str, str]]:
     deleted = made.json()["id"]
     assert company.client.delete(f"/Users/{deleted}").status_code == 204
     company.client.close()
+    api_token_id, _ = company.call(
+        lambda db: api_tokens.create_api_token(db, company.subdomain, "to revoke")
+    )
     idp, next_keys = TestIdp(), make_keypair("cli-next")
     (files / "idp.xml").write_text(idp.metadata())
     (files / "next.pem").write_text(next_keys.cert_pem)
@@ -134,6 +141,7 @@ def _setup(server: LiveServer, files: Path) -> tuple[int, dict[str, str]]:
         "sub": company.subdomain,
         "new_company": f"{company.subdomain}-new",
         "token_id": company.token_id,
+        "api_token_id": api_token_id,
         "deleted_person": deleted,
         "csv": str(files / "people.csv"),
         "metadata": str(files / "idp.xml"),
