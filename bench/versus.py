@@ -260,6 +260,7 @@ def run_pair(
             v["runs"].setdefault(name, {})[op] = runs
             by_rps = sorted(runs["new"], key=lambda r: r["rps"])
             results["matrix"][name][op] = by_rps[len(by_rps) // 2]  # the median run
+            save(results)  # so far: a run that fails later keeps what it measured
         results["systems"][name]["idle_rss_mb"] = pair["new"].server.rss_mb()
     finally:
         for t in pair.values():
@@ -284,12 +285,15 @@ def begin(old: Checkout, rounds: int) -> dict[str, Any]:
     }
 
 
+def save(results: dict[str, Any]) -> Path:
+    """bench/results/versus.json (the whole run's results) and versus.md."""
+    results["versus"]["load_average_at_end"] = list(os.getloadavg())
+    (BENCH / "results" / "versus.json").write_text(json.dumps(results, indent=1) + "\n")
+    return versus_report.write(results)
+
+
 def finish(results: dict[str, Any]) -> None:
-    v = results["versus"]
-    v["load_average_at_end"] = list(os.getloadavg())
-    out = BENCH / "results" / "versus.json"
-    out.write_text(json.dumps({**results, "versus": v}, indent=1) + "\n")
-    path = versus_report.write(results)
+    path = save(results)
     for line in versus_report.flagged(results):
         log(f"  versus: {line}")
     log(f"versus: {path.relative_to(ROOT)}")
