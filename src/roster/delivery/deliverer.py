@@ -73,7 +73,7 @@ class Deliverer:
         self.sender = Sender(
             timeout=self.timeout,
             allow_private=settings.webhook_allow_private,
-            per_host=self.per_endpoint,
+            connections=self.concurrency,
         )
         self.stats = Stats()
         self._in_flight: dict[asyncio.Task[None], Claim] = {}

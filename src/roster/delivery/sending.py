@@ -36,10 +36,12 @@ class Attempt:
 
 
 class Sender:
-    def __init__(self, *, timeout: float, allow_private: bool, per_host: int) -> None:
+    def __init__(self, *, timeout: float, allow_private: bool, connections: int) -> None:
+        """`connections`: the most one host's client opens (the deliverer's own limits
+        decide how many attempts run; several endpoints can share a host)."""
         self.timeout = timeout
         self.allow_private = allow_private
-        self.per_host = per_host
+        self.connections = connections
         self._clients: dict[tuple[str, str, int], httpx.AsyncClient] = {}
 
     def _client(self, target: WebhookURL) -> httpx.AsyncClient:
@@ -50,9 +52,7 @@ class Sender:
                 timeout=httpx.Timeout(self.timeout),
                 follow_redirects=False,
                 trust_env=False,
-                limits=httpx.Limits(
-                    max_connections=self.per_host, max_keepalive_connections=self.per_host
-                ),
+                limits=httpx.Limits(max_connections=self.connections, max_keepalive_connections=8),
             )
             self._clients[key] = client
         return client

@@ -119,7 +119,7 @@ def test_delivery_checks_the_address_again(company: Company) -> None:
 
 
 async def _post(url: str, *, allow_private: bool) -> Attempt:
-    sender = Sender(timeout=3, allow_private=allow_private, per_host=1)
+    sender = Sender(timeout=3, allow_private=allow_private, connections=1)
     try:
         return await sender.post(url, b"{}", {"webhook-id": "msg_test"})
     finally:
