@@ -22,8 +22,10 @@ from roster import __version__
 from roster.api import events as events_api
 from roster.config import Settings, get_settings
 from roster.console import install as install_console
+from roster.delivery.deliverer import Deliverer
 from roster.directory import events_feed
 from roster.logging import configure as configure_logging
+from roster.logging import get_logger
 from roster.metrics import MetricsPort, metrics_response
 from roster.middleware import RequestMiddleware
 from roster.model.errors import DirectoryError
@@ -62,11 +64,24 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             events_feed.keep_recent(running.db, retention_days=settings.events_retention_days),
             name="roster-events-purge",
         )
+        # Webhooks go out from a task of their own, never from a request's path
+        # (ROSTER_DELIVERY=off: `roster events deliver` runs apart).
+        deliverer = None
+        if settings.delivers_in_serve():
+            deliverer = Deliverer.with_own_connections(running.db.url, settings)
+            deliverer.start()
+        else:
+            get_logger("roster.delivery").info(
+                "webhook delivery is off here (ROSTER_DELIVERY=off): `roster events deliver` "
+                "must run somewhere"
+            )
         try:
             async with sso_routes.saml_services(app):
                 yield
         finally:
             purger.cancel()
+            if deliverer is not None:
+                await deliverer.stop()
             metrics_port.stop()
             await running.close()
             if owned:

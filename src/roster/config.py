@@ -9,6 +9,13 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_COMPANY_EXTENSION = "urn:ietf:params:scim:schemas:extension:15Five:2.0:User"
+# Retries after a failed webhook delivery, in seconds: about three days in all, then the
+# delivery is dead-lettered (docs/events.md).
+DEFAULT_RETRY_SCHEDULE = "5,30,120,600,1800,3600,10800,21600,43200,86400,86400"
+
+
+class SettingError(ValueError):
+    """A setting whose value cannot be used; the message names the variable and the fix."""
 
 
 class Settings(BaseSettings):
@@ -118,6 +125,70 @@ class Settings(BaseSettings):
     max_csv_bytes: int = Field(
         default=64 * 1024 * 1024, description="Largest CSV file the console accepts for import"
     )
+
+    # --- Webhooks (docs/events.md) ---
+    delivery: str = Field(
+        default="on",
+        description="on: `roster serve` also delivers webhooks; off: it does not, and "
+        "`roster events deliver` runs apart (on other machines, say)",
+    )
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Allow webhook URLs on loopback, private, link-local and metadata "
+        "addresses (a receiver on this machine, in tests); off, such URLs are refused when "
+        "added and again at every delivery",
+    )
+    webhook_retry_schedule: str = Field(
+        default=DEFAULT_RETRY_SCHEDULE,
+        description="Seconds before each retry of a failed delivery, comma-separated; after "
+        "the last the delivery is dead",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, description="How long one delivery may take (connect to last byte)"
+    )
+    webhook_concurrency: int = Field(
+        default=64, description="Deliveries one deliverer sends at once, all endpoints together"
+    )
+    webhook_per_endpoint: int = Field(
+        default=4, description="Deliveries one deliverer sends at once to one endpoint"
+    )
+    webhook_poll_seconds: float = Field(
+        default=1.0, description="How often the deliverer looks for new events and due retries"
+    )
+
+    def delivers_in_serve(self) -> bool:
+        value = self.delivery.strip().lower()
+        if value not in ("on", "off"):
+            raise SettingError(
+                f"ROSTER_DELIVERY={self.delivery!r}: use on (roster serve delivers webhooks) "
+                "or off (run `roster events deliver` apart)"
+            )
+        return value == "on"
+
+    def retry_delays(self) -> tuple[float, ...]:
+        """ROSTER_WEBHOOK_RETRY_SCHEDULE as seconds, checked."""
+        text = self.webhook_retry_schedule
+        try:
+            delays = tuple(float(part) for part in text.split(","))
+        except ValueError:
+            delays = ()
+        if not delays or any(not 0 <= d <= 7 * 86400 for d in delays):
+            raise SettingError(
+                f"ROSTER_WEBHOOK_RETRY_SCHEDULE={text!r}: write comma-separated seconds "
+                f"between 0 and 604800, e.g. {DEFAULT_RETRY_SCHEDULE}"
+            )
+        return delays
+
+    def check_webhooks(self) -> None:
+        """Every webhook setting usable, or a SettingError naming the one that is not."""
+        self.delivers_in_serve()
+        self.retry_delays()
+        for name in ("webhook_timeout_seconds", "webhook_poll_seconds"):
+            if not 0 < getattr(self, name) <= 600:
+                raise SettingError(f"ROSTER_{name.upper()}: give seconds between 0 and 600")
+        for name in ("webhook_concurrency", "webhook_per_endpoint"):
+            if not 1 <= getattr(self, name) <= 10_000:
+                raise SettingError(f"ROSTER_{name.upper()}: give a number from 1 to 10000")
 
 
 @lru_cache(maxsize=1)

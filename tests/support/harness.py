@@ -155,9 +155,27 @@ async def _call(fn: Callable[[Database], Awaitable[T]], db: Database) -> T:
 
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
 
+# Webhooks in tests (the server's deliverer and `roster` commands alike): receivers on
+# 127.0.0.1 are allowed, retries come within a second, an attempt times out after 3 s,
+# and an endpoint gets at most 2 attempts at once per deliverer (tests/e2e/events).
+WEBHOOK_ENV = {
+    "ROSTER_WEBHOOK_ALLOW_PRIVATE": "1",
+    "ROSTER_WEBHOOK_RETRY_SCHEDULE": "0.2,0.4,0.6",
+    "ROSTER_WEBHOOK_TIMEOUT_SECONDS": "3",
+    "ROSTER_WEBHOOK_POLL_SECONDS": "0.1",
+    "ROSTER_WEBHOOK_CONCURRENCY": "8",
+    "ROSTER_WEBHOOK_PER_ENDPOINT": "2",
+}
+
 
 def settings_for(database_url: str, **overrides: Any) -> Settings:
-    return Settings(database_url=database_url, log_json=True, log_level="WARNING", **overrides)
+    webhooks = {k.removeprefix("ROSTER_").lower(): v for k, v in WEBHOOK_ENV.items()}
+    return Settings(
+        database_url=database_url,
+        log_json=True,
+        log_level="WARNING",
+        **{**webhooks, **overrides},
+    )
 
 
 @dataclass

@@ -20,7 +20,7 @@ from roster.store.db import Database
 from roster.store.ids import new_id
 from roster.store.tables import people
 from roster.store.types import utcnow
-from tests.support.harness import Company, LiveServer
+from tests.support.harness import WEBHOOK_ENV, Company, LiveServer
 
 
 def bulk_people(company: Company, count: int, prefix: str = "p") -> list[str]:
@@ -91,9 +91,18 @@ def count_queries(company: Company) -> Iterator[list[str]]:
             event.remove(engine, "before_cursor_execute", record)
 
 
-def roster_cli(server: LiveServer, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    """`python -m roster ARGS` on the live server's database, as an operator runs it."""
-    env = {**os.environ, "ROSTER_DATABASE_URL": server.database_url, "ROSTER_LOG_LEVEL": "WARNING"}
+def roster_cli(
+    server: LiveServer, *args: str, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`python -m roster ARGS` on the live server's database, as an operator runs it (the
+    webhook settings the server has, unless `env` says otherwise)."""
+    env = {
+        **os.environ,
+        **WEBHOOK_ENV,
+        "ROSTER_DATABASE_URL": server.database_url,
+        "ROSTER_LOG_LEVEL": "WARNING",
+        **(env or {}),
+    }
     return subprocess.run(
         [sys.executable, "-m", "roster", *args],
         env=env,

@@ -2,7 +2,7 @@
 
 This module only assembles the command groups; each lives in its own module of this
 package (serve, tenants, scim, attributes, people, groups, admins, support, csv, doctor,
-sso, api_tokens), and what they share is in roster.cli.common."""
+sso, api_tokens, webhooks), and what they share is in roster.cli.common."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from roster.cli import (
     sso,
     support,
     tenants,
+    webhooks,
 )
 
 app = typer.Typer(help="Roster: people directory and SCIM 2.0 service.", no_args_is_help=True)
@@ -38,6 +39,8 @@ app.add_typer(admins.admin_app, name="admin")
 app.add_typer(support.support_app, name="support")
 app.add_typer(sso.sso_app, name="sso")
 app.add_typer(api_tokens.api_token_app, name="api-token")
+app.add_typer(webhooks.webhook_app, name="webhook")
+app.add_typer(webhooks.events_app, name="events")
 
 
 def main() -> None:

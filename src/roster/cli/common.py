@@ -37,12 +37,14 @@ def _reason(exc: Exception) -> str:
     return str(exc)
 
 
-def run(action: Callable[[Database], Awaitable[T]], *, upgrade: bool = True) -> T:
+def run(
+    action: Callable[[Database], Awaitable[T]], *, upgrade: bool = True, pool_size: int = 2
+) -> T:
     """Run one directory action against the configured database, schema upgraded first."""
     settings = get_settings()
 
     async def go() -> T:
-        database = Database(settings.database_url, pool_size=2)
+        database = Database(settings.database_url, pool_size=pool_size)
         try:
             return await action(database)
         finally:

@@ -8,7 +8,7 @@ import typer
 from sqlalchemy.exc import OperationalError
 
 from roster.cli.common import _reason, fail
-from roster.config import get_settings
+from roster.config import SettingError, get_settings
 from roster.store import migrate
 from roster.store.db import DatabaseURLError
 
@@ -31,6 +31,10 @@ def serve(
             "ROSTER_METRICS_PORT serves one process's metrics: use it with --workers 1, "
             "or protect the public /metrics with ROSTER_METRICS_TOKEN instead"
         )
+    try:
+        settings.check_webhooks()  # the deliverer starts with every worker
+    except SettingError as exc:
+        raise fail(str(exc)) from None
     _upgrade(settings.database_url)
     uvicorn.run(
         "roster.app:app_factory",

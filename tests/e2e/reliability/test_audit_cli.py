@@ -20,9 +20,10 @@ from roster.cli import app
 from roster.directory import api_tokens
 from tests.support.audit_sweep import Step, Tracker
 from tests.support.console import PASSWORD
-from tests.support.harness import LiveServer, make_company
+from tests.support.harness import LiveServer, free_port, make_company
 from tests.support.helpers import roster_cli
 from tests.support.sso_idp import TestIdp, make_keypair
+from tests.support.webhooks import add_endpoint
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,12 @@ WRITES = (
     Run("sso link", ("{sub}", "ops@cli.example", "--off"), variant="--off"),
     Run("sso set", ("{sub}", "--no-allow-jit"), variant="--no-allow-jit"),
     Run("scim enable", ("{sub}",)),
+    # Last, on the setup's endpoint, which takes only person.deleted (no run deletes
+    # anyone): no deliveries until the replay, none changing after the removal.
+    Run("webhook add", ("{sub}", "{webhook_url}", "--event", "group.members_removed")),
+    Run("webhook rotate-secret", ("{sub}", "{endpoint_id}")),
+    Run("webhook replay", ("{sub}", "{endpoint_id}", "--from-seq", "1")),
+    Run("webhook remove", ("{sub}", "{endpoint_id}")),
 )
 
 # The commands that change nothing; each is run too (after the writes, on a full
@@ -83,11 +90,15 @@ READ_ONLY = (
     Run("sso show", ("{sub}",)),
     # On the company the writes created: SCIM is off there, so the preview runs.
     Run("import-csv", ("{new_company}", "{csv}", "--dry-run"), variant="--dry-run"),
+    Run("webhook list", ("{sub}",)),
+    Run("webhook deliveries", ("{sub}", "{endpoint_id}", "--status", "dead")),
 )
 
 # Commands in the tree that are not run here, and why.
 NOT_RUN = {
     "serve": "serves the routes until stopped; test_audit_immutable.py sweeps every route",
+    "events deliver": "delivers until stopped, writing only deliveries' outcomes (no admin "
+    "change); tests/e2e/events/test_webhooks_delivery.py runs it",
 }
 
 
@@ -122,8 +133,8 @@ class Outcome:
 
 
 def _setup(server: LiveServer, files: Path) -> tuple[int, dict[str, str]]:
-    """A company with SCIM on, its token and a person deleted over SCIM; the files the
-    commands read."""
+    """A company with SCIM on, its token, a person deleted over SCIM and, after that, a
+    webhook endpoint taking person.deleted events; the files the commands read."""
     company = make_company(server)
     made = company.client.post("/Users", json={"userName": "deleted@cli.example"})
     assert made.status_code == 201, made.text
@@ -133,6 +144,8 @@ def _setup(server: LiveServer, files: Path) -> tuple[int, dict[str, str]]:
     api_token_id, _ = company.call(
         lambda db: api_tokens.create_api_token(db, company.subdomain, "to revoke")
     )
+    nowhere = f"http://127.0.0.1:{free_port()}/cli-audit"  # nothing listens there
+    endpoint_id, _ = add_endpoint(company, nowhere, ["person.deleted"])
     idp, next_keys = TestIdp(), make_keypair("cli-next")
     (files / "idp.xml").write_text(idp.metadata())
     (files / "next.pem").write_text(next_keys.cert_pem)
@@ -147,6 +160,8 @@ def _setup(server: LiveServer, files: Path) -> tuple[int, dict[str, str]]:
         "metadata": str(files / "idp.xml"),
         "next_cert": str(files / "next.pem"),
         "first_fingerprint": idp.keys.fingerprint,
+        "endpoint_id": endpoint_id,
+        "webhook_url": nowhere,
     }
 
 

@@ -1,0 +1,242 @@
+"""The deliverer: a loop that, every poll (and whenever a delivery finishes),
+
+1. fans out: each live endpoint whose company has events after its cursor gets a
+   pending delivery per event its types take, and the cursor moves on, in one
+   transaction per endpoint and batch (store/deliveries.py);
+2. claims what is due, per endpoint at most as many as that endpoint's free places
+   (ROSTER_WEBHOOK_PER_ENDPOINT) and in all at most the free places of the deliverer
+   (ROSTER_WEBHOOK_CONCURRENCY), and of one resource only its earliest pending event;
+3. sends each claimed delivery in its own task (messages.py signs it, sending.py
+   posts it) and records the outcome: 2xx is delivered; anything else is retried after
+   the next step of ROSTER_WEBHOOK_RETRY_SCHEDULE (with ±20% jitter, so that the
+   retries of an endpoint that was down do not all land at once), and after the last
+   step the delivery is dead.
+
+Why this shape: a slow or dead endpoint can hold only its own places, so others'
+deliveries keep going; nothing of this runs on a request's path (a SCIM write only
+writes its events, in its own transaction, store/events.py); and the deliverer has its
+own database connections, so it never takes one a request is waiting for. Several
+deliverers may run against one database (claims skip one another's rows, see
+store/deliveries.py). Delivery is at least once: a deliverer that dies mid-attempt
+leaves a claim that expires (timeout + 60 s) and is taken again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import timedelta
+
+from roster.config import Settings
+from roster.delivery.messages import body_of, headers_for
+from roster.delivery.sending import Attempt, Sender
+from roster.logging import get_logger
+from roster.store import deliveries as store
+from roster.store.db import Database
+from roster.store.deliveries import Claim, Outcome
+from roster.store.types import utcnow
+
+log = get_logger("roster.delivery")
+
+TASK_NAME = "roster-webhook-deliverer"
+FAN_OUT_BATCH = 1000  # events per fan-out transaction
+DUE_ENDPOINTS = 500  # endpoints looked at per round
+JITTER = 0.2
+Key = tuple[int, str]  # (tenant id, endpoint id)
+
+
+@dataclass
+class Stats:
+    delivered: int = 0
+    retried: int = 0  # failed attempts that will be tried again
+    dead: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.delivered} delivered, {self.retried} retried, {self.dead} dead-lettered"
+
+
+class Deliverer:
+    def __init__(self, db: Database, settings: Settings, *, owns_db: bool = False) -> None:
+        settings.check_webhooks()  # a SettingError names the variable to fix
+        self.db = db
+        self.owns_db = owns_db
+        self.delays = settings.retry_delays()
+        self.timeout = settings.webhook_timeout_seconds
+        self.concurrency = settings.webhook_concurrency
+        self.per_endpoint = settings.webhook_per_endpoint
+        self.poll = settings.webhook_poll_seconds
+        self.lease = timedelta(seconds=self.timeout + 60)
+        self.sender = Sender(
+            timeout=self.timeout,
+            allow_private=settings.webhook_allow_private,
+            connections=self.concurrency,
+        )
+        self.stats = Stats()
+        self._in_flight: dict[asyncio.Task[None], Claim] = {}
+        self._busy: Counter[Key] = Counter()
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+
+    @classmethod
+    def with_own_connections(cls, database_url: str, settings: Settings) -> Deliverer:
+        """A deliverer with its own small pool (it writes one short transaction per
+        attempt), never waiting for a connection a request needs, nor taking one."""
+        return cls(Database(database_url, pool_size=8), settings, owns_db=True)
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self.run(), name=TASK_NAME)
+        log.info(
+            "webhook deliverer started",
+            concurrency=self.concurrency,
+            per_endpoint=self.per_endpoint,
+            retries=len(self.delays),
+        )
+
+    async def run(self) -> None:
+        failures = 0
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                more = await self.round()
+                failures = 0
+            except Exception:
+                failures += 1
+                log.exception("webhook delivery round failed; trying again", failures=failures)
+                more = False
+            if more:
+                continue
+            wait = self.poll if not failures else min(self.poll * 2**failures, 30.0)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+
+    async def round(self) -> bool:
+        """One fan-out and one claim; True if there is more to fan out right away."""
+        more = await self._fan_out()
+        await self._claim()
+        return more
+
+    async def _fan_out(self) -> bool:
+        async with self.db.read() as conn:
+            behind = await store.endpoints_behind(conn)
+        more = False
+        for tenant_id, endpoint_id in behind:
+            if self._stopping:
+                break
+            async with self.db.write() as conn:
+                passed = await store.fan_out(
+                    conn, tenant_id, endpoint_id, batch=FAN_OUT_BATCH, now=utcnow()
+                )
+            more = more or passed == FAN_OUT_BATCH
+        return more
+
+    async def _claim(self) -> None:
+        free = self.concurrency - len(self._in_flight)
+        if free <= 0 or self._stopping:
+            return
+        async with self.db.read() as conn:
+            due = await store.due_endpoints(conn, utcnow(), DUE_ENDPOINTS)
+        due = [key for key in due if self._busy[key] < self.per_endpoint]
+        if not due:
+            return
+        claims: list[Claim] = []
+        async with self.db.write() as conn:
+            now = utcnow()
+            for tenant_id, endpoint_id in due:
+                room = min(self.per_endpoint - self._busy[(tenant_id, endpoint_id)], free)
+                if room <= 0:
+                    continue
+                taken = await store.claim(
+                    conn, tenant_id, endpoint_id, now=now, until=now + self.lease, limit=room
+                )
+                claims += taken
+                free -= len(taken)
+                if free <= 0:
+                    break
+        for c in claims:
+            task = asyncio.get_running_loop().create_task(self._deliver(c))
+            self._in_flight[task] = c
+            self._busy[(c.tenant_id, c.endpoint_id)] += 1
+
+    async def _deliver(self, c: Claim) -> None:
+        try:
+            outcome = await self._attempt(c)
+            async with self.db.write() as conn:
+                stands = await store.record_outcome(conn, c, outcome, utcnow())
+            if stands:
+                self._count(c, outcome)
+        except asyncio.CancelledError:
+            raise  # stop() gives the claim back
+        except Exception:
+            # The claim stays until it expires; then this delivery is tried again.
+            log.exception("webhook delivery failed", endpoint=c.endpoint_id, event_id=c.event_id)
+        finally:
+            task = asyncio.current_task()
+            if task is not None:
+                self._in_flight.pop(task, None)
+            self._busy[(c.tenant_id, c.endpoint_id)] -= 1
+            self._wake.set()  # a place is free, and the resource's next event may be due
+
+    async def _attempt(self, c: Claim) -> Outcome:
+        if c.event is None:
+            return Outcome(False, None, "the event is no longer kept (retention)", None, None)
+        now = utcnow()
+        secrets = [c.secret]
+        if c.previous_secret and c.previous_secret_until and c.previous_secret_until > now:
+            secrets.append(c.previous_secret)  # the rotation's grace period
+        body = body_of(c.event, c.company)
+        attempt = await self.sender.post(
+            c.url, body, headers_for(secrets, c.event_id, int(time.time()), body)
+        )
+        return self.outcome_of(c.attempts, attempt)
+
+    def outcome_of(self, made_before: int, attempt: Attempt) -> Outcome:
+        """Delivered, or retried at the schedule's next step, or dead after its last."""
+        if attempt.delivered:
+            return Outcome(True, attempt.status, None, attempt.response, None)
+        retry_at = None
+        if made_before < len(self.delays):
+            delay = self.delays[made_before] * random.uniform(1 - JITTER, 1 + JITTER)
+            retry_at = utcnow() + timedelta(seconds=delay)
+        return Outcome(False, attempt.status, attempt.error, attempt.response, retry_at)
+
+    def _count(self, c: Claim, outcome: Outcome) -> None:
+        if outcome.delivered:
+            self.stats.delivered += 1
+            return
+        fields = {"endpoint": c.endpoint_id, "event_id": c.event_id, "error": outcome.error}
+        if outcome.next_attempt_at is None:
+            self.stats.dead += 1
+            log.warning("webhook delivery dead-lettered", attempts=c.attempts + 1, **fields)
+        else:
+            self.stats.retried += 1
+            log.info("webhook delivery will be retried", attempts=c.attempts + 1, **fields)
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop claiming; let attempts under way finish (up to `grace` seconds, by default
+        the timeout of one), and give back the claims of any still unfinished."""
+        self._stopping = True
+        self._wake.set()
+        grace = self.timeout + 1 if grace is None else grace
+        if self._task is not None:
+            with contextlib.suppress(TimeoutError):  # wait_for cancelled the round
+                await asyncio.wait_for(self._task, timeout=grace)
+        unfinished: list[Claim] = []
+        if self._in_flight:
+            _, still = await asyncio.wait(list(self._in_flight), timeout=grace)
+            unfinished = [self._in_flight[t] for t in still if t in self._in_flight]
+            for task in still:
+                task.cancel()
+            await asyncio.gather(*still, return_exceptions=True)
+        try:
+            if unfinished:
+                async with self.db.write() as conn:
+                    await store.release(conn, unfinished)
+        finally:
+            await self.sender.close()
+            if self.owns_db:
+                await self.db.dispose()

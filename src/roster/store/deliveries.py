@@ -1,0 +1,262 @@
+"""The deliverer's statements: fan-out (events into deliveries), claims, outcomes.
+SQL only. Every deliverer of a database (several processes and machines on PostgreSQL)
+runs them at once, so each is safe against the others:
+
+- fan-out locks the endpoint's row (skipping one another deliverer is fanning out) and
+  inserts with ON CONFLICT DO NOTHING, then moves the cursor;
+- a claim takes due deliveries FOR UPDATE SKIP LOCKED and stamps `claimed_until`, so no
+  two deliverers send one delivery at the same time; of one resource's deliveries only
+  the earliest still pending is due, so one resource's events go out one at a time, in
+  order;
+- an outcome is written only while the claim is still the one that was taken (the
+  `claimed_until` stamp is its fence): after the endpoint was removed, the delivery
+  replayed, or the claim expired and was taken by another deliverer, a late outcome
+  changes nothing.
+
+On SQLite a write transaction holds the database's write lock from its first statement
+(BEGIN IMMEDIATE), which serialises claims the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roster.store.tables import event_sequences, events, tenants, webhook_deliveries
+from roster.store.tables import webhook_endpoints as ep
+from roster.store.webhooks import (
+    DEAD,
+    DELIVERED,
+    INSERTED_COLUMNS,
+    PENDING,
+    deliveries_of_events,
+    upsert,
+)
+
+d = webhook_deliveries
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One delivery a deliverer has taken, with what it needs to send it."""
+
+    tenant_id: int
+    endpoint_id: str
+    event_seq: int
+    event_id: str
+    attempts: int  # made before this one
+    token: datetime  # the claim's `claimed_until`, its fence
+    url: str
+    secret: str
+    previous_secret: str | None
+    previous_secret_until: datetime | None
+    company: str  # the subdomain
+    event: dict[str, Any] | None  # None: no longer kept (retention)
+
+
+def _due(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        d.c.status == PENDING,
+        d.c.next_attempt_at <= now,
+        sa.or_(d.c.claimed_until.is_(None), d.c.claimed_until < now),
+    )
+
+
+async def endpoints_behind(conn: AsyncConnection) -> list[tuple[int, str]]:
+    """Live endpoints whose company has events after their cursor."""
+    query = (
+        sa.select(ep.c.tenant_id, ep.c.id)
+        .select_from(ep.join(event_sequences, event_sequences.c.tenant_id == ep.c.tenant_id))
+        .where(ep.c.removed_at.is_(None), event_sequences.c.last_seq > ep.c.cursor_seq)
+    )
+    return [(int(t), str(e)) for t, e in await conn.execute(query)]
+
+
+async def fan_out(
+    conn: AsyncConnection, tenant_id: int, endpoint_id: str, *, batch: int, now: datetime
+) -> int:
+    """Up to `batch` of the endpoint's next events as deliveries, the cursor moved past
+    them; returns how many events were passed (0: none, or another deliverer has the
+    endpoint). Seq numbers are handed out in commit order, so no event can still
+    appear behind the cursor."""
+    query = sa.select(ep.c.cursor_seq, ep.c.event_types).where(
+        ep.c.tenant_id == tenant_id, ep.c.id == endpoint_id, ep.c.removed_at.is_(None)
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    row = (await conn.execute(query)).first()
+    if row is None:
+        return 0
+    last = (
+        await conn.execute(
+            sa.select(event_sequences.c.last_seq).where(event_sequences.c.tenant_id == tenant_id)
+        )
+    ).scalar_one_or_none()
+    cursor = int(row.cursor_seq)
+    upto = min(int(last or 0), cursor + batch)
+    if upto <= cursor:
+        return 0
+    types = row.event_types
+    select = deliveries_of_events(tenant_id, endpoint_id, types, after=cursor, upto=upto, now=now)
+    insert = upsert(conn).from_select(list(INSERTED_COLUMNS), select)
+    await conn.execute(insert.on_conflict_do_nothing())
+    await conn.execute(
+        ep.update()
+        .where(ep.c.tenant_id == tenant_id, ep.c.id == endpoint_id)
+        .values(cursor_seq=upto)
+    )
+    return upto - cursor
+
+
+async def due_endpoints(conn: AsyncConnection, now: datetime, limit: int) -> list[tuple[int, str]]:
+    """Endpoints with a delivery due, the longest waiting first."""
+    query = (
+        sa.select(d.c.tenant_id, d.c.endpoint_id)
+        .where(_due(now))
+        .group_by(d.c.tenant_id, d.c.endpoint_id)
+        .order_by(sa.func.min(d.c.next_attempt_at))
+        .limit(limit)
+    )
+    return [(int(t), str(e)) for t, e in await conn.execute(query)]
+
+
+async def claim(
+    conn: AsyncConnection,
+    tenant_id: int,
+    endpoint_id: str,
+    *,
+    now: datetime,
+    until: datetime,
+    limit: int,
+) -> list[Claim]:
+    """Up to `limit` of the endpoint's due deliveries, each the earliest pending one of
+    its resource, claimed until `until`; with what sending them needs."""
+    earlier = d.alias("earlier")
+    first_of_its_resource = ~sa.exists().where(
+        earlier.c.tenant_id == d.c.tenant_id,
+        earlier.c.endpoint_id == d.c.endpoint_id,
+        earlier.c.resource_key == d.c.resource_key,
+        earlier.c.status == PENDING,
+        earlier.c.event_seq < d.c.event_seq,
+    )
+    query = (
+        sa.select(d.c.event_seq)
+        .where(d.c.tenant_id == tenant_id, d.c.endpoint_id == endpoint_id)
+        .where(_due(now), first_of_its_resource)
+        .order_by(d.c.event_seq)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=d)
+    seqs = [int(s) for s in (await conn.execute(query)).scalars()]
+    if not seqs:
+        return []
+    mine = sa.and_(
+        d.c.tenant_id == tenant_id, d.c.endpoint_id == endpoint_id, d.c.event_seq.in_(seqs)
+    )
+    await conn.execute(d.update().where(mine).values(claimed_until=until))
+    rows = await conn.execute(
+        sa.select(
+            d.c.event_seq,
+            d.c.event_id,
+            d.c.attempts,
+            ep.c.url,
+            ep.c.secret,
+            ep.c.previous_secret,
+            ep.c.previous_secret_until,
+            tenants.c.subdomain,
+            events.c.type,
+            events.c.occurred_at,
+            events.c.actor,
+            events.c.data,
+            events.c.seq.label("kept"),
+        )
+        .select_from(
+            d.join(ep, sa.and_(ep.c.tenant_id == d.c.tenant_id, ep.c.id == d.c.endpoint_id))
+            .join(tenants, tenants.c.id == d.c.tenant_id)
+            .outerjoin(
+                events, sa.and_(events.c.tenant_id == d.c.tenant_id, events.c.seq == d.c.event_seq)
+            )
+        )
+        .where(mine)
+        .order_by(d.c.event_seq)
+    )
+    return [
+        Claim(
+            tenant_id=tenant_id,
+            endpoint_id=endpoint_id,
+            event_seq=int(r.event_seq),
+            event_id=r.event_id,
+            attempts=int(r.attempts),
+            token=until,
+            url=r.url,
+            secret=r.secret,
+            previous_secret=r.previous_secret,
+            previous_secret_until=r.previous_secret_until,
+            company=r.subdomain,
+            event=(
+                {
+                    "id": r.event_id,
+                    "seq": int(r.event_seq),
+                    "type": r.type,
+                    "occurred_at": r.occurred_at,
+                    "actor": r.actor,
+                    "data": r.data,
+                }
+                if r.kept is not None
+                else None
+            ),
+        )
+        for r in rows
+    ]
+
+
+def _fenced(c: Claim) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        d.c.tenant_id == c.tenant_id,
+        d.c.endpoint_id == c.endpoint_id,
+        d.c.event_seq == c.event_seq,
+        d.c.status == PENDING,
+        d.c.claimed_until == c.token,
+    )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt came to. `next_attempt_at` None and not delivered: dead."""
+
+    delivered: bool
+    status: int | None
+    error: str | None
+    response: str | None
+    next_attempt_at: datetime | None
+
+
+async def record_outcome(conn: AsyncConnection, c: Claim, outcome: Outcome, now: datetime) -> bool:
+    """The attempt's outcome, if the claim still stands; False if it no longer did."""
+    values: dict[str, Any] = {
+        "attempts": d.c.attempts + 1,
+        "claimed_until": None,
+        "last_status": outcome.status,
+        "last_error": outcome.error[:2000] if outcome.error else None,
+        "last_response": outcome.response[:2000] if outcome.response is not None else None,
+    }
+    if outcome.delivered:
+        values.update(status=DELIVERED, delivered_at=now)
+    elif outcome.next_attempt_at is None:
+        values.update(status=DEAD, next_attempt_at=now)
+    else:
+        values.update(next_attempt_at=outcome.next_attempt_at)
+    result = await conn.execute(d.update().where(_fenced(c)).values(**values))
+    return bool(result.rowcount)
+
+
+async def release(conn: AsyncConnection, claims: Sequence[Claim]) -> None:
+    """Claims given back unsent (a deliverer stopping): due again at once, for anyone."""
+    for c in claims:
+        await conn.execute(d.update().where(_fenced(c)).values(claimed_until=None))
