@@ -7,10 +7,8 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from roster.cli.common import CLI, run
+from roster.cli.common import CLI, print_tokens, run
 from roster.directory import api_tokens
 
 api_token_app = typer.Typer(help="API tokens for the events feed.", no_args_is_help=True)
@@ -30,17 +28,7 @@ def api_token_create(
 @api_token_app.command("list")
 def api_token_list(subdomain: str) -> None:
     """List a company's API tokens (never their secrets)."""
-    records = run(lambda db: api_tokens.list_api_tokens(db, subdomain))
-    table = Table("id", "label", "created", "last used", "status")
-    for r in records:
-        table.add_row(
-            r.id,
-            r.label,
-            r.created_at.strftime("%Y-%m-%d %H:%M:%SZ"),
-            r.last_used_at.strftime("%Y-%m-%d %H:%M:%SZ") if r.last_used_at else "never",
-            "revoked" if r.revoked_at else "active",
-        )
-    Console(width=200).print(table)
+    print_tokens(run(lambda db: api_tokens.list_api_tokens(db, subdomain)))
 
 
 @api_token_app.command("revoke")

@@ -5,11 +5,12 @@ other roster.cli module."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 import typer
 from rich.console import Console
+from rich.table import Table
 from sqlalchemy.exc import OperationalError
 
 from roster.config import get_settings
@@ -17,6 +18,7 @@ from roster.directory.people import Actor
 from roster.model.errors import DirectoryError
 from roster.store import migrate
 from roster.store.db import Database, DatabaseURLError
+from roster.store.tenants import TokenRecord
 
 T = TypeVar("T")
 
@@ -60,3 +62,17 @@ def run(
         raise fail(f"ROSTER_DATABASE_URL: {exc}") from None
     except (OSError, OperationalError) as exc:
         raise fail(f"cannot reach the database ({_reason(exc)})") from None
+
+
+def print_tokens(records: Sequence[TokenRecord]) -> None:
+    """A company's tokens (SCIM or API) as a table: never their secrets."""
+    table = Table("id", "label", "created", "last used", "status")
+    for r in records:
+        table.add_row(
+            r.id,
+            r.label,
+            r.created_at.strftime("%Y-%m-%d %H:%M:%SZ"),
+            r.last_used_at.strftime("%Y-%m-%d %H:%M:%SZ") if r.last_used_at else "never",
+            "revoked" if r.revoked_at else "active",
+        )
+    Console(width=200).print(table)

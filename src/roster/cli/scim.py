@@ -7,10 +7,8 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from roster.cli.common import CLI, run
+from roster.cli.common import CLI, print_tokens, run
 from roster.directory import tenants, tokens
 
 scim_app = typer.Typer(help="SCIM provisioning for a company.", no_args_is_help=True)
@@ -45,17 +43,7 @@ def token_create(
 @token_app.command("list")
 def token_list(subdomain: str) -> None:
     """List a company's tokens (never their secrets)."""
-    records = run(lambda db: tokens.list_tokens(db, subdomain))
-    table = Table("id", "label", "created", "last used", "status")
-    for r in records:
-        table.add_row(
-            r.id,
-            r.label,
-            r.created_at.strftime("%Y-%m-%d %H:%M:%SZ"),
-            r.last_used_at.strftime("%Y-%m-%d %H:%M:%SZ") if r.last_used_at else "never",
-            "revoked" if r.revoked_at else "active",
-        )
-    Console(width=200).print(table)
+    print_tokens(run(lambda db: tokens.list_tokens(db, subdomain)))
 
 
 @token_app.command("revoke")

@@ -123,21 +123,21 @@ class TokenRecord:
     revoked_at: datetime | None
 
 
-_TOKEN_COLUMNS = (
-    scim_tokens.c.tenant_id,
-    scim_tokens.c.id,
-    scim_tokens.c.label,
-    scim_tokens.c.created_at,
-    scim_tokens.c.last_used_at,
-    scim_tokens.c.revoked_at,
-)
+# Tokens: SCIM's here, the events feed's in api_tokens (same columns, another table,
+# so that one kind can never open the other's door): `table` says which.
 
 
 async def insert_token(
-    conn: AsyncConnection, *, tenant_id: int, token_id: str, label: str, secret_hash: str
+    conn: AsyncConnection,
+    *,
+    tenant_id: int,
+    token_id: str,
+    label: str,
+    secret_hash: str,
+    table: sa.Table = scim_tokens,
 ) -> None:
     await conn.execute(
-        scim_tokens.insert().values(
+        table.insert().values(
             tenant_id=tenant_id,
             id=token_id,
             label=label,
@@ -147,23 +147,24 @@ async def insert_token(
     )
 
 
-async def list_tokens(conn: AsyncConnection, tenant_id: int) -> list[TokenRecord]:
+async def list_tokens(
+    conn: AsyncConnection, tenant_id: int, *, table: sa.Table = scim_tokens
+) -> list[TokenRecord]:
+    columns = ("tenant_id", "id", "label", "created_at", "last_used_at", "revoked_at")
     rows = await conn.execute(
-        sa.select(*_TOKEN_COLUMNS)
-        .where(scim_tokens.c.tenant_id == tenant_id)
-        .order_by(scim_tokens.c.created_at, scim_tokens.c.id)
+        sa.select(*(table.c[c] for c in columns))
+        .where(table.c.tenant_id == tenant_id)
+        .order_by(table.c.created_at, table.c.id)
     )
     return [TokenRecord(**row._mapping) for row in rows]
 
 
-async def revoke_token(conn: AsyncConnection, tenant_id: int, token_id: str) -> bool:
+async def revoke_token(
+    conn: AsyncConnection, tenant_id: int, token_id: str, *, table: sa.Table = scim_tokens
+) -> bool:
     result = await conn.execute(
-        scim_tokens.update()
-        .where(
-            scim_tokens.c.tenant_id == tenant_id,
-            scim_tokens.c.id == token_id,
-            scim_tokens.c.revoked_at.is_(None),
-        )
+        table.update()
+        .where(table.c.tenant_id == tenant_id, table.c.id == token_id, table.c.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
     return result.rowcount > 0
@@ -205,10 +206,17 @@ async def credential_by_hash(conn: AsyncConnection, secret_hash: str) -> Credent
     )
 
 
-async def touch_token(conn: AsyncConnection, tenant_id: int, token_id: str, at: datetime) -> None:
+async def touch_token(
+    conn: AsyncConnection,
+    tenant_id: int,
+    token_id: str,
+    at: datetime,
+    *,
+    table: sa.Table = scim_tokens,
+) -> None:
     await conn.execute(
-        scim_tokens.update()
-        .where(scim_tokens.c.tenant_id == tenant_id, scim_tokens.c.id == token_id)
+        table.update()
+        .where(table.c.tenant_id == tenant_id, table.c.id == token_id)
         .values(last_used_at=at)
     )
 
