@@ -173,6 +173,8 @@ async def claim(
             events.c.type,
             events.c.occurred_at,
             events.c.actor,
+            events.c.resource_type,
+            events.c.resource_id,
             events.c.data,
             events.c.seq.label("kept"),
         )
@@ -206,6 +208,8 @@ async def claim(
                     "type": r.type,
                     "occurred_at": r.occurred_at,
                     "actor": r.actor,
+                    "resource_type": r.resource_type,
+                    "resource_id": r.resource_id,
                     "data": r.data,
                 }
                 if r.kept is not None
