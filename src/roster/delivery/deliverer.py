@@ -84,9 +84,10 @@ class Deliverer:
 
     @classmethod
     def with_own_connections(cls, database_url: str, settings: Settings) -> Deliverer:
-        """A deliverer with its own small pool (it writes one short transaction per
-        attempt), never waiting for a connection a request needs, nor taking one."""
-        return cls(Database(database_url, pool_size=8), settings, owns_db=True)
+        """A deliverer with its own small pool, never waiting for a connection a request
+        needs, nor taking one. Small: its reads are one at a time, and its writes (one
+        short transaction per attempt) take turns on two connections."""
+        return cls(Database(database_url, pool_size=4), settings, owns_db=True)
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self.run(), name=TASK_NAME)
