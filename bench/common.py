@@ -47,14 +47,25 @@ def pg_url(dbname: str) -> str:
     return PG_ADMIN.rsplit("/", 1)[0] + "/" + dbname
 
 
-def psql(sql: str, db: str = "postgres") -> str:
-    out = subprocess.run(
-        ["psql", pg_url(db), "-qtAX", "-v", "ON_ERROR_STOP=1", "-c", sql],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return out.stdout.strip()
+# PostgreSQL refusing a new connection because every slot is taken: on a shared machine
+# other work (test suites) may hold them for a while, so the bench waits and retries.
+FULL = ("too many clients", "remaining connection slots are reserved")
+
+
+def psql(sql: str, db: str = "postgres", *, patience: float = 120) -> str:
+    deadline = time.monotonic() + patience
+    while True:
+        out = subprocess.run(
+            ["psql", pg_url(db), "-qtAX", "-v", "ON_ERROR_STOP=1", "-c", sql],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if out.returncode == 0:
+            return out.stdout.strip()
+        if not any(f in out.stderr for f in FULL) or time.monotonic() > deadline:
+            raise subprocess.CalledProcessError(out.returncode, out.args, out.stdout, out.stderr)
+        time.sleep(0.5)
 
 
 def create_database(prefix: str) -> str:

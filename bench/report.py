@@ -459,6 +459,29 @@ def charts(results: dict[str, Any]) -> list[str]:
     return made
 
 
+def versus_section(results: dict[str, Any]) -> list[str]:
+    """With `run.py --versus REV`: where the old-versus-new comparison is, and its verdict.
+    Nothing when the run had no --versus."""
+    v = results.get("versus")
+    if not v or not v.get("runs"):
+        return []
+    import versus_report
+
+    flags = versus_report.flagged(results)
+    return [
+        "## Old code versus new",
+        "",
+        f"This run also measured every Roster target against a twin running `{v['old']['short']}`"
+        f"'s code, {v['rounds']} alternating rounds per operation: see [versus.md](versus.md). "
+        + (
+            "More than 5 % slower on both req/s and CPU/request: " + "; ".join(flags) + "."
+            if flags
+            else "No operation is more than 5 % slower on both req/s and CPU/request."
+        ),
+        "",
+    ]
+
+
 def write(results: dict[str, Any]) -> None:
     ops = results["ops"]
     results["ops"] = {k: ops[k] for k in sorted(ops, key=lambda k: (*ORDER, k).index(k))}
@@ -509,6 +532,7 @@ def write(results: dict[str, Any]) -> None:
         "- CPU per request: user+system CPU of the server's processes (and, for PostgreSQL, of "
         "the backends connected to that system's database) over the run, divided by requests.",
         "",
+        *versus_section(results),
         "## Floors (issue 7)",
         "",
         *floors(results),

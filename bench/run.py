@@ -4,13 +4,19 @@ the charts.
 
     .venv/bin/python bench/run.py            # quick mode (a few minutes)
     .venv/bin/python bench/run.py --full     # longer runs, 1,000,000 people on SQLite too
+    .venv/bin/python bench/run.py --versus 0e7638a --rounds 4   # old code against new
 
 Every load is a separate wrk process on loopback, bounded in requests and seconds.
+--versus REV adds, for every Roster target, a twin running REV's code and measures the
+two alternately (bench/versus.py); it writes bench/results/versus.md. --only and --ops
+narrow a run to some systems and operations.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import json
 import platform
 import re
@@ -24,6 +30,7 @@ import hotspots
 import report
 import scale
 import systems
+import versus
 from common import (
     BENCH,
     PG_ADMIN,
@@ -83,7 +90,7 @@ def measure(target: systems.Target, op: str, cfg: dict[str, Any]) -> dict[str, A
     result["wrk_cpu_ms"] = result["wrk_cpu_s"] / n * 1000
     errors = result["status_errors"] + result["timeouts"] + result["read_errors"]
     log(
-        f"  {target.name:22} {op:13} {result['rps']:9.1f} req/s"
+        f"  {target.name:28} {op:13} {result['rps']:9.1f} req/s"
         f"  p50 {result['p50_us'] / 1000:7.2f} ms"
         f"  p99 {result['p99_us'] / 1000:8.2f} ms  cpu {result['server_cpu_ms']:.2f}+"
         f"{result['db_cpu_ms']:.2f} ms/req" + (f"  ERRORS {errors}" if errors else "")
@@ -129,7 +136,13 @@ def main() -> None:
     parser.add_argument("--skip-matrix", action="store_true")
     parser.add_argument("--skip-profile", action="store_true")
     parser.add_argument("--skip-group-scale", action="store_true")
+    parser.add_argument("--ops", default="", help="comma-separated operations (default: all)")
+    parser.add_argument("--versus", metavar="REV", help="also run REV's code (bench/versus.py)")
+    parser.add_argument("--rounds", type=int, default=4, help="old/new rounds with --versus")
     args = parser.parse_args()
+    unknown = {o for o in args.ops.split(",") if o} - dict(OPS).keys()
+    if unknown:
+        parser.error(f"unknown operations {sorted(unknown)}; known: {', '.join(dict(OPS))}")
     started = time.time()
     cfg: dict[str, Any] = {
         "mode": "full" if args.full else "quick",
@@ -159,13 +172,18 @@ def main() -> None:
             ),
             "load_average_at_start": list(__import__("os").getloadavg()),
         },
-        "ops": dict(OPS),
+        "ops": {op: title for op, title in OPS if not args.ops or op in args.ops.split(",")},
         "systems": {},
         "matrix": {},
     }
     only = {s for s in args.only.split(",") if s}
-    if not args.skip_matrix:
-        run_matrix(cfg, results, only)
+    with contextlib.ExitStack() as stack:
+        old = stack.enter_context(versus.checkout(args.versus)) if args.versus else None
+        if old:
+            versus.check_migrations(old)
+            results["versus"] = versus.begin(old, args.rounds)
+        if not args.skip_matrix:
+            run_matrix(cfg, results, only, old)
     if not args.skip_scale:
         results["scale"] = scale.run_all(full=args.full)
     if not args.skip_group_scale:
@@ -184,50 +202,90 @@ def main() -> None:
     if not args.skip_profile:
         hotspots.run(8 if args.full else 3, full=args.full)
     results["elapsed_s"] = time.time() - started
+    if "versus" in results:
+        versus.finish(results)
     out = BENCH / "results" / "results.json"
     out.write_text(json.dumps(results, indent=1) + "\n")
     report.write(results)
     log(f"done in {results['elapsed_s'] / 60:.1f} min: bench/results/REPORT.md")
 
 
-def run_matrix(cfg: dict[str, Any], results: dict[str, Any], only: set[str]) -> None:
+def roster_starters(
+    cfg: dict[str, Any], old: versus.Checkout | None = None
+) -> tuple[list[tuple[str, Any]], str]:
+    """The four Roster targets on one SQLite file and one PostgreSQL database (which
+    this returns, to drop); with `old`, the same four running old's code on their own."""
     people, size = cfg["people"], cfg["group_size"]
-    targets: list[systems.Target] = []
     sqlite_dir = RAW / "sqlite"
     sqlite_dir.mkdir(parents=True, exist_ok=True)
-    sqlite_url = f"sqlite:///{sqlite_dir}/bench-{secrets.token_hex(3)}.db"
+    sqlite = f"sqlite:///{sqlite_dir}/bench-{secrets.token_hex(3)}.db"
     pg_name, pg = systems.postgres_database()
-    starters = [
-        ("roster-sqlite-1w", lambda: systems.roster(sqlite_url, "sqlite", 1, people, size)),
-        ("roster-sqlite-2w", lambda: systems.roster(sqlite_url, "sqlite", 2, people, size)),
-        ("roster-postgresql-1w", lambda: systems.roster(pg, "postgresql", 1, people, size)),
-        ("roster-postgresql-2w", lambda: systems.roster(pg, "postgresql", 2, people, size)),
+    kw: dict[str, Any] = {"src": old.src, "suffix": old.suffix} if old else {}
+    return [
+        (
+            f"roster-{backend}-{workers}w",
+            lambda url=url, backend=backend, workers=workers: systems.roster(
+                url, backend, workers, people, size, **kw
+            ),
+        )
+        for backend, url in (("sqlite", sqlite), ("postgresql", pg))
+        for workers in (1, 2)
+    ], pg_name
+
+
+def warm(t: systems.Target, cfg: dict[str, Any]) -> None:
+    """Connection pools, statement caches, first-call imports."""
+    run_wrk(
+        t.url,
+        "get",
+        t.datafile,  # type: ignore[arg-type]
+        connections=cfg["connections"],
+        seconds=1,
+        max_requests=2000,
+        tag="warm",
+    )
+
+
+def run_matrix(
+    cfg: dict[str, Any], results: dict[str, Any], only: set[str], old: versus.Checkout | None
+) -> None:
+    people, size = cfg["people"], cfg["group_size"]
+    targets: list[systems.Target] = []
+    starters, pg_name = roster_starters(cfg)
+    databases = [pg_name]
+    twins: dict[str, Any] = {}
+    if old:
+        twin_starters, twin_pg = roster_starters(cfg, old)
+        twins, databases = dict(twin_starters), [pg_name, twin_pg]
+    starters += [
         ("django-scim2", lambda: systems.django_scim2(people, size)),
         ("scim2-server", lambda: systems.scim2_server(people, size)),
         ("bare-uvicorn-1w", lambda: systems.ceiling(1, people)),
         ("bare-uvicorn-2w", lambda: systems.ceiling(2, people)),
     ]
     try:
+        # With --versus, each Roster target and its twin run first, a pair at a time
+        # (bench/versus.py); the other systems follow as usual.
         for name, start in starters:
-            if only and name not in only:
+            if old and name in twins and (not only or name in only):
+                versus.run_pair(
+                    {"new": start, "old": twins[name]},
+                    old,
+                    results,
+                    functools.partial(measure, cfg=cfg),
+                    functools.partial(warm, cfg=cfg),
+                )
+        for name, start in starters:
+            if (only and name not in only) or name in twins:
                 continue
             targets.append(start())
         for t in targets:
             results["systems"][t.name] = systems.describe(t)
             results["matrix"][t.name] = {}
-            # Warm up: connection pools, statement caches, first-call imports.
-            run_wrk(
-                t.url,
-                "get",
-                t.datafile,  # type: ignore[arg-type]
-                connections=cfg["connections"],
-                seconds=1,
-                max_requests=2000,
-                tag="warm",
-            )
+            warm(t, cfg)
         # Operation-major order: every system runs an operation within the same minute,
         # so machine noise hits them alike.
-        for op, title in OPS:
+        for op, title in results["ops"].items() if targets else ():
             log(f"{op}: {title}")
             for t in targets:
                 if t.kind == "ceiling" and op != "get":
@@ -240,7 +298,8 @@ def run_matrix(cfg: dict[str, Any], results: dict[str, Any], only: set[str]) -> 
     finally:
         for t in targets:
             t.stop()
-        drop_database(pg_name)
+        for name in databases:
+            drop_database(name)
 
 
 if __name__ == "__main__":

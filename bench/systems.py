@@ -135,8 +135,11 @@ def seed(
 # --- Roster --------------------------------------------------------------------------
 
 
-def roster_env(database_url: str) -> dict[str, str]:
-    return {
+def roster_env(database_url: str, src: Path | None = None) -> dict[str, str]:
+    """`make run`'s environment for one database. With `src` (another checkout's src/),
+    PYTHONPATH puts that checkout's roster package ahead of the one installed in .venv
+    (an editable install: a plain path entry in site-packages, which PYTHONPATH precedes)."""
+    env = {
         **os.environ,
         "ROSTER_DATABASE_URL": database_url,
         # Throughput is measured with the per-company/per-token rate limits off; they
@@ -144,6 +147,9 @@ def roster_env(database_url: str) -> dict[str, str]:
         "ROSTER_RATE_LIMIT_PER_COMPANY": "0",
         "ROSTER_RATE_LIMIT_PER_TOKEN": "0",
     }
+    if src is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(src), env.get("PYTHONPATH")]))
+    return env
 
 
 def new_company(env: dict[str, str]) -> tuple[str, str]:
@@ -175,15 +181,27 @@ def upgrade(env: dict[str, str]) -> None:
     migrate.upgrade(env["ROSTER_DATABASE_URL"])
 
 
-def roster(database_url: str, backend: str, workers: int, people: int, group_size: int) -> Target:
-    env = roster_env(database_url)
+def roster(
+    database_url: str,
+    backend: str,
+    workers: int,
+    people: int,
+    group_size: int,
+    *,
+    src: Path | None = None,
+    suffix: str = "",
+) -> Target:
+    """`roster serve` on one database, seeded. With `src`, the server runs that checkout's
+    code (bench/versus.py); the schema and the seed rows are still written by this
+    checkout's code in-process, which versus.py allows only when the migrations agree."""
+    env = roster_env(database_url, src)
     upgrade(env)
     sub, token = new_company(env)
     # Roster's people are bulk-loaded (the rows its SCIM create writes): creating 2,000
     # people one request at a time would take most of a quick run.
     users = bulk_load(env, sub, people, keep=True)["users"]
     port = free_port()
-    name = f"roster-{backend}-{workers}w"
+    name = f"roster-{backend}-{workers}w{suffix}"
     server = Server(
         name,
         [str(BIN / "roster"), "serve", "--port", str(port), "--workers", str(workers)],
@@ -193,9 +211,8 @@ def roster(database_url: str, backend: str, workers: int, people: int, group_siz
     ).start()
     dbname = database_url.rsplit("/", 1)[-1] if backend == "postgresql" else None
     label = f"Roster, {'PostgreSQL' if backend == 'postgresql' else 'SQLite'}, {workers} worker"
-    target = Target(
-        name, label + ("s" if workers > 1 else ""), "roster", server, "/scim/v2", token, dbname
-    )
+    label += ("s" if workers > 1 else "") + (f" {suffix}" if suffix else "")
+    target = Target(name, label, "roster", server, "/scim/v2", token, dbname)
     return seed(target, people, group_size, users)
 
 

@@ -4,6 +4,7 @@ serve now" is store/db.py's."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -18,9 +19,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from roster import __version__
+from roster.api import events as events_api
 from roster.config import Settings, get_settings
 from roster.console import install as install_console
 from roster.delivery.deliverer import Deliverer
+from roster.directory import events_feed
 from roster.logging import configure as configure_logging
 from roster.logging import get_logger
 from roster.metrics import MetricsPort, metrics_response
@@ -57,6 +60,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         gc.freeze()
         metrics_port = MetricsPort(settings)
         metrics_port.start()
+        purger = asyncio.create_task(
+            events_feed.keep_recent(running.db, retention_days=settings.events_retention_days),
+            name="roster-events-purge",
+        )
         # Webhooks go out from a task of their own, never from a request's path
         # (ROSTER_DELIVERY=off: `roster events deliver` runs apart).
         deliverer = None
@@ -72,6 +79,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             async with sso_routes.saml_services(app):
                 yield
         finally:
+            purger.cancel()
             if deliverer is not None:
                 await deliverer.stop()
             metrics_port.stop()
@@ -104,6 +112,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(users.router, prefix=SCIM_PREFIX)
     app.include_router(groups.router, prefix=SCIM_PREFIX)
     app.include_router(sso_routes.router)
+    app.include_router(events_api.router)
     # The innermost middleware: the hot SCIM routes without FastAPI's machinery.
     app.add_middleware(FastScimRoutes, error_answer=error_answer)
     install_console(app)

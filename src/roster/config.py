@@ -109,6 +109,13 @@ class Settings(BaseSettings):
     metrics_host: str = Field(
         default="127.0.0.1", description="Address the metrics port is bound to"
     )
+    # --- Events out ---
+    events_retention_days: int = Field(
+        default=30,
+        ge=1,
+        description="Days the events feed keeps each event (a reader that falls further "
+        "behind is told so and starts again)",
+    )
     # --- Admin console ---
     cookie_secure: bool = Field(
         default=True,

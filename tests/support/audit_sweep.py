@@ -22,6 +22,7 @@ from tests.support.harness import LiveServer
 DIRECTORY_TABLES = (
     "tenants",
     "scim_tokens",
+    "api_tokens",
     "people",
     "groups",
     "group_members",

@@ -2,7 +2,7 @@
 
 This module only assembles the command groups; each lives in its own module of this
 package (serve, tenants, scim, attributes, people, groups, admins, support, csv, doctor,
-sso, webhooks), and what they share is in roster.cli.common."""
+sso, api_tokens, webhooks), and what they share is in roster.cli.common."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import typer
 
 from roster.cli import (
     admins,
+    api_tokens,
     attributes,
     csv,
     doctor,
@@ -37,6 +38,7 @@ app.add_typer(groups.group_app, name="group")
 app.add_typer(admins.admin_app, name="admin")
 app.add_typer(support.support_app, name="support")
 app.add_typer(sso.sso_app, name="sso")
+app.add_typer(api_tokens.api_token_app, name="api-token")
 app.add_typer(webhooks.webhook_app, name="webhook")
 app.add_typer(webhooks.events_app, name="events")
 

@@ -11,6 +11,7 @@ The body, one JSON object:
       "sequence":    the event's number in its company, in commit order,
       "occurred_at": when the change committed (ISO 8601, UTC),
       "actor":       who made the change: "token:<id>", "admin:<email>", "cli", ...,
+      "resource":    {"type": "User" | "Group" | "Token" | "Sso", "id": ...},
       "data":        the event's data: {"object": the resource after the change,
                      "changes": {field: {"old", "new"}}} for people and groups, plus
                      "members" for membership events (directory/events.py)
@@ -29,28 +30,18 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from roster import __version__, jsontext
+from roster.directory.events_feed import event_json
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
 USER_AGENT = f"Roster-Webhooks/{__version__}"
 
 
 def body_of(event: dict[str, Any], company: str) -> bytes:
-    occurred: datetime = event["occurred_at"]
-    return jsontext.dumps(
-        {
-            "id": event["id"],
-            "type": event["type"],
-            "company": company,
-            "sequence": event["seq"],
-            "occurred_at": occurred.isoformat(),
-            "actor": event["actor"],
-            "data": event["data"],
-        }
-    ).encode()
+    """The same JSON the events feed gives for the event (directory/events_feed.py)."""
+    return jsontext.dumps(event_json(event, company)).encode()
 
 
 def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:

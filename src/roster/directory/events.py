@@ -68,8 +68,17 @@ def _person_fields() -> tuple[str, ...]:
     return tuple(dict.fromkeys(["id", *fields]))
 
 
+@cache
+def _date_fields() -> tuple[str, ...]:
+    every = profile_fields(UserSchemas("urn:roster:events"))
+    return tuple(f.field for f in every if f.kind in ("date", "dateTime"))
+
+
 def person_object(person: Mapping[str, Any]) -> dict[str, Any]:
-    out = {f: _plain(person.get(f)) for f in _person_fields()}
+    out = {f: person.get(f) for f in _person_fields()}
+    for f in _date_fields():
+        if out[f] is not None:
+            out[f] = _plain(out[f])
     out["custom"] = dict(person.get("custom") or {})
     out["deleted"] = person.get("deleted_at") is not None
     out["created_at"] = _plain(person.get("created_at"))

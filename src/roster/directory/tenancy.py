@@ -3,6 +3,7 @@ company. Every door that serves a company's data starts here, and the company is
 taken from anything else a request carries (a body, a query, a form field).
 
 - The identity provider: a SCIM bearer token -> `by_token`.
+- A downstream service reading the events feed: an API token -> `by_api_token`.
 - An admin's browser: a console session -> `by_console_session`.
 - A person signing in: the company's name in a SAML address (`/saml2/{company}/...`),
   which the signed assertion must then match -> `by_address`.
@@ -17,12 +18,17 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.directory.admins import ConsoleUser, get_console_user
+from roster.directory.api_tokens import looks_like_api_token
 from roster.directory.sessions import Session
 from roster.directory.tenants import is_subdomain
 from roster.directory.tokens import hash_secret, looks_like_token
+from roster.store import api_tokens as api_token_store
 from roster.store import people as people_store
 from roster.store import sso as sso_store
 from roster.store import tenants as store
@@ -32,13 +38,35 @@ from roster.store.types import utcnow
 
 
 async def by_token(db: Database, secret: str, *, touch_every: timedelta) -> Credential | None:
-    """The company (and token) a bearer secret belongs to, or None. Revocation takes
-    effect at once because every request reads the token row."""
+    """The company (and token) a SCIM bearer secret belongs to, or None. Revocation
+    takes effect at once because every request reads the token row."""
     if not looks_like_token(secret):
         return None
-    digest = hash_secret(secret)
+    return await _by_digest(db, hash_secret(secret), touch_every, store)
+
+
+async def by_api_token(db: Database, secret: str, *, touch_every: timedelta) -> Credential | None:
+    """The company (and token) an events-feed API token belongs to, or None."""
+    if not looks_like_api_token(secret):
+        return None
+    return await _by_digest(db, hash_secret(secret), touch_every, api_token_store)
+
+
+class _TokenTable(Protocol):
+    async def credential_by_hash(
+        self, conn: AsyncConnection, secret_hash: str
+    ) -> Credential | None: ...
+
+    async def touch_token(
+        self, conn: AsyncConnection, tenant_id: int, token_id: str, at: datetime
+    ) -> None: ...
+
+
+async def _by_digest(
+    db: Database, digest: str, touch_every: timedelta, table: _TokenTable
+) -> Credential | None:
     async with db.read() as conn:
-        credential = await store.credential_by_hash(conn, digest)
+        credential: Credential | None = await table.credential_by_hash(conn, digest)
     if credential is None:
         return None
     # The row is found by an index on the digest (timing there reveals nothing about
@@ -48,7 +76,7 @@ async def by_token(db: Database, secret: str, *, touch_every: timedelta) -> Cred
     now = utcnow()
     if credential.last_used_at is None or now - credential.last_used_at >= touch_every:
         async with db.write() as conn:
-            await store.touch_token(conn, credential.tenant.id, credential.token_id, now)
+            await table.touch_token(conn, credential.tenant.id, credential.token_id, now)
     return credential
 
 

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from roster.store.prepared import Prepared, value_args, value_binds
 from roster.store.tables import event_sequences, events
 
 _PENDING = "roster.pending_events"
@@ -47,18 +48,37 @@ def discard_pending(conn: AsyncConnection) -> None:
     conn.info.pop(_PENDING, None)
 
 
-def _insert_for(dialect: str) -> Any:
-    return (postgresql if dialect == "postgresql" else sqlite).insert(event_sequences)
+def _numbers_upsert(database: str) -> Any:
+    dialect = postgresql if database == "postgresql" else sqlite
+    insert = dialect.insert(event_sequences).values(
+        tenant_id=sa.bindparam("tenant_id", type_=sa.Integer),
+        last_seq=sa.bindparam("count", type_=sa.BigInteger),
+    )
+    return insert.on_conflict_do_update(
+        index_elements=[event_sequences.c.tenant_id],
+        set_={"last_seq": event_sequences.c.last_seq + insert.excluded.last_seq},
+    ).returning(event_sequences.c.last_seq)
+
+
+# Both run in every write transaction that has events: prepared (store/prepared.py).
+_TAKE_NUMBERS = Prepared(per_database=_numbers_upsert)
+_COLUMNS = (
+    "tenant_id",
+    "seq",
+    "id",
+    "type",
+    "occurred_at",
+    "actor",
+    "resource_type",
+    "resource_id",
+    "data",
+)
+_INSERT_ONE = Prepared(events.insert().values(value_binds(events, _COLUMNS)))
 
 
 async def _take_numbers(conn: AsyncConnection, tenant_id: int, count: int) -> int:
     """The last of `count` new numbers for the company (row-locked until commit)."""
-    insert = _insert_for(conn.dialect.name).values(tenant_id=tenant_id, last_seq=count)
-    upsert = insert.on_conflict_do_update(
-        index_elements=[event_sequences.c.tenant_id],
-        set_={"last_seq": event_sequences.c.last_seq + insert.excluded.last_seq},
-    ).returning(event_sequences.c.last_seq)
-    return int((await conn.execute(upsert)).scalar_one())
+    return int(await _TAKE_NUMBERS.scalar(conn, tenant_id=tenant_id, count=count))
 
 
 async def flush_pending(conn: AsyncConnection) -> int:
@@ -86,6 +106,9 @@ async def flush_pending(conn: AsyncConnection) -> int:
             }
             for i, e in enumerate(company_events)
         ]
+        if len(rows) == 1:
+            await _INSERT_ONE.execute(conn, **value_args(rows[0]))
+            continue
         for start in range(0, len(rows), 1000):
             await conn.execute(events.insert(), rows[start : start + 1000])
     return len(pending)
@@ -105,6 +128,13 @@ async def read_events(
         query = query.where(events.c.type.in_(list(types)))
     query = query.order_by(events.c.seq).limit(limit)
     return [dict(r._mapping) for r in await conn.execute(query)]
+
+
+async def first_number(conn: AsyncConnection, tenant_id: int) -> int | None:
+    """The oldest event number still kept for the company (None: none kept)."""
+    query = sa.select(sa.func.min(events.c.seq)).where(events.c.tenant_id == tenant_id)
+    value = (await conn.execute(query)).scalar_one_or_none()
+    return None if value is None else int(value)
 
 
 async def last_number(conn: AsyncConnection, tenant_id: int) -> int:

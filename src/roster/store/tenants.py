@@ -38,7 +38,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 }
 
 
-def _tenant(row: Any) -> Tenant:
+def tenant_of(row: Any) -> Tenant:
     """A company from a result row or a prepared statement's dict."""
     values = row if isinstance(row, dict) else row._mapping
     return Tenant(
@@ -52,7 +52,7 @@ def _tenant(row: Any) -> Tenant:
     )
 
 
-_TENANT_COLUMNS = (
+TENANT_COLUMNS = (
     tenants.c.id,
     tenants.c.subdomain,
     tenants.c.name,
@@ -76,21 +76,21 @@ async def insert_tenant(conn: AsyncConnection, *, subdomain: str, name: str) -> 
             last_person_number=0,
             created_at=utcnow(),
         )
-        .returning(*_TENANT_COLUMNS)
+        .returning(*TENANT_COLUMNS)
     )
-    return _tenant(result.one())
+    return tenant_of(result.one())
 
 
 async def tenant_by_subdomain(conn: AsyncConnection, subdomain: str) -> Tenant | None:
     row = (
-        await conn.execute(sa.select(*_TENANT_COLUMNS).where(tenants.c.subdomain == subdomain))
+        await conn.execute(sa.select(*TENANT_COLUMNS).where(tenants.c.subdomain == subdomain))
     ).first()
-    return _tenant(row) if row else None
+    return tenant_of(row) if row else None
 
 
 async def tenant_by_id(conn: AsyncConnection, tenant_id: int) -> Tenant | None:
-    row = (await conn.execute(sa.select(*_TENANT_COLUMNS).where(tenants.c.id == tenant_id))).first()
-    return _tenant(row) if row else None
+    row = (await conn.execute(sa.select(*TENANT_COLUMNS).where(tenants.c.id == tenant_id))).first()
+    return tenant_of(row) if row else None
 
 
 async def update_tenant(conn: AsyncConnection, tenant_id: int, **values: Any) -> None:
@@ -185,7 +185,7 @@ _CREDENTIAL = Prepared(
         scim_tokens.c.id.label("token_id"),
         scim_tokens.c.secret_hash,
         scim_tokens.c.last_used_at,
-        *_TENANT_COLUMNS,
+        *TENANT_COLUMNS,
     )
     .join(tenants, tenants.c.id == scim_tokens.c.tenant_id)
     .where(scim_tokens.c.secret_hash == sa.bindparam("secret_hash"))
@@ -201,7 +201,7 @@ async def credential_by_hash(conn: AsyncConnection, secret_hash: str) -> Credent
         token_id=row["token_id"],
         secret_hash=row["secret_hash"],
         last_used_at=row["last_used_at"],
-        tenant=_tenant(row),
+        tenant=tenant_of(row),
     )
 
 
@@ -216,7 +216,7 @@ async def touch_token(conn: AsyncConnection, tenant_id: int, token_id: str, at: 
 async def lock_tenant(conn: AsyncConnection, tenant_id: int) -> Tenant:
     """Re-read the company row, locked until the transaction ends (PostgreSQL; SQLite's
     write transactions are serial already)."""
-    query = sa.select(*_TENANT_COLUMNS).where(tenants.c.id == tenant_id)
+    query = sa.select(*TENANT_COLUMNS).where(tenants.c.id == tenant_id)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update()
-    return _tenant((await conn.execute(query)).one())
+    return tenant_of((await conn.execute(query)).one())

@@ -17,6 +17,7 @@ import pytest
 import typer
 
 from roster.cli import app
+from roster.directory import api_tokens
 from tests.support.audit_sweep import Step, Tracker
 from tests.support.console import PASSWORD
 from tests.support.harness import LiveServer, free_port, make_company
@@ -50,6 +51,8 @@ WRITES = (
     Run("tenant create", ("{new_company}", "--name", "CLI Audit")),
     Run("scim token create", ("{sub}", "--label", "CLI")),
     Run("scim token revoke", ("{sub}", "{token_id}")),
+    Run("api-token create", ("{sub}", "--label", "Feed")),
+    Run("api-token revoke", ("{sub}", "{api_token_id}")),
     Run("attribute add", ("{sub}", "customCliAudit", "--type", "string")),
     Run("support allow-csv", ("{sub}",)),
     Run("import-csv", ("{sub}", "{csv}")),
@@ -83,6 +86,7 @@ READ_ONLY = (
     Run("db upgrade"),  # the schema is already up to date
     Run("doctor", ("{sub}",), exit_codes=(0, 2)),  # 2: it found a problem
     Run("scim token list", ("{sub}",)),
+    Run("api-token list", ("{sub}",)),
     Run("sso show", ("{sub}",)),
     # On the company the writes created: SCIM is off there, so the preview runs.
     Run("import-csv", ("{new_company}", "{csv}", "--dry-run"), variant="--dry-run"),
@@ -137,6 +141,9 @@ def _setup(server: LiveServer, files: Path) -> tuple[int, dict[str, str]]:
     deleted = made.json()["id"]
     assert company.client.delete(f"/Users/{deleted}").status_code == 204
     company.client.close()
+    api_token_id, _ = company.call(
+        lambda db: api_tokens.create_api_token(db, company.subdomain, "to revoke")
+    )
     nowhere = f"http://127.0.0.1:{free_port()}/cli-audit"  # nothing listens there
     endpoint_id, _ = add_endpoint(company, nowhere, ["person.deleted"])
     idp, next_keys = TestIdp(), make_keypair("cli-next")
@@ -147,6 +154,7 @@ def _setup(server: LiveServer, files: Path) -> tuple[int, dict[str, str]]:
         "sub": company.subdomain,
         "new_company": f"{company.subdomain}-new",
         "token_id": company.token_id,
+        "api_token_id": api_token_id,
         "deleted_person": deleted,
         "csv": str(files / "people.csv"),
         "metadata": str(files / "idp.xml"),

@@ -152,6 +152,26 @@ def assert_consistent(url: str, tenant: Tenant, group_id: str, load: Load) -> No
     )
     assert version == 1 + patches, "a group version bump without its audit row, or the reverse"
     assert len(members) == patches, "a membership change without its audit row, or the reverse"
+    # Every committed change has its events, and only those (the outbox is written in
+    # the change's transaction); numbered without a gap through the kills.
+    told = query(
+        url,
+        "SELECT resource_id FROM events WHERE tenant_id = :t AND type = 'person.created'",
+        t=t,
+    )
+    assert sorted(r[0] for r in told) == sorted(people), "people and their events differ"
+    ((added,),) = query(
+        url,
+        "SELECT count(*) FROM events WHERE tenant_id = :t AND resource_id = :g "
+        "AND type = 'group.members_added'",
+        t=t,
+        g=group_id,
+    )
+    assert added == patches, "a membership change without its event, or the reverse"
+    numbers = [
+        r[0] for r in query(url, "SELECT seq FROM events WHERE tenant_id = :t ORDER BY seq", t=t)
+    ]
+    assert numbers == list(range(1, len(numbers) + 1)), "event numbers with a gap or a repeat"
     if url.startswith("sqlite"):
         db = sqlite3.connect(url.removeprefix("sqlite:///"))
         try:

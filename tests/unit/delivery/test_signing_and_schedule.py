@@ -25,6 +25,8 @@ EVENT = {
     "type": "person.updated",
     "occurred_at": datetime(2026, 12, 2, 9, 30, tzinfo=UTC),
     "actor": "token:abc",
+    "resource_type": "User",
+    "resource_id": "p1",
     "data": {
         "object": {"id": "p1", "title": "Lead"},
         "changes": {"title": {"old": None, "new": "Lead"}},
@@ -65,6 +67,7 @@ def test_the_body_has_the_documented_shape() -> None:
         "sequence": 42,
         "occurred_at": "2026-12-02T09:30:00+00:00",
         "actor": "token:abc",
+        "resource": {"type": "User", "id": "p1"},
         "data": EVENT["data"],
     }
 

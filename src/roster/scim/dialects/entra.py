@@ -31,22 +31,33 @@ def lower_case_op(operation: dict[str, Any]) -> dict[str, Any]:
     return operation
 
 
+def _quoted_primary(element: Any) -> bool:
+    return isinstance(element, dict) and any(
+        isinstance(k, str) and k.lower() == "primary" and isinstance(v, str)
+        for k, v in element.items()
+    )
+
+
 def _primary_booleans(elements: Any) -> Any:
-    if not isinstance(elements, list):
+    """The same list when no element quotes its primary (the common case: no copy)."""
+    if not isinstance(elements, list) or not any(_quoted_primary(e) for e in elements):
         return elements
-    out = []
-    for element in elements:
-        if isinstance(element, dict):
-            element = {
-                k: text_boolean(v) if isinstance(k, str) and k.lower() == "primary" else v
-                for k, v in element.items()
-            }
-        out.append(element)
-    return out
+    return [
+        {
+            k: text_boolean(v) if isinstance(k, str) and k.lower() == "primary" else v
+            for k, v in element.items()
+        }
+        if _quoted_primary(element)
+        else element
+        for element in elements
+    ]
 
 
 def _enterprise(extension: Any) -> Any:
-    if not isinstance(extension, dict):
+    if not isinstance(extension, dict) or not any(
+        isinstance(k, str) and k.lower() == "manager" and isinstance(v, str)
+        for k, v in extension.items()
+    ):
         return extension
     return {
         k: {"value": v}
@@ -72,7 +83,7 @@ def quoted_booleans(document: dict[str, Any]) -> dict[str, Any]:
             new = _enterprise(value)
         else:
             continue
-        if new != value:
+        if new is not value:
             out = out if out is not None else dict(document)
             out[key] = new
     return document if out is None else out

@@ -1,0 +1,188 @@
+"""bench/results/versus.json (from `bench/run.py --versus REV`) -> bench/results/versus.md:
+old code against new, per operation, one table per backend and worker count.
+
+    .venv/bin/python bench/versus_report.py     (re-renders from the last versus run)
+
+An operation is flagged when the new code is more than 5 % worse on both figures: median
+throughput (req/s) and median server CPU per request (ms, the steadier of the two on a
+shared machine).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+LIMIT = 0.05
+
+
+def errors(run: dict[str, Any]) -> int:
+    return int(run.get("status_errors", 0) + run.get("timeouts", 0) + run.get("read_errors", 0))
+
+
+def summarise(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> dict[str, Any]:
+    med = statistics.median
+    s: dict[str, Any] = {}
+    for key in ("rps", "server_cpu_ms", "db_cpu_ms", "xacts_per_request"):
+        o = [r[key] for r in old if key in r]
+        n = [r[key] for r in new if key in r]
+        if o and n:
+            s[f"old_{key}"], s[f"new_{key}"] = med(o), med(n)
+            s[f"ratio_{key}"] = med(n) / med(o) if med(o) else None
+    # Each round's own new/old ratio: how far the rounds spread.
+    pairs = [(o, n) for o in old for n in new if o["round"] == n["round"]]
+    for key in ("rps", "server_cpu_ms"):
+        ratios = [n[key] / o[key] for o, n in pairs if o.get(key)]
+        s[f"range_{key}"] = (min(ratios), max(ratios)) if ratios else None
+    s["rounds"] = len(pairs)
+    s["errors"] = sum(errors(r) for r in (*old, *new))
+    rps, cpu = s.get("ratio_rps"), s.get("ratio_server_cpu_ms")
+    s["slower"] = bool(rps and cpu and rps < 1 - LIMIT and cpu > 1 + LIMIT)
+    return s
+
+
+def summary(results: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    v = results["versus"]
+    return {
+        name: {op: summarise(sides["old"], sides["new"]) for op, sides in ops.items()}
+        for name, ops in v["runs"].items()
+    }
+
+
+def flagged(results: dict[str, Any]) -> list[str]:
+    out = []
+    for name, ops in summary(results).items():
+        for op, s in ops.items():
+            if s["slower"]:
+                out.append(
+                    f"{name} {op}: new is {1 - s['ratio_rps']:.1%} lower in req/s and "
+                    f"{s['ratio_server_cpu_ms'] - 1:.1%} higher in CPU/request"
+                )
+    return out
+
+
+def pct(ratio: float | None) -> str:
+    return "–" if ratio is None else f"{ratio:.3f} ({ratio - 1:+.1%})"
+
+
+def spread(r: tuple[float, float] | None) -> str:
+    return "–" if not r else f"{r[0]:.2f}–{r[1]:.2f}"
+
+
+def verdict(s: dict[str, Any]) -> str:
+    if s["slower"]:
+        return "**slower > 5 %**"
+    rps, cpu = s.get("ratio_rps") or 1, s.get("ratio_server_cpu_ms") or 1
+    notes = []
+    if rps < 1 - LIMIT:
+        notes.append(f"req/s {rps - 1:+.1%}")
+    if cpu > 1 + LIMIT:
+        notes.append(f"CPU {cpu - 1:+.1%}")
+    return "ok" + (f" (only {', '.join(notes)})" if notes else "")
+
+
+def table(results: dict[str, Any], name: str, ops: dict[str, dict[str, Any]]) -> list[str]:
+    titles = results["ops"]
+    pg = "postgresql" in name
+    head = (
+        "| operation | old req/s | new req/s | new/old req/s | rounds' range | "
+        "old CPU ms/req | new CPU ms/req | new/old CPU | rounds' range |"
+    )
+    sep = "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    if pg:
+        head += " PG CPU ms/req old → new | xacts/req old → new |"
+        sep += "---:|---:|"
+    lines = [head + " verdict |", sep + "---|"]
+    for op, s in ops.items():
+        star = "*" if s["errors"] else ""
+        row = (
+            f"| {titles.get(op, op)}{star} | {s['old_rps']:,.1f} | {s['new_rps']:,.1f} | "
+            f"{pct(s['ratio_rps'])} | {spread(s['range_rps'])} | "
+            f"{s['old_server_cpu_ms']:.2f} | {s['new_server_cpu_ms']:.2f} | "
+            f"{pct(s['ratio_server_cpu_ms'])} | {spread(s['range_server_cpu_ms'])} |"
+        )
+        if pg:
+            row += (
+                f" {s.get('old_db_cpu_ms', 0):.2f} → {s.get('new_db_cpu_ms', 0):.2f} |"
+                f" {s.get('old_xacts_per_request', 0):.2f} → "
+                f"{s.get('new_xacts_per_request', 0):.2f} |"
+            )
+        lines.append(row + f" {verdict(s)} |")
+    return lines
+
+
+def proof_lines(v: dict[str, Any]) -> list[str]:
+    lines = []
+    for name, p in v["proof"].items():
+        pythonpath = sorted(set(p["pythonpath_by_pid"].values()))
+        frames = ", ".join(
+            f"{n:,} samples from {p['sampled_roster_files_by_src'][src]} files under `{src}`"
+            for src, n in p["sampled_roster_frames_by_src"].items()
+        )
+        lines.append(
+            f"- `{name}`: `import roster.cli` under its environment gives `{p['import']}`; "
+            f"PYTHONPATH in its {len(p['pythonpath_by_pid'])} processes: "
+            + ", ".join(f"`{x}`" if x else "unset" for x in pythonpath)
+            + f"; py-spy during a GET load: Roster frames only from {frames}"
+            + " (samples in Roster code by process: "
+            + ", ".join(f"{pid}: {n:,}" for pid, n in p["roster_samples_by_pid"].items())
+            + ")."
+        )
+    return lines
+
+
+def render(results: dict[str, Any]) -> str:
+    v, cfg, machine = results["versus"], results["config"], results["machine"]
+    load0, load1 = v["load_average_at_start"], v.get("load_average_at_end", [])
+    during = [r["load_average"] for ops in v["runs"].values() for s in ops.values()
+              for side in s.values() for r in side]  # fmt: skip
+    lines = [
+        f"# Old code versus new: `{v['old']['short']}` against `{v['new']['short']}`",
+        "",
+        f"Generated by `{v['command']}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+        f" ({results.get('elapsed_s', 0) / 60:.1f} minutes).",
+        "",
+        f"- **old**: `{v['old']['sha']}` ({v['old']['subject']})",
+        f"- **new**: `{v['new']['sha']}` (HEAD; src/ last changed in `{v['new']['src_commit']}`"
+        + (", **with uncommitted changes in src/**" if v["new"]["dirty_src"] else "")
+        + f"): {v['new']['subject']}",
+        f"- machine: {machine['cpus']} cores, Python {machine['python']}, shared with other "
+        f"work. Load average (1, 5, 15 min) at start {', '.join(f'{x:.2f}' for x in load0)}, "
+        f"at end {', '.join(f'{x:.2f}' for x in load1)}"
+        + (f"; 1-minute load during the runs {min(during):.2f}–{max(during):.2f}" if during else "")
+        + ".",
+        f"- config: wrk, 1 thread, {cfg['connections']} connections, {cfg['seconds']:g} s "
+        f"(at most {cfg['max_requests']:,} requests) per run; {cfg['people']:,} people, "
+        f"{cfg['group_size']:,}-member groups; {v['rounds']} rounds per operation, old and new "
+        "alternating within each operation (A B, B A, ...), operations in the order below.",
+        "- Each twin: the same `roster serve --workers N` command and environment, with "
+        "PYTHONPATH=<worktree of old>/src; its own database (SQLite file / PostgreSQL "
+        "database), seeded the same way (this checkout's in-process helpers; the migrations "
+        "are identical in both commits, which the run checks).",
+        "- Figures are medians over the rounds; *rounds' range* is the lowest and highest "
+        "per-round new/old ratio. CPU ms/req is the server's processes' user+system CPU over "
+        "the run divided by its requests. A row is flagged **slower > 5 %** when new is more "
+        "than 5 % worse on both req/s and CPU/request. * = some responses were errors.",
+        "",
+    ]
+    for name, ops in summary(results).items():
+        lines += [f"## {name}", "", *table(results, name, ops), ""]
+    flags = flagged(results)
+    lines += ["## Verdict", ""]
+    lines += [f"- {f}" for f in flags] or ["- No operation is more than 5 % slower on both."]
+    lines += ["", "## Which code each server ran", "", *proof_lines(v), ""]
+    return "\n".join(lines)
+
+
+def write(results: dict[str, Any]) -> Path:
+    path = RESULTS / "versus.md"
+    path.write_text(render(results))
+    return path
+
+
+if __name__ == "__main__":
+    write(json.loads((RESULTS / "versus.json").read_text()))
