@@ -165,7 +165,15 @@ class Deliverer:
 
     async def _deliver(self, c: Claim) -> None:
         try:
-            outcome = await self._attempt(c)
+            try:
+                outcome = await self._attempt(c)
+            except Exception as exc:
+                # A fault of Roster's own (a body it cannot build, say) is a failed
+                # attempt like any other: recorded, retried on the schedule, then dead,
+                # instead of a claim expiring and being taken again for ever.
+                log.exception("webhook attempt failed", endpoint=c.endpoint_id, event_id=c.event_id)
+                error = f"not sent: Roster failed to send it ({type(exc).__name__})"
+                outcome = self.outcome_of(c.attempts, Attempt(None, error, None))
             async with self.db.write() as conn:
                 stands = await store.record_outcome(conn, c, outcome, utcnow())
             if stands:
@@ -173,8 +181,11 @@ class Deliverer:
         except asyncio.CancelledError:
             raise  # stop() gives the claim back
         except Exception:
-            # The claim stays until it expires; then this delivery is tried again.
-            log.exception("webhook delivery failed", endpoint=c.endpoint_id, event_id=c.event_id)
+            # The outcome could not be written: the claim stays until it expires, and
+            # then the delivery is tried again.
+            log.exception(
+                "webhook outcome not recorded", endpoint=c.endpoint_id, event_id=c.event_id
+            )
         finally:
             task = asyncio.current_task()
             if task is not None:

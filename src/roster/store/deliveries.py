@@ -56,7 +56,9 @@ class Claim:
     previous_secret: str | None
     previous_secret_until: datetime | None
     company: str  # the subdomain
-    event: dict[str, Any] | None  # None: no longer kept (retention)
+    # The event as store/events.py reads it (what directory/events_feed.py: event_json
+    # renders); None: no longer kept (retention).
+    event: dict[str, Any] | None
 
 
 def _due(now: datetime) -> sa.ColumnElement[bool]:
@@ -173,6 +175,8 @@ async def claim(
             events.c.type,
             events.c.occurred_at,
             events.c.actor,
+            events.c.resource_type,
+            events.c.resource_id,
             events.c.data,
             events.c.seq.label("kept"),
         )
@@ -206,6 +210,8 @@ async def claim(
                     "type": r.type,
                     "occurred_at": r.occurred_at,
                     "actor": r.actor,
+                    "resource_type": r.resource_type,
+                    "resource_id": r.resource_id,
                     "data": r.data,
                 }
                 if r.kept is not None

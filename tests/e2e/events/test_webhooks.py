@@ -25,7 +25,7 @@ from tests.support.webhook_receiver import Receiver, eventually, receiving
 from tests.support.webhooks import add_endpoint, company_events, last_seq, settled
 
 GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
-BODY_KEYS = {"id", "type", "company", "sequence", "occurred_at", "actor", "data"}
+BODY_KEYS = {"id", "type", "company", "sequence", "occurred_at", "actor", "resource", "data"}
 
 
 def _group_patch(company: Company, group_id: str, *operations: dict[str, Any]) -> None:
@@ -107,6 +107,7 @@ def test_an_okta_session_arrives_once_signed_and_in_order(company: Company) -> N
         assert body["sequence"] == event["seq"]
         assert datetime.fromisoformat(body["occurred_at"]) == event["occurred_at"]
         assert body["actor"] == f"token:{company.token_id}"
+        assert body["resource"] == {"type": event["resource_type"], "id": event["resource_id"]}
         assert body["data"] == json.loads(json.dumps(event["data"]))
     # In order per resource: a resource's events arrive in their sequence.
     arrivals: dict[str, list[tuple[int, int]]] = defaultdict(list)
