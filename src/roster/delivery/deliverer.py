@@ -46,6 +46,7 @@ TASK_NAME = "roster-webhook-deliverer"
 FAN_OUT_BATCH = 1000  # events per fan-out transaction
 DUE_ENDPOINTS = 500  # endpoints looked at per round
 JITTER = 0.2
+PURGE_EVERY_SECONDS = 600.0  # finished deliveries past the events' retention
 Key = tuple[int, str]  # (tenant id, endpoint id)
 
 
@@ -70,6 +71,8 @@ class Deliverer:
         self.per_endpoint = settings.webhook_per_endpoint
         self.poll = settings.webhook_poll_seconds
         self.lease = timedelta(seconds=self.timeout + 60)
+        self.retention = timedelta(days=settings.events_retention_days)
+        self._purged_at = float("-inf")  # the first round purges
         self.sender = Sender(
             timeout=self.timeout,
             allow_private=settings.webhook_allow_private,
@@ -119,7 +122,18 @@ class Deliverer:
         """One fan-out and one claim; True if there is more to fan out right away."""
         more = await self._fan_out()
         await self._claim()
+        if time.monotonic() - self._purged_at > PURGE_EVERY_SECONDS:
+            self._purged_at = time.monotonic()
+            await self.purge()
         return more
+
+    async def purge(self) -> int:
+        """Finished deliveries kept as long as their events (ROSTER_EVENTS_RETENTION_DAYS)."""
+        async with self.db.write() as conn:
+            purged = await store.purge_finished(conn, utcnow() - self.retention)
+        if purged:
+            log.info("webhook deliveries purged", count=purged)
+        return purged
 
     async def _fan_out(self) -> bool:
         async with self.db.read() as conn:
