@@ -190,5 +190,5 @@ def events_deliver() -> None:
         await deliverer.stop()
         return deliverer.stats
 
-    stats = run(deliver, pool_size=8)
+    stats = run(deliver, pool_size=4)
     err.print(f"stopped: {stats}", highlight=False)

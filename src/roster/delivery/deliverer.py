@@ -46,6 +46,7 @@ TASK_NAME = "roster-webhook-deliverer"
 FAN_OUT_BATCH = 1000  # events per fan-out transaction
 DUE_ENDPOINTS = 500  # endpoints looked at per round
 JITTER = 0.2
+PURGE_EVERY_SECONDS = 600.0  # finished deliveries past the events' retention
 Key = tuple[int, str]  # (tenant id, endpoint id)
 
 
@@ -70,6 +71,8 @@ class Deliverer:
         self.per_endpoint = settings.webhook_per_endpoint
         self.poll = settings.webhook_poll_seconds
         self.lease = timedelta(seconds=self.timeout + 60)
+        self.retention = timedelta(days=settings.events_retention_days)
+        self._purged_at = float("-inf")  # the first round purges
         self.sender = Sender(
             timeout=self.timeout,
             allow_private=settings.webhook_allow_private,
@@ -84,9 +87,10 @@ class Deliverer:
 
     @classmethod
     def with_own_connections(cls, database_url: str, settings: Settings) -> Deliverer:
-        """A deliverer with its own small pool (it writes one short transaction per
-        attempt), never waiting for a connection a request needs, nor taking one."""
-        return cls(Database(database_url, pool_size=8), settings, owns_db=True)
+        """A deliverer with its own small pool, never waiting for a connection a request
+        needs, nor taking one. Small: its reads are one at a time, and its writes (one
+        short transaction per attempt) take turns on two connections."""
+        return cls(Database(database_url, pool_size=4), settings, owns_db=True)
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self.run(), name=TASK_NAME)
@@ -118,7 +122,18 @@ class Deliverer:
         """One fan-out and one claim; True if there is more to fan out right away."""
         more = await self._fan_out()
         await self._claim()
+        if time.monotonic() - self._purged_at > PURGE_EVERY_SECONDS:
+            self._purged_at = time.monotonic()
+            await self.purge()
         return more
+
+    async def purge(self) -> int:
+        """Finished deliveries kept as long as their events (ROSTER_EVENTS_RETENTION_DAYS)."""
+        async with self.db.write() as conn:
+            purged = await store.purge_finished(conn, utcnow() - self.retention)
+        if purged:
+            log.info("webhook deliveries purged", count=purged)
+        return purged
 
     async def _fan_out(self) -> bool:
         async with self.db.read() as conn:
@@ -164,7 +179,15 @@ class Deliverer:
 
     async def _deliver(self, c: Claim) -> None:
         try:
-            outcome = await self._attempt(c)
+            try:
+                outcome = await self._attempt(c)
+            except Exception as exc:
+                # A fault of Roster's own (a body it cannot build, say) is a failed
+                # attempt like any other: recorded, retried on the schedule, then dead,
+                # instead of a claim expiring and being taken again for ever.
+                log.exception("webhook attempt failed", endpoint=c.endpoint_id, event_id=c.event_id)
+                error = f"not sent: Roster failed to send it ({type(exc).__name__})"
+                outcome = self.outcome_of(c.attempts, Attempt(None, error, None))
             async with self.db.write() as conn:
                 stands = await store.record_outcome(conn, c, outcome, utcnow())
             if stands:
@@ -172,8 +195,11 @@ class Deliverer:
         except asyncio.CancelledError:
             raise  # stop() gives the claim back
         except Exception:
-            # The claim stays until it expires; then this delivery is tried again.
-            log.exception("webhook delivery failed", endpoint=c.endpoint_id, event_id=c.event_id)
+            # The outcome could not be written: the claim stays until it expires, and
+            # then the delivery is tried again.
+            log.exception(
+                "webhook outcome not recorded", endpoint=c.endpoint_id, event_id=c.event_id
+            )
         finally:
             task = asyncio.current_task()
             if task is not None:

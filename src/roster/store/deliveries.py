@@ -56,7 +56,9 @@ class Claim:
     previous_secret: str | None
     previous_secret_until: datetime | None
     company: str  # the subdomain
-    event: dict[str, Any] | None  # None: no longer kept (retention)
+    # The event as store/events.py reads it (what directory/events_feed.py: event_json
+    # renders); None: no longer kept (retention).
+    event: dict[str, Any] | None
 
 
 def _due(now: datetime) -> sa.ColumnElement[bool]:
@@ -251,7 +253,7 @@ async def record_outcome(conn: AsyncConnection, c: Claim, outcome: Outcome, now:
         "last_response": outcome.response[:2000] if outcome.response is not None else None,
     }
     if outcome.delivered:
-        values.update(status=DELIVERED, delivered_at=now)
+        values.update(status=DELIVERED, delivered_at=now, next_attempt_at=now)
     elif outcome.next_attempt_at is None:
         values.update(status=DEAD, next_attempt_at=now)
     else:
@@ -264,3 +266,13 @@ async def release(conn: AsyncConnection, claims: Sequence[Claim]) -> None:
     """Claims given back unsent (a deliverer stopping): due again at once, for anyone."""
     for c in claims:
         await conn.execute(d.update().where(_fenced(c)).values(claimed_until=None))
+
+
+async def purge_finished(conn: AsyncConnection, before: datetime) -> int:
+    """Delivered and dead deliveries whose last attempt is older than `before` (every
+    company's), as their events go after the retention; returns how many went. Pending
+    ones stay: they die on their own schedule."""
+    result = await conn.execute(
+        d.delete().where(d.c.status.in_([DELIVERED, DEAD]), d.c.next_attempt_at < before)
+    )
+    return int(result.rowcount or 0)

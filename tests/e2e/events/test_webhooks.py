@@ -7,6 +7,7 @@ and several deliverers are test_webhooks_delivery.py, URL checks test_webhooks_u
 from __future__ import annotations
 
 import json
+import threading
 from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,14 +16,15 @@ import pytest
 import sqlalchemy as sa
 from standardwebhooks import WebhookVerificationError
 
+from roster.store import deliveries as delivery_store
 from roster.store.db import Database
 from roster.store.tables import webhook_endpoints
 from roster.store.types import utcnow
 from tests.support.harness import Company
 from tests.support.helpers import roster_cli
 from tests.support.users import ENTERPRISE, PATCH_OP, create, okta_user, patch, patched
-from tests.support.webhook_receiver import Receiver, eventually, receiving
-from tests.support.webhooks import add_endpoint, company_events, last_seq, settled
+from tests.support.webhook_receiver import Answer, Receiver, eventually, receiving
+from tests.support.webhooks import add_endpoint, company_events, deliveries, last_seq, settled
 
 GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
 BODY_KEYS = {"id", "type", "company", "sequence", "occurred_at", "actor", "resource", "data"}
@@ -261,3 +263,23 @@ def test_removing_an_endpoint_stops_its_deliveries(company: Company) -> None:
         create(company, okta_user("later2@acme.example"))
         eventually(lambda: settled(company, live_id, 1), what="the live endpoint's delivery")
     assert company.call(cursor) == at_removal
+
+
+def test_finished_deliveries_go_with_the_retention_pending_ones_stay(company: Company) -> None:
+    release = threading.Event()
+    with receiving() as fine, receiving(default=Answer(hold=release)) as held:
+        done_id, _ = add_endpoint(company, fine.url, ["person.created"])
+        waiting_id, _ = add_endpoint(company, held.url, ["person.created"])
+        create(company, okta_user("kept@acme.example"))
+        eventually(lambda: settled(company, done_id, 1), what="the delivered one")
+        eventually(lambda: held.received, what="the held one under way")
+
+        async def purge(db: Database) -> int:
+            async with db.write() as conn:  # as if the retention had passed
+                return await delivery_store.purge_finished(conn, utcnow() + timedelta(days=1))
+
+        purged = company.call(purge)
+        left = {d.status for d in deliveries(company, done_id) + deliveries(company, waiting_id)}
+        release.set()
+    assert purged >= 1 and deliveries(company, done_id) == []
+    assert left == {"pending"}
