@@ -49,7 +49,7 @@ from typing import Any
 import psutil
 import systems
 import versus_report
-from common import BENCH, BIN, RAW, ROOT, log, tree
+from common import BIN, RAW, ROOT, log, tree
 
 MIGRATIONS = Path("src") / "roster" / "store" / "migrations"
 
@@ -295,12 +295,29 @@ def begin(old: Checkout, rounds: int) -> dict[str, Any]:
     }
 
 
+# What versus.json keeps of each wrk run (the rest is in the log).
+KEPT = (
+    "requests", "rps", "ok", "status_errors", "timeouts", "read_errors", "p50_us", "p99_us",
+    "server_cpu_ms", "db_cpu_ms", "xacts_per_request", "round", "load_average", "stderr",
+)  # fmt: skip
+
+
 def save(results: dict[str, Any]) -> Path:
-    """bench/results/versus.json (this run's versus results) and versus.md."""
-    results["versus"]["load_average_at_end"] = list(os.getloadavg())
-    keys = ("config", "machine", "ops", "versus", "elapsed_s")
-    keep = {k: results[k] for k in keys if k in results}
-    (BENCH / "results" / "versus.json").write_text(json.dumps(keep, indent=1) + "\n")
+    """bench/results/raw/versus.json (this run's versus results) and versus.md."""
+    v = results["versus"]
+    v["load_average_at_end"] = list(os.getloadavg())
+    runs = {
+        name: {
+            op: {side: [{k: r[k] for k in KEPT if k in r} for r in rs] for side, rs in s.items()}
+            for op, s in ops.items()
+        }
+        for name, ops in v["runs"].items()
+    }
+    keep: dict[str, Any] = {
+        k: results[k] for k in ("config", "machine", "ops", "elapsed_s") if k in results
+    }
+    keep["versus"] = {**v, "runs": runs}
+    (RAW / "versus.json").write_text(json.dumps(keep, indent=1) + "\n")
     return versus_report.write([keep])
 
 

@@ -1,8 +1,13 @@
-"""bench/results/versus.json (from `bench/run.py --versus REV`) -> bench/results/versus.md:
-old code against new, per operation, one table per backend and worker count.
+"""bench/results/raw/versus.json (from `bench/run.py --versus REV`) ->
+bench/results/versus.md: old code against new, per operation, one table per backend and
+worker count.
 
-    .venv/bin/python bench/versus_report.py               (from the last versus run)
-    .venv/bin/python bench/versus_report.py A.json B.json (several runs in one page)
+    .venv/bin/python bench/versus_report.py                  (from the last versus run)
+    .venv/bin/python bench/versus_report.py [--notes N.md] A.json B.json ...
+                                                      (several runs in one page)
+
+The committed versus.md is rendered from the runs kept in bench/results/versus/, with
+bench/results/versus/notes.md as its notes.
 
 An operation is flagged when the new code is more than 5 % worse on both figures: median
 throughput (req/s) and median server CPU per request (ms, the steadier of the two on a
@@ -11,9 +16,9 @@ shared machine).
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -127,7 +132,8 @@ def proof_lines(v: dict[str, Any]) -> list[str]:
         )
         lines.append(
             f"- `{name}`: `import roster.cli` under its environment gives `{p['import']}`; "
-            f"PYTHONPATH in its {len(p['pythonpath_by_pid'])} processes: "
+            f"PYTHONPATH in its {len(p['pythonpath_by_pid'])} "
+            + ("process: " if len(p["pythonpath_by_pid"]) == 1 else "processes: ")
             + ", ".join(f"`{x}`" if x else "unset" for x in pythonpath)
             + f"; py-spy during a GET load: Roster frames only from {frames}"
             + " (samples in Roster code by process: "
@@ -217,7 +223,7 @@ def across(runs: list[dict[str, Any]]) -> list[str]:
     return [*lines, ""]
 
 
-def render(runs: list[dict[str, Any]]) -> str:
+def render(runs: list[dict[str, Any]], notes: str = "") -> str:
     first = runs[0]["versus"]
     lines = [
         f"# Old code versus new: `{first['old']['short']}` against "
@@ -241,6 +247,7 @@ def render(runs: list[dict[str, Any]]) -> str:
         "**slower > 5 %** when new is more than 5 % worse on both req/s and CPU/request. "
         "* = some responses were errors.",
         "",
+        *([notes.strip(), ""] if notes.strip() else []),
         *across(runs),
     ]
     for i, results in enumerate(runs):
@@ -249,12 +256,16 @@ def render(runs: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def write(runs: list[dict[str, Any]]) -> Path:
+def write(runs: list[dict[str, Any]], notes: str = "") -> Path:
     path = RESULTS / "versus.md"
-    path.write_text(render(runs))
+    path.write_text(render(runs, notes))
     return path
 
 
 if __name__ == "__main__":
-    files = sys.argv[1:] or [str(RESULTS / "versus.json")]
-    write([json.loads(Path(f).read_text()) for f in files])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--notes", type=Path, help="Markdown put after the page's method")
+    parser.add_argument("runs", nargs="*", type=Path, default=[RESULTS / "raw" / "versus.json"])
+    args = parser.parse_args()
+    notes = args.notes.read_text() if args.notes else ""
+    write([json.loads(f.read_text()) for f in args.runs], notes)
