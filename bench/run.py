@@ -21,6 +21,7 @@ import json
 import platform
 import re
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -140,6 +141,9 @@ def main() -> None:
     parser.add_argument("--versus", metavar="REV", help="also run REV's code (bench/versus.py)")
     parser.add_argument("--rounds", type=int, default=4, help="old/new rounds with --versus")
     args = parser.parse_args()
+    # A SIGTERM (kill, pkill) unwinds like an error: servers stopped, throw-away
+    # databases dropped, the --versus worktree removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("bench/run.py: terminated"))
     unknown = {o for o in args.ops.split(",") if o} - dict(OPS).keys()
     if unknown:
         parser.error(f"unknown operations {sorted(unknown)}; known: {', '.join(dict(OPS))}")

@@ -19,6 +19,9 @@ the two are measured side by side in the same run.
   `import roster.cli` under the server's exact environment; PYTHONPATH as each of the
   server's processes sees it; and the source files of the Roster frames py-spy samples
   from every process of the server (workers included) while it serves a short GET load.
+- PostgreSQL connections: each worker opens up to 1.5 times ROSTER_DATABASE_POOL_SIZE (20
+  by default), so a 2-worker pair can hold 60. On a PostgreSQL shared with other work,
+  give the run a smaller ROSTER_DATABASE_POOL_SIZE: both sides get it, versus.md says so.
 - One pair (a target and its twin) at a time: within each operation old and new run
   alternately, round after round in the order A B, B A, A B, ... (`--rounds`), so
   noise on the shared machine hits both alike; versus_report.py takes the medians and
@@ -46,7 +49,7 @@ from typing import Any
 import psutil
 import systems
 import versus_report
-from common import BENCH, BIN, RAW, ROOT, log, tree
+from common import BIN, RAW, ROOT, log, tree
 
 MIGRATIONS = Path("src") / "roster" / "store" / "migrations"
 
@@ -254,6 +257,8 @@ def run_pair(
             for r in range(v["rounds"]):
                 for side in order(r):
                     result = measure(pair[side], op)
+                    if not result.get("stderr"):
+                        result.pop("stderr", None)
                     result["round"] = r
                     result["load_average"] = os.getloadavg()[0]
                     runs[side].append(result)
@@ -271,13 +276,18 @@ def begin(old: Checkout, rounds: int) -> dict[str, Any]:
     head = commit_info("HEAD")
     return {
         "command": " ".join(["bench/run.py", *sys.argv[1:]]),
+        "started_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "old": {"rev": old.rev, "sha": old.sha, "short": old.short, "subject": old.subject},
         "new": {
             **head,
             "src_commit": git("log", "-1", "--format=%H", "--", "src"),
+            "src_subject": git("log", "-1", "--format=%s", "--", "src"),
             "dirty_src": bool(git("status", "--porcelain", "--", "src")),
         },
         "rounds": rounds,
+        # Settings given to both sides through the environment (e.g. a smaller
+        # ROSTER_DATABASE_POOL_SIZE, to hold fewer PostgreSQL connections).
+        "environment": {k: v for k, v in os.environ.items() if k.startswith("ROSTER_")},
         "load_average_at_start": list(os.getloadavg()),
         "pairs": {},
         "proof": {},
@@ -285,11 +295,30 @@ def begin(old: Checkout, rounds: int) -> dict[str, Any]:
     }
 
 
+# What versus.json keeps of each wrk run (the rest is in the log).
+KEPT = (
+    "requests", "rps", "ok", "status_errors", "timeouts", "read_errors", "p50_us", "p99_us",
+    "server_cpu_ms", "db_cpu_ms", "xacts_per_request", "round", "load_average", "stderr",
+)  # fmt: skip
+
+
 def save(results: dict[str, Any]) -> Path:
-    """bench/results/versus.json (the whole run's results) and versus.md."""
-    results["versus"]["load_average_at_end"] = list(os.getloadavg())
-    (BENCH / "results" / "versus.json").write_text(json.dumps(results, indent=1) + "\n")
-    return versus_report.write(results)
+    """bench/results/raw/versus.json (this run's versus results) and versus.md."""
+    v = results["versus"]
+    v["load_average_at_end"] = list(os.getloadavg())
+    runs = {
+        name: {
+            op: {side: [{k: r[k] for k in KEPT if k in r} for r in rs] for side, rs in s.items()}
+            for op, s in ops.items()
+        }
+        for name, ops in v["runs"].items()
+    }
+    keep: dict[str, Any] = {
+        k: results[k] for k in ("config", "machine", "ops", "elapsed_s") if k in results
+    }
+    keep["versus"] = {**v, "runs": runs}
+    (RAW / "versus.json").write_text(json.dumps(keep, indent=1) + "\n")
+    return versus_report.write([keep])
 
 
 def finish(results: dict[str, Any]) -> None:
