@@ -27,6 +27,7 @@ class Answer:
     delay: float = 0.0  # seconds before answering
     hold: threading.Event | None = None  # answered once this is set
     before: Callable[[], None] | None = None  # run when the request arrives
+    headers: tuple[tuple[str, str], ...] = ()  # sent with the answer (Retry-After, say)
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,8 @@ class Receiver:
                     text = b'{"ok": true}' if answer.status < 300 else b"receiver says no"
                     self.send_response(answer.status)
                     self.send_header("content-length", str(len(text)))
+                    for name, value in answer.headers:
+                        self.send_header(name, value)
                     self.end_headers()
                     self.wfile.write(text)
                 except (BrokenPipeError, ConnectionResetError):

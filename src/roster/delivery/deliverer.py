@@ -227,6 +227,9 @@ class Deliverer:
         retry_at = None
         if made_before < len(self.delays):
             delay = self.delays[made_before] * random.uniform(1 - JITTER, 1 + JITTER)
+            # A receiver that asked for a longer pause gets it; a shorter one does not
+            # hurry the schedule. Either way the attempt counts as one of the schedule's.
+            delay = max(delay, attempt.retry_after or 0.0)
             retry_at = utcnow() + timedelta(seconds=delay)
         return Outcome(False, attempt.status, attempt.error, attempt.response, retry_at)
 

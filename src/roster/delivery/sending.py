@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 import httpx
 
@@ -22,6 +24,10 @@ from roster.directory.webhook_urls import WebhookURL, allowed_addresses, check_u
 from roster.model.errors import DirectoryError
 
 RESPONSE_KEPT = 2000  # webhook_deliveries.last_response
+# A receiver asks for a pause with 429 or 503 and Retry-After; a day at most, so that a
+# wrong header ("Retry-After: 99999999") cannot park a delivery past its three days.
+ASKED_PAUSE_STATUSES = frozenset({429, 503})
+LONGEST_ASKED_PAUSE = 86400.0
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,7 @@ class Attempt:
     status: int | None  # the HTTP status, None when there was no answer
     error: str | None
     response: str | None  # the start of the answer's body
+    retry_after: float | None = None  # seconds the receiver asked to wait (429/503)
 
     @property
     def delivered(self) -> bool:
@@ -97,13 +104,36 @@ class Sender:
             return Attempt(None, f"timed out after {self.timeout:g} s", None)
         except httpx.HTTPError as exc:
             return Attempt(None, f"{type(exc).__name__}: {exc}".rstrip(": "), None)
-        error = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
-        return Attempt(response.status_code, error, text)
+        status = response.status_code
+        error = None if 200 <= status < 300 else f"HTTP {status}"
+        retry_after = None
+        if status in ASKED_PAUSE_STATUSES:
+            retry_after = asked_pause(response.headers.get("retry-after"))
+        return Attempt(status, error, text, retry_after)
 
     async def close(self) -> None:
         clients, self._clients = list(self._clients.values()), {}
         for client in clients:
             await client.aclose()
+
+
+def asked_pause(header: str | None, now: datetime | None = None) -> float | None:
+    """Retry-After (RFC 9110 §10.2.3) as seconds from now: delay-seconds or an HTTP-date,
+    capped at LONGEST_ASKED_PAUSE; None when absent or unreadable (the schedule decides)."""
+    if header is None:
+        return None
+    text = header.strip()
+    if text.isdigit():
+        seconds = float(text)
+    else:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:  # an HTTP-date is GMT; the obsolete forms parse naive
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    return min(max(seconds, 0.0), LONGEST_ASKED_PAUSE)
 
 
 async def _start_of(response: httpx.Response) -> str:

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,27 @@ def test_retried_on_the_schedule_then_delivered(company: Company) -> None:
     assert third.last_error == f"timed out after {TIMEOUT:g} s" and third.last_status is None
     assert len(receiver.received) == 3 and len(set(receiver.ids())) == 1
     assert all(r.verify(secret)["id"] == done.event_id for r in receiver.received)
+
+
+def test_a_receiver_that_asks_for_a_pause_gets_it(company: Company) -> None:
+    """429 with Retry-After: 2 holds the retry for two seconds, where the schedule says
+    0.2; the attempt still counts as one of the schedule's."""
+    asked_at: list[datetime] = []
+    seen: list[Delivery] = []
+    pause = Answer(
+        429, headers=(("Retry-After", "2"),), before=lambda: asked_at.append(datetime.now(UTC))
+    )
+    then = Answer(before=lambda: seen.extend(deliveries(company, endpoint_id)))
+    with receiving(pause, then) as receiver:
+        endpoint_id, _ = add_endpoint(company, receiver.url, ["person.created"])
+        create(company, okta_user("paused@acme.example"))
+        (done,) = eventually(lambda: settled(company, endpoint_id, 1), what="delivered")
+    assert done.status == "delivered" and done.attempts == 2
+    (waiting,) = seen
+    assert waiting.last_status == 429 and waiting.last_error == "HTTP 429"
+    (asked,) = asked_at
+    pause_given = (waiting.next_attempt_at - asked).total_seconds()
+    assert 1.9 <= pause_given <= 3.0  # not the schedule's 0.2 s (±20 %)
 
 
 def test_an_endpoint_down_for_good_is_dead_lettered(company: Company) -> None:

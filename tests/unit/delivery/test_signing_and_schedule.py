@@ -15,7 +15,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 from roster.config import SettingError, Settings
 from roster.delivery.deliverer import Deliverer
 from roster.delivery.messages import body_of, headers_for, sign
-from roster.delivery.sending import Attempt
+from roster.delivery.sending import LONGEST_ASKED_PAUSE, Attempt, asked_pause
 from roster.directory.webhooks import new_secret
 from roster.store.db import Database
 
@@ -106,3 +106,36 @@ def test_a_delivery_dies_after_the_schedules_last_step() -> None:
     assert ok.delivered and ok.status == 204
     redirect = deliverer.outcome_of(0, Attempt(302, "HTTP 302", ""))
     assert not redirect.delivered and redirect.next_attempt_at is not None
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("120", 120.0),
+        (" 7 ", 7.0),
+        ("Wed, 02 Dec 2026 10:01:30 GMT", 90.0),  # IMF-fixdate, RFC 9110 §5.6.7
+        ("Wednesday, 02-Dec-26 10:01:30 GMT", 90.0),  # the obsolete RFC 850 form
+        ("Wed, 02 Dec 2026 09:00:00 GMT", 0.0),  # in the past: now
+        ("99999999", LONGEST_ASKED_PAUSE),
+        ("soon", None),
+        ("-5", None),
+        (None, None),
+    ],
+)
+def test_retry_after_is_read_as_rfc_9110_writes_it(
+    header: str | None, seconds: float | None
+) -> None:
+    now = datetime(2026, 12, 2, 10, 0, 0, tzinfo=UTC)
+    assert asked_pause(header, now) == seconds
+
+
+def test_an_asked_pause_lengthens_a_retry_but_never_shortens_one() -> None:
+    deliverer = Deliverer(Database("sqlite:///unused.db"), Settings(webhook_retry_schedule="10,60"))
+    before = datetime.now(UTC)
+    longer = deliverer.outcome_of(0, Attempt(429, "HTTP 429", "", retry_after=300.0))
+    shorter = deliverer.outcome_of(0, Attempt(503, "HTTP 503", "", retry_after=1.0))
+    last = deliverer.outcome_of(2, Attempt(503, "HTTP 503", "", retry_after=1.0))
+    assert longer.next_attempt_at is not None and shorter.next_attempt_at is not None
+    assert 299 <= (longer.next_attempt_at - before).total_seconds() <= 301
+    assert 8 <= (shorter.next_attempt_at - before).total_seconds() <= 12.5
+    assert last.next_attempt_at is None  # the schedule's end is still the end
