@@ -123,7 +123,7 @@ def asked_pause(header: str | None, now: datetime | None = None) -> float | None
     if header is None:
         return None
     text = header.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # str.isdigit alone takes "²", which float() refuses
         seconds = float(text)
     else:
         try:

@@ -118,6 +118,7 @@ def test_a_delivery_dies_after_the_schedules_last_step() -> None:
         ("Wed, 02 Dec 2026 09:00:00 GMT", 0.0),  # in the past: now
         ("99999999", LONGEST_ASKED_PAUSE),
         ("soon", None),
+        ("\u00b2", None),  # a digit to str.isdigit, not to RFC 9110 (DIGIT is ASCII)
         ("-5", None),
         (None, None),
     ],
