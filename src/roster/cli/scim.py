@@ -30,6 +30,18 @@ def scim_disable(subdomain: str) -> None:
     typer.echo(f"SCIM disabled for {subdomain}")
 
 
+@scim_app.command("accept-passwords")
+def scim_accept_passwords(
+    subdomain: str,
+    off: Annotated[bool, typer.Option("--off", help="Discard them again.")] = False,
+) -> None:
+    """Store the passwords the identity provider sends (refused while SSO is on);
+    by default they are discarded, never stored."""
+    run(lambda db: tenants.update_settings(db, subdomain, CLI, accept_idp_passwords=not off))
+    state = "discarded, never stored" if off else "stored (SSO stays off)"
+    typer.echo(f"passwords from the identity provider are {state} for {subdomain}")
+
+
 @token_app.command("create")
 def token_create(
     subdomain: str,

@@ -21,6 +21,7 @@ from roster.directory.outbox import queue_welcome
 from roster.directory.person_values import (
     conflict_detail,
     field_values,
+    keeps_passwords,
     manager_values,
     password_values,
     register_custom_attributes,
@@ -307,7 +308,7 @@ async def update_person(
                 raise conflict(conflict_detail(holders[0], **_keys(values)))
             current_hash = (
                 await store.password_hash(conn, tenant.id, person_id)
-                if data.password is not None and not tenant.sso_enabled
+                if data.password is not None and keeps_passwords(tenant)
                 else None
             )
             password = await password_values(tenant, data, current_hash)

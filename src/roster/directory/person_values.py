@@ -110,6 +110,12 @@ def field_values(data: PersonInput) -> dict[str, Any]:
     return values
 
 
+def keeps_passwords(tenant: Tenant) -> bool:
+    """Whether a password sent over SCIM is stored: only with SSO off and the company's
+    "accept passwords from the identity provider" on."""
+    return not tenant.sso_enabled and bool(tenant.setting("accept_idp_passwords"))
+
+
 async def password_values(
     tenant: Tenant, data: PersonInput, current_hash: str | None = None
 ) -> dict[str, Any]:
@@ -117,6 +123,12 @@ async def password_values(
         return {}
     if tenant.sso_enabled:
         data.notes.append("password discarded: the company signs in with SSO")
+        return {}
+    if not tenant.setting("accept_idp_passwords"):
+        data.notes.append(
+            "password discarded: the company does not accept passwords from the identity "
+            "provider (SCIM settings)"
+        )
         return {}
     if current_hash is not None and await verify_password(current_hash, data.password):
         return {}  # Okta's PUT repeats the synced password: nothing to write

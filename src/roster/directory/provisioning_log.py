@@ -15,6 +15,7 @@ from typing import Any
 
 from roster.logging import get_logger
 from roster.model.errors import invalid
+from roster.store import audit as audit_store
 from roster.store import provisioning_log as store
 from roster.store import tenants as tenant_store
 from roster.store.db import Database
@@ -148,6 +149,26 @@ async def list_entries(
 async def get_entry(db: Database, tenant: Tenant, entry_id: str) -> Entry | None:
     async with db.read() as conn:
         return await store.get_entry(conn, tenant.id, entry_id)
+
+
+async def what_roster_did(db: Database, tenant: Tenant, entry: Entry) -> list[dict[str, Any]]:
+    """The changes a logged request made, with Roster's notes on what it ignored,
+    discarded or left pending (a password not kept, an unknown attribute, a manager
+    not yet in Roster): what the request body alone does not tell the admin."""
+    if not entry.get("resource_id") or not entry.get("request_id"):
+        return []
+    async with db.read() as conn:
+        rows = await audit_store.events_of_request(
+            conn, tenant.id, entry["resource_id"], entry["request_id"]
+        )
+    return [
+        {
+            "action": row["action"],
+            "fields": sorted((row["changes"] or {}).keys()) if row["changes"] else [],
+            "notes": list(row["notes"] or []),
+        }
+        for row in rows
+    ]
 
 
 async def recent_summary(db: Database, tenant: Tenant, *, days: int = 7) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.directory.audit import Actor, record_change
+from roster.directory.tenants import sso_switch
 from roster.model.errors import conflict, forbidden, invalid
 from roster.store import sso as store
 from roster.store import tenants as tenant_store
@@ -130,9 +131,13 @@ async def update_toggles(
     async with db.write() as conn:
         if values:
             await store.save_config(conn, tenant.id, values, utcnow())
+        switched: dict[str, Any] = {}
         if enabled is not None:
-            await tenant_store.update_tenant(conn, tenant.id, sso_enabled=enabled)
+            switched = sso_switch(fresh or tenant, enabled)
+            await tenant_store.update_tenant(conn, tenant.id, **switched)
         changes = {**values, **({"enabled": enabled} if enabled is not None else {})}
+        if "settings" in switched:
+            changes["accept_idp_passwords"] = False
         if changes:
             await _audit(conn, tenant, actor, "sso.settings", changes)
     return await get_settings(db, tenant)

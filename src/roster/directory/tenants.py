@@ -82,20 +82,28 @@ async def set_scim_enabled(
     return await get_tenant(db, subdomain)
 
 
+def sso_switch(tenant: Tenant, enabled: bool) -> dict[str, Any]:
+    """The company's columns for SSO turned on or off. With SSO, passwords are not
+    synced: "accept passwords from the identity provider" goes off with SSO's arrival,
+    so turning SSO off later does not silently start storing passwords again."""
+    values: dict[str, Any] = {"sso_enabled": enabled}
+    if enabled and tenant.setting("accept_idp_passwords"):
+        values["settings"] = {**tenant.settings, "accept_idp_passwords": False}
+    return values
+
+
 async def set_sso_enabled(
     db: Database, subdomain: str, enabled: bool, *, actor: Actor = SYSTEM
 ) -> Tenant:
     tenant = await get_tenant(db, subdomain)
+    values = sso_switch(tenant, enabled)
+    changes = {k: [getattr(tenant, k), v] for k, v in values.items() if k != "settings"}
+    if "settings" in values:
+        changes["accept_idp_passwords"] = [True, False]
     async with db.write() as conn:
-        await store.update_tenant(conn, tenant.id, sso_enabled=enabled)
+        await store.update_tenant(conn, tenant.id, **values)
         await record_change(
-            conn,
-            tenant.id,
-            actor,
-            "tenant.sso",
-            "Tenant",
-            subdomain,
-            changes={"sso_enabled": [tenant.sso_enabled, enabled]},
+            conn, tenant.id, actor, "tenant.sso", "Tenant", subdomain, changes=changes
         )
     return await get_tenant(db, subdomain)
 
@@ -107,6 +115,13 @@ async def update_settings(
     if unknown:
         raise invalid(f"unknown company setting(s): {', '.join(sorted(unknown))}")
     tenant = await get_tenant(db, subdomain)
+    if changes.get("accept_idp_passwords") and tenant.sso_enabled:
+        raise invalid(
+            "accept_idp_passwords cannot be turned on while SSO is on: people sign in with "
+            "SSO, so passwords are not synced. Turn SSO off first if people should sign in "
+            "with a password from the identity provider.",
+            "accept_idp_passwords",
+        )
     async with db.write() as conn:
         await store.update_tenant(conn, tenant.id, settings={**tenant.settings, **changes})
         await record_change(

@@ -251,8 +251,9 @@ USER_CORE_ATTRIBUTES: tuple[Attribute, ...] = (
         "password",
         mutability="writeOnly",
         returned="never",
-        description="Becomes the product password while the company's SSO is off; "
-        "discarded while SSO is on. Never returned.",
+        description="Kept as the product password only when the company accepts "
+        "passwords from the identity provider (never while SSO is on); otherwise "
+        "discarded. Never returned.",
     ),
     _s(
         "emails",

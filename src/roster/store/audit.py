@@ -77,3 +77,19 @@ async def events_for(
         query = query.where(audit_events.c.resource_id == resource_id)
     query = query.order_by(audit_events.c.id.desc()).limit(limit)
     return [dict(r._mapping) for r in await conn.execute(query)]
+
+
+async def events_of_request(
+    conn: AsyncConnection, tenant_id: int, resource_id: str, request_id: str
+) -> list[dict[str, Any]]:
+    """What one request did to one resource (the resource's index, then its request)."""
+    query = (
+        sa.select(audit_events)
+        .where(
+            audit_events.c.tenant_id == tenant_id,
+            audit_events.c.resource_id == resource_id,
+            audit_events.c.request_id == request_id,
+        )
+        .order_by(audit_events.c.id)
+    )
+    return [dict(r._mapping) for r in await conn.execute(query)]

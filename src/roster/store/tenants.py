@@ -34,6 +34,9 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "link_existing_people": True,
     "send_welcome_email": False,
     "allow_csv_import": False,
+    # A password sent over SCIM is stored only with this on (and SSO off); otherwise it is
+    # accepted and discarded, so a create never pays for hashing a password nobody uses.
+    "accept_idp_passwords": False,
     "log_retention_days": 30,  # provisioning log rows older than this are deleted
 }
 

@@ -21,7 +21,7 @@ from tests.support.console import PASSWORD, make_admin, signed_in
 from tests.support.console_client import ConsoleClient
 from tests.support.harness import Company, LiveServer, make_company
 from tests.support.helpers import bulk_people
-from tests.support.users import okta_user
+from tests.support.users import okta_user, set_sso
 
 
 @contextmanager
@@ -201,6 +201,27 @@ def test_scim_page_enables_generates_lists_and_revokes_tokens(server: LiveServer
     assert fresh.setting("reassign_reporters") is True and fresh.setting("sync_managers") is False
     client.close()
     company.client.close()
+
+
+def test_accepting_idp_passwords_is_refused_in_place_while_sso_is_on(company: Company) -> None:
+    set_sso(company, True)
+    client = signed_in(company)
+    refused = client.post(
+        "/admin/integrations/scim/settings",
+        {"sync_managers": "on", "accept_idp_passwords": "on"},
+    )
+    assert refused.status_code == 400
+    assert "accept_idp_passwords cannot be turned on while SSO is on" in refused.text
+    assert "Company settings" in refused.text  # the settings form, not a dead end
+    fresh = company.refresh()
+    assert fresh.setting("accept_idp_passwords") is False
+    set_sso(company, False)
+    saved = client.post(
+        "/admin/integrations/scim/settings",
+        {"sync_managers": "on", "accept_idp_passwords": "on"},
+    )
+    assert saved.status_code == 303 and company.refresh().setting("accept_idp_passwords") is True
+    client.close()
 
 
 def test_add_person_is_refused_while_scim_is_on_by_the_service_too(company: Company) -> None:

@@ -88,6 +88,22 @@ def test_log_page_lists_failures_first_and_explains_them(company: Company) -> No
     client.close()
 
 
+def test_a_logged_request_says_what_roster_did_with_it(company: Company) -> None:
+    body = okta_user("kept.or.not@co.example")
+    body["password"] = "Okta-r4ndom!"
+    body["nickName"] = "Kit"
+    created = company.client.post("/Users", json=body)
+    assert created.status_code == 201
+    entry = eventually(lambda: next((e for e in _entries(company) if e["status"] == 201), None))
+    client = signed_in(company)
+    detail = client.get(f"/admin/log/{entry['id']}")
+    assert detail.status_code == 200
+    done = detail.text.split("What Roster did", 1)[1].split("</section>", 1)[0]
+    assert "person.create" in done
+    assert "password discarded: the company does not accept passwords" in done
+    client.close()
+
+
 def test_retention_purges_old_entries(company: Company) -> None:
     old = utcnow() - timedelta(days=40)
 

@@ -21,6 +21,7 @@ from tests.support.users import (
     patched,
     payload,
     search,
+    set_settings,
 )
 
 
@@ -143,6 +144,7 @@ def test_put_of_unchanged_representation_changes_nothing(company: Company) -> No
 
 
 def test_repeated_put_with_the_same_password_writes_nothing(company: Company) -> None:
+    set_settings(company, accept_idp_passwords=True)
     user = create(company, payload("okta", "create_user_2019"))
     first = company.client.put(
         f"/Users/{user['id']}", json=payload("okta", "put_user", id=user["id"])

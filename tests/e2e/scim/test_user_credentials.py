@@ -1,9 +1,10 @@
-"""Passwords and sessions over /Users: argon2-hashed while SSO is off, discarded while
-it is on, redacted in the audit trail; deactivation and delete end the person's
-sessions."""
+"""Passwords and sessions over /Users: discarded unless the company accepts passwords
+from the identity provider (and never while SSO is on), argon2-hashed when kept,
+redacted in the audit trail; deactivation and delete end the person's sessions."""
 
 from __future__ import annotations
 
+from roster.model.errors import DirectoryError
 from tests.support.harness import Company
 from tests.support.users import (
     assert_scim_error,
@@ -17,11 +18,28 @@ from tests.support.users import (
     patched,
     payload,
     search,
+    set_settings,
     set_sso,
 )
 
 
-def test_password_is_argon2_hashed_while_sso_is_off(company: Company) -> None:
+def test_password_is_discarded_by_default_and_the_history_says_so(company: Company) -> None:
+    user = create(company, payload("okta", "create_user"))
+    assert password_hash(company, user["id"]) is None
+    patched(company, user["id"], {"op": "replace", "path": "password", "value": "n3w-Secret"})
+    assert password_hash(company, user["id"]) is None
+    notes = [n for e in audit_events(company, user["id"]) for n in e["notes"] or []]
+    assert (
+        notes.count(
+            "password discarded: the company does not accept passwords from the identity "
+            "provider (SCIM settings)"
+        )
+        == 2
+    )
+
+
+def test_password_is_argon2_hashed_when_the_company_accepts_them(company: Company) -> None:
+    set_settings(company, accept_idp_passwords=True)
     user = create(company, payload("okta", "create_user"))
     assert "password" not in user
     assert "password" not in get(company, user["id"])
@@ -38,7 +56,28 @@ def test_password_is_argon2_hashed_while_sso_is_off(company: Company) -> None:
     assert_scim_error(company.client.get("/Users", params={"filter": 'password eq "x"'}), 400)
 
 
+def test_accepting_passwords_is_refused_while_sso_is_on(company: Company) -> None:
+    set_sso(company, True)
+    try:
+        set_settings(company, accept_idp_passwords=True)
+    except DirectoryError as exc:
+        assert exc.attribute == "accept_idp_passwords" and "SSO" in exc.message
+    else:
+        raise AssertionError("accept_idp_passwords was turned on while SSO is on")
+    assert company.tenant.setting("accept_idp_passwords") is False
+
+
+def test_sso_turns_accepting_passwords_off_and_says_so(company: Company) -> None:
+    set_settings(company, accept_idp_passwords=True)
+    set_sso(company, True)
+    assert company.tenant.setting("accept_idp_passwords") is False
+    set_sso(company, False)  # SSO off again: passwords stay discarded until asked for
+    user = create(company, payload("okta", "create_user"))
+    assert password_hash(company, user["id"]) is None
+
+
 def test_password_is_discarded_while_sso_is_on(company: Company) -> None:
+    set_settings(company, accept_idp_passwords=True)
     set_sso(company, True)
     user = create(company, payload("okta", "create_user"))
     assert password_hash(company, user["id"]) is None
@@ -49,6 +88,7 @@ def test_password_is_discarded_while_sso_is_on(company: Company) -> None:
 
 
 def test_audit_rows_record_requests_with_passwords_redacted(company: Company) -> None:
+    set_settings(company, accept_idp_passwords=True)
     user = create(company, payload("okta", "create_user"))
     patched(company, user["id"], {"op": "replace", "path": "password", "value": "PatchSecret1"})
     patched(company, user["id"], {"op": "replace", "value": {"password": "PatchSecret2"}})

@@ -166,6 +166,10 @@ def _post_user_with_password(company: Company, email: str) -> str:
 
 
 def test_scim_password_is_discarded_while_sso_is_on(company: Company) -> None:
+    company.call(
+        lambda db: tenants.update_settings(db, company.subdomain, accept_idp_passwords=True)
+    )
+    company.refresh()
     before = _post_user_with_password(company, "before.sso@example.com")
     assert _password_hash(company, before) is not None  # SSO off: Sync Password works
     enable_sso(company)

@@ -31,6 +31,13 @@ SETTINGS = (
         "link that person instead of refusing with 'email already in use'.",
     ),
     (
+        "accept_idp_passwords",
+        "Accept passwords from the identity provider",
+        "Store the password the identity provider sends, for people who sign in with a "
+        "password. Off: it is discarded and never stored (the provisioning log says so). "
+        "Cannot be on while SSO is on: with SSO, passwords are not synced.",
+    ),
+    (
         "send_welcome_email",
         "Send welcome email",
         "Email people created by the identity provider an invitation (held until their "
@@ -93,7 +100,10 @@ async def scim_enable(ctx: IntegrationsAdmin) -> Response:
 async def scim_settings(ctx: IntegrationsAdmin) -> Response:
     form = await form_values(ctx.request)
     changes = {key: form.get(key) == "on" for key, _, _ in SETTINGS if key in DEFAULT_SETTINGS}
-    await tenants.update_settings(ctx.db, ctx.tenant.subdomain, ctx.actor, **changes)
+    try:
+        await tenants.update_settings(ctx.db, ctx.tenant.subdomain, ctx.actor, **changes)
+    except DirectoryError as exc:
+        return await _scim_page(ctx, error=exc.message, status=400)
     return redirect("/admin/integrations/scim?done=settings")
 
 

@@ -75,7 +75,11 @@ async def log_entry(entry_id: str, ctx: IntegrationsAdmin) -> Response:
     if entry is None:
         raise ConsoleError(404, "Request not found", "No such request in your provisioning log.")
     return ctx.render(
-        "log/detail.html", nav="log", e=entry, explain=provisioning_log.explain(entry)
+        "log/detail.html",
+        nav="log",
+        e=entry,
+        explain=provisioning_log.explain(entry),
+        done=await provisioning_log.what_roster_did(ctx.db, ctx.tenant, entry),
     )
 
 
