@@ -11,10 +11,10 @@ the two are measured side by side in the same run.
   with PYTHONPATH=<worktree>/src, so REV's roster package is imported instead of this
   checkout's. Each twin has its own database (a second SQLite file, a second PostgreSQL
   database), seeded the same way as its target's.
-- The seeding (schema upgrade, company and token, bulk-loaded people) runs in-process
-  with this checkout's code. That builds the database REV's code would have built only
-  if REV's migrations are this checkout's, file for file: `check_migrations` stops the
-  run otherwise.
+- The schema upgrade and the company and token run in-process with this checkout's
+  code (the people and groups are created over each server's own SCIM). That builds
+  the database REV's code would have built only if REV's migrations are this
+  checkout's, file for file: `check_migrations` stops the run otherwise.
 - Proof that each server runs the code it should (kept in versus.json and versus.md):
   `import roster.cli` under the server's exact environment; PYTHONPATH as each of the
   server's processes sees it; and the source files of the Roster frames py-spy samples

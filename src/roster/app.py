@@ -38,6 +38,7 @@ from roster.scim.routes.fast import FastScimRoutes
 from roster.scim.routes.provisioning_log import ProvisioningLogMiddleware
 from roster.services import Services, services
 from roster.sso import routes as sso_routes
+from roster.store import statistics
 from roster.store.db import Database
 
 SCIM_PREFIX = "/scim/v2"
@@ -64,6 +65,15 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             events_feed.keep_recent(running.db, retention_days=settings.events_retention_days),
             name="roster-events-purge",
         )
+        # Plans must not wait for autovacuum (store/statistics.py).
+        keeper = (
+            asyncio.create_task(
+                statistics.keep_forever(running.db, every_seconds=settings.statistics_seconds),
+                name=statistics.TASK_NAME,
+            )
+            if settings.statistics_seconds > 0
+            else None
+        )
         # Webhooks go out from a task of their own, never from a request's path
         # (ROSTER_DELIVERY=off: `roster events deliver` runs apart).
         deliverer = None
@@ -80,6 +90,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                 yield
         finally:
             purger.cancel()
+            if keeper is not None:
+                keeper.cancel()
             if deliverer is not None:
                 await deliverer.stop()
             metrics_port.stop()

@@ -116,6 +116,15 @@ class Settings(BaseSettings):
         description="Days the events feed keeps each event (a reader that falls further "
         "behind is told so and starts again)",
     )
+    # --- Database upkeep ---
+    statistics_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="PostgreSQL: how often roster serve looks for its tables whose planner "
+        "statistics are stale (autovacuum's rule: 50 rows + 10 % changed) and analyzes "
+        "them, so plans are right before autovacuum's next pass or where it is off "
+        "(0: never; autovacuum alone)",
+    )
     # --- Admin console ---
     cookie_secure: bool = Field(
         default=True,

@@ -18,6 +18,7 @@ from roster.directory.provisioning_log import WRITER_TASK_NAME
 from roster.store import tenants as tenant_store
 from roster.store.db import Database
 from roster.store.ids import new_id
+from roster.store.statistics import TASK_NAME as STATISTICS_TASK_NAME
 from roster.store.tables import people
 from roster.store.types import utcnow
 from tests.support.harness import WEBHOOK_ENV, Company, LiveServer
@@ -68,18 +69,19 @@ BOOKKEEPING = ("UPDATE scim_tokens",)
 
 
 @contextmanager
-def count_queries(company: Company) -> Iterator[list[str]]:
-    """Every SQL statement the server runs inside the block, bookkeeping aside."""
+def recorded_statements(company: Company) -> Iterator[list[tuple[str, Any]]]:
+    """Every SQL statement the server runs inside the block, with its parameters as the
+    driver gets them; bookkeeping and background tasks aside."""
     db = company.server.db
     assert db is not None
-    statements: list[str] = []
+    statements: list[tuple[str, Any]] = []
 
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
         task = asyncio.current_task()
-        if task is not None and task.get_name() == WRITER_TASK_NAME:
-            return  # the provisioning log's batched background writes
+        if task is not None and task.get_name() in (WRITER_TASK_NAME, STATISTICS_TASK_NAME):
+            return  # the provisioning log's batched writes, the statistics keeper's passes
         if not any(marker in statement for marker in BOOKKEEPING):
-            statements.append(statement)
+            statements.append((statement, parameters))
 
     engines = [db.engine.sync_engine, db.read_engine.sync_engine]
     for engine in engines:
@@ -89,6 +91,15 @@ def count_queries(company: Company) -> Iterator[list[str]]:
     finally:
         for engine in engines:
             event.remove(engine, "before_cursor_execute", record)
+
+
+@contextmanager
+def count_queries(company: Company) -> Iterator[list[str]]:
+    """Every SQL statement the server runs inside the block, bookkeeping aside."""
+    texts: list[str] = []
+    with recorded_statements(company) as recorded:
+        yield texts
+        texts.extend(sql for sql, _ in recorded)
 
 
 def roster_cli(

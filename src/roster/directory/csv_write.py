@@ -17,6 +17,7 @@ from roster.directory.csv_matching import ManagerReferences
 from roster.directory.csv_plan import Plan, Progress
 from roster.directory.outbox import queue_welcome
 from roster.model.person import REPLACEABLE
+from roster.store import statistics
 from roster.store import tenants as tenant_store
 from roster.store.people import LIVE
 from roster.store.tables import people
@@ -25,19 +26,6 @@ from roster.store.types import utcnow
 
 CHUNK = 1000  # rows per batched INSERT or UPDATE
 ANALYZE_AT = 5000
-
-
-async def _analyze(conn: AsyncConnection) -> None:
-    """Fresh planner statistics on PostgreSQL after a bulk load: with the statistics of
-    a table that was nearly empty, each of the following per-row updates (and SCIM's
-    lookups) scans the company's rows instead of probing the primary key."""
-    if conn.dialect.name != "postgresql":
-        return
-    try:
-        async with conn.begin_nested():
-            await conn.execute(sa.text("ANALYZE people"))
-    except sa.exc.DBAPIError:
-        pass  # not the table's owner: autovacuum will analyze it
 
 
 async def write_plan(
@@ -69,7 +57,9 @@ async def write_plan(
         )
         await queue_welcome(conn, tenant, plan.creates)
     if len(plan.creates) + len(plan.updates) >= ANALYZE_AT:
-        await _analyze(conn)
+        # The per-row updates below, and SCIM's lookups after the commit, probe the
+        # primary key only if the planner knows the table is no longer nearly empty.
+        await statistics.analyze(conn, ["people"])
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for person, changes in plan.updates:
         params = {**changes, "_id": person["id"], "_version": person["version"] + 1}

@@ -233,6 +233,19 @@ def _add_members(database: str) -> Any:
 
 
 _ADD_MEMBERS = Prepared(per_database=_add_members)
+# One member out (Okta's `members[value eq "…"]`): the whole key as the index
+# condition. Given a list, PostgreSQL may instead read the group's members and filter
+# them by the list when it believes the group small, as it does for a group created
+# since the table was last analyzed.
+_REMOVE_MEMBER = Prepared(
+    group_members.delete()
+    .where(
+        group_members.c.tenant_id == sa.bindparam("tenant_id", type_=sa.Integer),
+        group_members.c.group_id == sa.bindparam("group_id", type_=sa.String),
+        group_members.c.person_id == sa.bindparam("person_id", type_=sa.String),
+    )
+    .returning(group_members.c.person_id)
+)
 _REMOVE_MEMBERS = Prepared(
     per_database=lambda db: (
         group_members.delete()
@@ -268,6 +281,11 @@ async def remove_members(
     """The ids that were members and are no longer."""
     if not ids:
         return []
+    if len(ids) == 1:
+        rows = await _REMOVE_MEMBER.all(
+            conn, tenant_id=tenant_id, group_id=group_id, person_id=ids[0]
+        )
+        return [r["person_id"] for r in rows]
     if len(ids) <= STAGE_ABOVE:
         rows = await _REMOVE_MEMBERS.all(
             conn, tenant_id=tenant_id, group_id=group_id, ids=_ids_value(conn, ids)
