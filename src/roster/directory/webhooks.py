@@ -14,14 +14,25 @@ Decisions a receiver's engineer sees (docs/events.md):
 - Removing is soft (the row stays, `removed_at` set): its pending deliveries are
   marked dead at once with "endpoint removed", so nothing is sent after the removal
   and `roster webhook deliveries --status dead` still shows what was not delivered.
+- "Retry now" (the console) makes one pending delivery due at once, or revives a dead
+  one with the whole schedule ahead; it still waits for an earlier pending event of
+  its resource (one resource's events go out in order).
+- The console shows a new secret after a redirect (POST, redirect, GET), so a reload
+  cannot add a second endpoint: the redirect carries a ticket, a MAC keyed by the
+  secret itself over the browser session, the endpoint and the time. Redeeming it
+  reads the secret from its row (any worker can) and records it as shown, so the
+  same ticket never shows it twice.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
+import re
 import secrets
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -29,19 +40,32 @@ from roster.directory.audit import SYSTEM, Actor, jsonable, record_change
 from roster.directory.events import TYPES
 from roster.directory.tenants import get_tenant
 from roster.directory.webhook_urls import allowed_addresses, check_url
-from roster.model.errors import DirectoryError, invalid, not_found
+from roster.model.errors import DirectoryError, conflict, invalid, not_found
 from roster.store import webhooks as store
+from roster.store.audit import events_for
 from roster.store.db import Database
 from roster.store.events import last_number
 from roster.store.ids import new_id
 from roster.store.tenants import Tenant
 from roster.store.types import utcnow
-from roster.store.webhooks import STATUSES, Delivery, Endpoint, EndpointSummary
+
+# Re-exported: the doors (the console) read deliveries in these words.
+from roster.store.webhooks import DEAD as DEAD
+from roster.store.webhooks import DELIVERED as DELIVERED
+from roster.store.webhooks import PENDING as PENDING
+from roster.store.webhooks import STATUSES as STATUSES
+from roster.store.webhooks import Delivery as Delivery
+from roster.store.webhooks import Endpoint as Endpoint
+from roster.store.webhooks import EndpointSummary as EndpointSummary
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
 ROTATION_GRACE = timedelta(hours=24)
 MAX_ENDPOINTS = 20  # per company: each is a stream of POSTs from Roster's machines
 RESOURCE = "Webhook"
+REVEAL_FOR = timedelta(minutes=15)  # how long after it is made a secret can be shown
+SHOWN_ACTION = "webhook.secret_shown"
+SHOWN_SCAN = 500  # the endpoint's newest audit rows a redemption looks through
+_TICKET = re.compile(r"([0-9]{1,12})\.([0-9a-f]{64})")
 
 
 def new_secret() -> str:
@@ -111,15 +135,29 @@ async def list_endpoints(db: Database, subdomain: str) -> list[EndpointSummary]:
         return await store.list_endpoints(conn, tenant.id)
 
 
+def _missing(subdomain: str, endpoint_id: str) -> DirectoryError:
+    return not_found(
+        f"no webhook endpoint {endpoint_id!r} in {subdomain!r} "
+        f"(`roster webhook list {subdomain}` shows them)"
+    )
+
+
 async def _live(conn: AsyncConnection, tenant: Tenant, endpoint_id: str) -> Endpoint:
     """The live endpoint, row-locked for the transaction (the deliverer's fan-out skips
     it meanwhile)."""
     endpoint = await store.get_endpoint(conn, tenant.id, endpoint_id, lock=True)
     if endpoint is None or endpoint.removed_at is not None:
-        raise not_found(
-            f"no webhook endpoint {endpoint_id!r} in {tenant.subdomain!r} "
-            f"(`roster webhook list {tenant.subdomain}` shows them)"
-        )
+        raise _missing(tenant.subdomain, endpoint_id)
+    return endpoint
+
+
+async def get_endpoint(db: Database, subdomain: str, endpoint_id: str) -> Endpoint:
+    """One endpoint, live or removed (its deliveries stay readable)."""
+    tenant = await get_tenant(db, subdomain)
+    async with db.read() as conn:
+        endpoint = await store.get_endpoint(conn, tenant.id, endpoint_id)
+    if endpoint is None:
+        raise _missing(subdomain, endpoint_id)
     return endpoint
 
 
@@ -223,8 +261,96 @@ async def deliveries(
     async with db.read() as conn:
         endpoint = await store.get_endpoint(conn, tenant.id, endpoint_id)
         if endpoint is None:
-            raise not_found(
-                f"no webhook endpoint {endpoint_id!r} in {subdomain!r} "
-                f"(`roster webhook list {subdomain}` shows them)"
-            )
+            raise _missing(subdomain, endpoint_id)
         return await store.list_deliveries(conn, tenant.id, endpoint_id, status=status, limit=limit)
+
+
+async def retry_delivery(
+    db: Database, subdomain: str, endpoint_id: str, event_seq: int, *, actor: Actor = SYSTEM
+) -> Delivery:
+    """Sends one delivery again now: a pending one (retrying, or not yet sent) is due at
+    once; a dead one is pending again with the whole retry schedule ahead. Returns the
+    delivery as it was."""
+    tenant = await get_tenant(db, subdomain)
+    async with db.write() as conn:
+        await _live(conn, tenant, endpoint_id)
+        found = await store.get_delivery(conn, tenant.id, endpoint_id, event_seq)
+        if found is None:
+            raise not_found(f"endpoint {endpoint_id!r} has no delivery of event {event_seq}")
+        if found.status == DELIVERED:
+            raise conflict(
+                f"event {event_seq} was delivered already: replay from event {event_seq} "
+                "to send it again"
+            )
+        if found.event_type is None:
+            raise conflict(
+                f"event {event_seq} is no longer kept (retention), so it cannot be sent again"
+            )
+        await store.retry_now(conn, tenant.id, endpoint_id, event_seq, revive=found.status == DEAD)
+        await record_change(
+            conn,
+            tenant.id,
+            actor,
+            "webhook.retry",
+            RESOURCE,
+            endpoint_id,
+            request={"event_seq": event_seq},
+            changes={
+                "event_seq": event_seq,
+                "event_id": found.event_id,
+                "status": [found.status, PENDING],
+                "attempts_before": found.attempts,
+                "last_error_before": found.last_error,
+            },
+        )
+    return found
+
+
+def reveal_ticket(endpoint_id: str, secret: str, bound_to: str, issued: int | None = None) -> str:
+    """What lets the holder of the browser session `bound_to` see `secret` once, for
+    REVEAL_FOR: `<unix time>.<HMAC-SHA256 keyed by the secret>`. Only Roster and whoever
+    was just given the secret can make one; it says nothing of the secret."""
+    when = int(utcnow().timestamp()) if issued is None else issued
+    message = f"{bound_to}|{endpoint_id}|{when}".encode()
+    return f"{when}.{hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()}"
+
+
+async def reveal_secret(
+    db: Database,
+    subdomain: str,
+    endpoint_id: str,
+    ticket: str,
+    *,
+    bound_to: str,
+    actor: Actor = SYSTEM,
+) -> str | None:
+    """The endpoint's secret for a ticket `reveal_ticket` made, the first time it is
+    redeemed within REVEAL_FOR by the same session and while the secret is still the
+    endpoint's; None otherwise (shown already, too late, rotated since, not a ticket)."""
+    parsed = _TICKET.fullmatch(ticket)
+    if parsed is None:
+        return None
+    issued = int(parsed.group(1))
+    made = datetime.fromtimestamp(issued, UTC)
+    age = utcnow() - made
+    if not timedelta(minutes=-1) <= age <= REVEAL_FOR:
+        return None
+    tenant = await get_tenant(db, subdomain)
+    marker = hashlib.sha256(ticket.encode()).hexdigest()[:32]
+    async with db.write() as conn:
+        await _live(conn, tenant, endpoint_id)  # locked: one redemption at a time
+        secret = await store.current_secret(conn, tenant.id, endpoint_id)
+        expected = reveal_ticket(endpoint_id, secret, bound_to, issued)
+        if not hmac.compare_digest(expected, ticket):
+            return None
+        # A redemption comes after its ticket was made: the rows since then tell.
+        rows = await events_for(conn, tenant.id, endpoint_id, limit=SHOWN_SCAN)
+        if len(rows) == SHOWN_SCAN and rows[-1]["at"] >= made:
+            return None  # too many changes since to be sure: never risk showing it twice
+        shown = (r["changes"] for r in rows if r["action"] == SHOWN_ACTION)
+        if any(isinstance(c, dict) and c.get("ticket") == marker for c in shown):
+            return None
+        await record_change(
+            conn, tenant.id, actor, SHOWN_ACTION, RESOURCE, endpoint_id, changes={"ticket": marker}
+        )
+    return secret

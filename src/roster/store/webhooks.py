@@ -278,16 +278,8 @@ async def requeue(conn: AsyncConnection, endpoint: Endpoint, *, after: int) -> i
     return int(result.rowcount or 0)
 
 
-async def list_deliveries(
-    conn: AsyncConnection,
-    tenant_id: int,
-    endpoint_id: str,
-    *,
-    status: str | None,
-    limit: int,
-) -> list[Delivery]:
-    """An endpoint's deliveries, newest event first."""
-    query = (
+def _deliveries(tenant_id: int, endpoint_id: str) -> sa.Select[Any]:
+    return (
         sa.select(
             d.c.event_seq,
             d.c.event_id,
@@ -307,9 +299,54 @@ async def list_deliveries(
             )
         )
         .where(d.c.tenant_id == tenant_id, d.c.endpoint_id == endpoint_id)
-        .order_by(d.c.event_seq.desc())
-        .limit(limit)
     )
+
+
+async def list_deliveries(
+    conn: AsyncConnection,
+    tenant_id: int,
+    endpoint_id: str,
+    *,
+    status: str | None,
+    limit: int,
+) -> list[Delivery]:
+    """An endpoint's deliveries, newest event first."""
+    query = _deliveries(tenant_id, endpoint_id).order_by(d.c.event_seq.desc()).limit(limit)
     if status is not None:
         query = query.where(d.c.status == status)
     return [Delivery(**row._mapping) for row in await conn.execute(query)]
+
+
+async def get_delivery(
+    conn: AsyncConnection, tenant_id: int, endpoint_id: str, event_seq: int
+) -> Delivery | None:
+    query = _deliveries(tenant_id, endpoint_id).where(d.c.event_seq == event_seq)
+    row = (await conn.execute(query)).first()
+    return Delivery(**row._mapping) if row else None
+
+
+async def retry_now(
+    conn: AsyncConnection, tenant_id: int, endpoint_id: str, event_seq: int, *, revive: bool
+) -> bool:
+    """A pending delivery due now; or (`revive`) a dead one pending again from now with
+    the whole schedule ahead (attempts 0, as a replay leaves it). A pending one being
+    sent keeps its claim: the attempt's outcome then decides the next time."""
+    now = utcnow()
+    values: dict[str, Any] = {"next_attempt_at": now}
+    if revive:
+        values.update(
+            status=PENDING,
+            attempts=0,
+            claimed_until=None,
+            last_status=None,
+            last_error=None,
+            last_response=None,
+            delivered_at=None,
+        )
+    result = await conn.execute(
+        d.update()
+        .where(d.c.tenant_id == tenant_id, d.c.endpoint_id == endpoint_id)
+        .where(d.c.event_seq == event_seq, d.c.status == (DEAD if revive else PENDING))
+        .values(**values)
+    )
+    return bool(result.rowcount)

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from roster.directory import tenants
+from roster.directory import tenants, webhooks
 from tests.support.browser import ARTIFACTS
 from tests.support.console import PASSWORD, make_admin
 from tests.support.harness import OKTA_HEADERS, LiveServer
@@ -202,6 +202,7 @@ A11Y_PAGES = [
     "/admin/integrations",
     "/admin/integrations/scim",
     "/admin/integrations/sso",
+    "/admin/integrations/webhooks",
     "/admin/people",
     "/admin/people/new",
     "/admin/import",
@@ -245,7 +246,13 @@ def test_console_pages_pass_axe_accessibility_checks(server: LiveServer, chromiu
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/admin")
-    for path in A11Y_PAGES:
+    endpoint, _ = server.call(
+        lambda db: webhooks.add_endpoint(
+            db, subdomain, "http://127.0.0.1:9/hooks", ["person.created"], allow_private=True
+        )
+    )
+    endpoint_pages = [f"/admin/integrations/webhooks/{endpoint.id}{end}" for end in ("", "/remove")]
+    for path in A11Y_PAGES + endpoint_pages:
         problems += check(path)
     context.close()
     assert not problems, "\n".join(problems)

@@ -14,6 +14,7 @@ from roster.console.pages.people import router as people_router
 from roster.console.pages.people_import import router as import_router
 from roster.console.pages.sso import router as sso_router
 from roster.console.pages.troubleshooting import router as troubleshooting_router
+from roster.console.pages.webhooks import router as webhooks_router
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 router.add_api_route("", overview, methods=["GET"])
@@ -22,6 +23,7 @@ for sub in (
     auth_router,
     integrations_router,
     sso_router,
+    webhooks_router,
     people_router,
     import_router,
     groups_router,
