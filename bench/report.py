@@ -482,6 +482,16 @@ def versus_section(results: dict[str, Any]) -> list[str]:
     ]
 
 
+def users_section() -> list[str]:
+    """The headline: bench/as_users_get_it.py's last run (a fresh `make run`, people
+    created over SCIM), kept apart because it is its own run of its own length."""
+    path = RESULTS / "as-users-get-it.md"
+    if not path.exists():
+        return []
+    body = path.read_text().split("\n", 1)[1].strip()  # its own title dropped
+    return ["## As a new user gets it (bench/as_users_get_it.py)", "", body, ""]
+
+
 def write(results: dict[str, Any]) -> None:
     ops = results["ops"]
     results["ops"] = {k: ops[k] for k in sorted(ops, key=lambda k: (*ORDER, k).index(k))}
@@ -501,6 +511,7 @@ def write(results: dict[str, Any]) -> None:
         f"{', '.join(f'{x:.2f}' for x in machine['load_average_at_start'])} "
         "(the machine is shared: compare systems within this run, not across runs).",
         "",
+        *users_section(),
         "## How it was measured",
         "",
         f"- Load: wrk (C, one thread, {cfg['connections']} connections, loopback), a Lua script "

@@ -17,7 +17,9 @@ import pytest
 import typer
 
 from roster.cli import app
-from roster.directory import api_tokens
+from roster.directory import api_tokens, set_receivers
+from roster.directory.sealing import Sealer
+from roster.directory.set_receivers import NewReceiver
 from tests.support.audit_sweep import Step, Tracker
 from tests.support.console import PASSWORD
 from tests.support.harness import LiveServer, free_port, make_company
@@ -54,6 +56,8 @@ WRITES = (
     Run("api-token create", ("{sub}", "--label", "Feed")),
     Run("api-token revoke", ("{sub}", "{api_token_id}")),
     Run("attribute add", ("{sub}", "customCliAudit", "--type", "string")),
+    Run("scim accept-passwords", ("{sub}",)),
+    Run("scim accept-passwords", ("{sub}", "--off"), variant="--off"),
     Run("support allow-csv", ("{sub}",)),
     Run("import-csv", ("{sub}", "{csv}")),
     Run("support allow-csv", ("{sub}", "--off"), variant="--off"),
@@ -78,6 +82,20 @@ WRITES = (
     Run("webhook rotate-secret", ("{sub}", "{endpoint_id}")),
     Run("webhook replay", ("{sub}", "{endpoint_id}", "--from-seq", "1")),
     Run("webhook remove", ("{sub}", "{endpoint_id}")),
+    # The same for the setup's SET receiver (it takes only person.deleted events).
+    Run(
+        "events set-receiver add",
+        (
+            "{sub}",
+            "{webhook_url}",
+            "--issuer",
+            "https://roster.example/cli",
+            "--event",
+            "group.members_removed",
+        ),
+    ),
+    Run("events set-receiver replay", ("{sub}", "{receiver_id}", "--from-seq", "1")),
+    Run("events set-receiver remove", ("{sub}", "{receiver_id}")),
 )
 
 # The commands that change nothing; each is run too (after the writes, on a full
@@ -92,6 +110,9 @@ READ_ONLY = (
     Run("import-csv", ("{new_company}", "{csv}", "--dry-run"), variant="--dry-run"),
     Run("webhook list", ("{sub}",)),
     Run("webhook deliveries", ("{sub}", "{endpoint_id}", "--status", "dead")),
+    Run("events set-receiver list", ("{sub}",)),
+    Run("events set-receiver deliveries", ("{sub}", "{receiver_id}", "--status", "dead")),
+    Run("events signing-key list"),
 )
 
 # Commands in the tree that are not run here, and why.
@@ -99,6 +120,8 @@ NOT_RUN = {
     "serve": "serves the routes until stopped; test_audit_immutable.py sweeps every route",
     "events deliver": "delivers until stopped, writing only deliveries' outcomes (no admin "
     "change); tests/e2e/events/test_webhooks_delivery.py runs it",
+    "events signing-key rotate": "the deployment's SET signing keys, no company's directory "
+    "(nothing to audit per company); tests/e2e/events/test_security_events.py runs it",
 }
 
 
@@ -134,7 +157,8 @@ class Outcome:
 
 def _setup(server: LiveServer, files: Path) -> tuple[int, dict[str, str]]:
     """A company with SCIM on, its token, a person deleted over SCIM and, after that, a
-    webhook endpoint taking person.deleted events; the files the commands read."""
+    webhook endpoint and a SET receiver taking person.deleted events; the files the
+    commands read."""
     company = make_company(server)
     made = company.client.post("/Users", json={"userName": "deleted@cli.example"})
     assert made.status_code == 201, made.text
@@ -146,6 +170,16 @@ def _setup(server: LiveServer, files: Path) -> tuple[int, dict[str, str]]:
     )
     nowhere = f"http://127.0.0.1:{free_port()}/cli-audit"  # nothing listens there
     endpoint_id, _ = add_endpoint(company, nowhere, ["person.deleted"])
+    receiver_id = company.call(
+        lambda db: set_receivers.add_receiver(
+            db,
+            company.subdomain,
+            NewReceiver(nowhere, ["person.deleted"], issuer="https://roster.example/cli"),
+            public_url="",
+            allow_private=True,
+            sealer=Sealer.for_settings(server.settings),
+        )
+    ).id
     idp, next_keys = TestIdp(), make_keypair("cli-next")
     (files / "idp.xml").write_text(idp.metadata())
     (files / "next.pem").write_text(next_keys.cert_pem)
@@ -161,6 +195,7 @@ def _setup(server: LiveServer, files: Path) -> tuple[int, dict[str, str]]:
         "next_cert": str(files / "next.pem"),
         "first_fingerprint": idp.keys.fingerprint,
         "endpoint_id": endpoint_id,
+        "receiver_id": receiver_id,
         "webhook_url": nowhere,
     }
 
