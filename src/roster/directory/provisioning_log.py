@@ -151,6 +151,21 @@ async def get_entry(db: Database, tenant: Tenant, entry_id: str) -> Entry | None
         return await store.get_entry(conn, tenant.id, entry_id)
 
 
+# Columns that shadow another (case-folded copies) or keep the books.
+_UNTOLD = frozenset({"version", "updated_at", "created_at", "idp_linked_at"})
+
+
+def _readable(changes: Any) -> list[str]:
+    """The changed fields as an admin reads them: "family name", not "family_name"."""
+    if not isinstance(changes, dict):
+        return []
+    return sorted(
+        key.replace("_", " ")
+        for key in changes
+        if key not in _UNTOLD and not key.endswith("_lower")
+    )
+
+
 async def what_roster_did(db: Database, tenant: Tenant, entry: Entry) -> list[dict[str, Any]]:
     """The changes a logged request made, with Roster's notes on what it ignored,
     discarded or left pending (a password not kept, an unknown attribute, a manager
@@ -164,7 +179,7 @@ async def what_roster_did(db: Database, tenant: Tenant, entry: Entry) -> list[di
     return [
         {
             "action": row["action"],
-            "fields": sorted((row["changes"] or {}).keys()) if row["changes"] else [],
+            "fields": _readable(row["changes"]),
             "notes": list(row["notes"] or []),
         }
         for row in rows

@@ -117,9 +117,10 @@ async def update_settings(
     tenant = await get_tenant(db, subdomain)
     if changes.get("accept_idp_passwords") and tenant.sso_enabled:
         raise invalid(
-            "accept_idp_passwords cannot be turned on while SSO is on: people sign in with "
-            "SSO, so passwords are not synced. Turn SSO off first if people should sign in "
-            "with a password from the identity provider.",
+            "Accepting passwords from the identity provider (accept_idp_passwords) cannot "
+            "be turned on while SSO is on: people sign in with SSO, so passwords are not "
+            "synced. Turn SSO off first if people should sign in with a password from the "
+            "identity provider.",
             "accept_idp_passwords",
         )
     async with db.write() as conn:
