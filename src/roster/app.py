@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 
 from roster import __version__
 from roster.api import events as events_api
+from roster.api import jwks as jwks_api
 from roster.config import Settings, get_settings
 from roster.console import install as install_console
 from roster.delivery.deliverer import Deliverer
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(groups.router, prefix=SCIM_PREFIX)
     app.include_router(sso_routes.router)
     app.include_router(events_api.router)
+    app.include_router(jwks_api.router)
     # The innermost middleware: the hot SCIM routes without FastAPI's machinery.
     app.add_middleware(FastScimRoutes, error_answer=error_answer)
     install_console(app)

@@ -16,9 +16,9 @@ from tests.support.harness import LiveServer
 
 # The tables that hold the directory; a step that changes a row of one of them must add
 # an audit row. Noting a token's or an admin's last use is not a change, nor is the
-# deliverer's fan-out moving a webhook endpoint's cursor. (The deliverer also changes
-# webhook_deliveries as it sends; a sweep keeps its endpoints free of deliveries except
-# in the steps that replay and remove one.)
+# deliverer's fan-out moving a webhook endpoint's (or SET receiver's) cursor. (The
+# deliverer also changes webhook_deliveries and set_deliveries as it sends; a sweep
+# keeps its endpoints free of deliveries except in the steps that replay and remove one.)
 DIRECTORY_TABLES = (
     "tenants",
     "scim_tokens",
@@ -30,6 +30,8 @@ DIRECTORY_TABLES = (
     "sso_configs",
     "webhook_endpoints",
     "webhook_deliveries",
+    "set_receivers",
+    "set_deliveries",
 )
 NOT_A_CHANGE = {"last_used_at", "last_login_at", "cursor_seq"}
 

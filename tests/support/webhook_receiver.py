@@ -28,6 +28,7 @@ class Answer:
     hold: threading.Event | None = None  # answered once this is set
     before: Callable[[], None] | None = None  # run when the request arrives
     headers: tuple[tuple[str, str], ...] = ()  # sent with the answer (Retry-After, say)
+    body: bytes | None = None  # instead of the default text (an RFC 8935 error, say)
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,8 @@ class Receiver:
                     if answer.delay:
                         time.sleep(answer.delay)
                     text = b'{"ok": true}' if answer.status < 300 else b"receiver says no"
+                    if answer.body is not None:
+                        text = answer.body
                     self.send_response(answer.status)
                     self.send_header("content-length", str(len(text)))
                     for name, value in answer.headers:

@@ -2,7 +2,7 @@
 
 This module only assembles the command groups; each lives in its own module of this
 package (serve, tenants, scim, attributes, people, groups, admins, support, csv, doctor,
-sso, api_tokens, webhooks), and what they share is in roster.cli.common."""
+sso, api_tokens, webhooks, security_events), and what they share is in roster.cli.common."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from roster.cli import (
     groups,
     people,
     scim,
+    security_events,
     serve,
     sso,
     support,
@@ -41,6 +42,8 @@ app.add_typer(sso.sso_app, name="sso")
 app.add_typer(api_tokens.api_token_app, name="api-token")
 app.add_typer(webhooks.webhook_app, name="webhook")
 app.add_typer(webhooks.events_app, name="events")
+webhooks.events_app.add_typer(security_events.set_receiver_app, name="set-receiver")
+webhooks.events_app.add_typer(security_events.signing_key_app, name="signing-key")
 
 
 def main() -> None:

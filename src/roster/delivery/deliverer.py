@@ -19,12 +19,18 @@ own database connections, so it never takes one a request is waiting for. Severa
 deliverers may run against one database (claims skip one another's rows, see
 store/deliveries.py). Delivery is at least once: a deliverer that dies mid-attempt
 leaves a claim that expires (timeout + 60 s) and is taken again.
+
+The same loop delivers both channels (store/deliveries.py): signed webhooks, and
+Security Event Tokens to SET receivers (set_push.py: RFC 8935's request, and its 400
+refusals, which are dead at once instead of retried). They share the places
+(ROSTER_WEBHOOK_CONCURRENCY) and are claimed in turn, so neither can starve the other.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import random
 import time
 from collections import Counter
@@ -33,11 +39,15 @@ from datetime import timedelta
 
 from roster.config import Settings
 from roster.delivery.messages import body_of, headers_for
+from roster.delivery.security_events import NothingToTell
 from roster.delivery.sending import Attempt, Sender
+from roster.delivery.set_push import SetPush, refusal
+from roster.directory.sealing import Sealer
 from roster.logging import get_logger
+from roster.model.errors import DirectoryError
 from roster.store import deliveries as store
 from roster.store.db import Database
-from roster.store.deliveries import Claim, Outcome
+from roster.store.deliveries import CHANNELS, SET, Channel, Claim, Outcome
 from roster.store.types import utcnow
 
 log = get_logger("roster.delivery")
@@ -47,7 +57,7 @@ FAN_OUT_BATCH = 1000  # events per fan-out transaction
 DUE_ENDPOINTS = 500  # endpoints looked at per round
 JITTER = 0.2
 PURGE_EVERY_SECONDS = 600.0  # finished deliveries past the events' retention
-Key = tuple[int, str]  # (tenant id, endpoint id)
+Key = tuple[str, int, str]  # (channel, tenant id, endpoint id)
 
 
 @dataclass
@@ -78,6 +88,8 @@ class Deliverer:
             allow_private=settings.webhook_allow_private,
             connections=self.concurrency,
         )
+        self.settings = settings
+        self._set_push: SetPush | None = None  # made on the first SET (it reads the secret key)
         self.stats = Stats()
         self._in_flight: dict[asyncio.Task[None], Claim] = {}
         self._busy: Counter[Key] = Counter()
@@ -129,44 +141,68 @@ class Deliverer:
 
     async def purge(self) -> int:
         """Finished deliveries kept as long as their events (ROSTER_EVENTS_RETENTION_DAYS)."""
-        async with self.db.write() as conn:
-            purged = await store.purge_finished(conn, utcnow() - self.retention)
+        purged = 0
+        for channel in CHANNELS.values():
+            async with self.db.write() as conn:
+                purged += await store.purge_finished(conn, utcnow() - self.retention, channel)
         if purged:
             log.info("webhook deliveries purged", count=purged)
         return purged
 
     async def _fan_out(self) -> bool:
-        async with self.db.read() as conn:
-            behind = await store.endpoints_behind(conn)
         more = False
-        for tenant_id, endpoint_id in behind:
-            if self._stopping:
-                break
-            async with self.db.write() as conn:
-                passed = await store.fan_out(
-                    conn, tenant_id, endpoint_id, batch=FAN_OUT_BATCH, now=utcnow()
-                )
-            more = more or passed == FAN_OUT_BATCH
+        for channel in CHANNELS.values():
+            async with self.db.read() as conn:
+                behind = await store.endpoints_behind(conn, channel)
+            for tenant_id, endpoint_id in behind:
+                if self._stopping:
+                    return more
+                async with self.db.write() as conn:
+                    passed = await store.fan_out(
+                        conn,
+                        tenant_id,
+                        endpoint_id,
+                        batch=FAN_OUT_BATCH,
+                        now=utcnow(),
+                        channel=channel,
+                    )
+                more = more or passed == FAN_OUT_BATCH
         return more
+
+    async def _due(self) -> list[tuple[Channel, int, str]]:
+        """Endpoints with a delivery due and a free place, the channels in turn."""
+        lists = []
+        async with self.db.read() as conn:
+            for channel in CHANNELS.values():
+                found = await store.due_endpoints(conn, utcnow(), DUE_ENDPOINTS, channel)
+                lists.append([(channel, t, e) for t, e in found])
+        turns = [key for row in itertools.zip_longest(*lists) for key in row if key is not None]
+        return [(ch, t, e) for ch, t, e in turns if self._busy[(ch.name, t, e)] < self.per_endpoint]
 
     async def _claim(self) -> None:
         free = self.concurrency - len(self._in_flight)
         if free <= 0 or self._stopping:
             return
-        async with self.db.read() as conn:
-            due = await store.due_endpoints(conn, utcnow(), DUE_ENDPOINTS)
-        due = [key for key in due if self._busy[key] < self.per_endpoint]
+        due = await self._due()
         if not due:
             return
         claims: list[Claim] = []
         async with self.db.write() as conn:
             now = utcnow()
-            for tenant_id, endpoint_id in due:
-                room = min(self.per_endpoint - self._busy[(tenant_id, endpoint_id)], free)
+            for channel, tenant_id, endpoint_id in due:
+                room = min(
+                    self.per_endpoint - self._busy[(channel.name, tenant_id, endpoint_id)], free
+                )
                 if room <= 0:
                     continue
                 taken = await store.claim(
-                    conn, tenant_id, endpoint_id, now=now, until=now + self.lease, limit=room
+                    conn,
+                    tenant_id,
+                    endpoint_id,
+                    now=now,
+                    until=now + self.lease,
+                    limit=room,
+                    channel=channel,
                 )
                 claims += taken
                 free -= len(taken)
@@ -175,7 +211,7 @@ class Deliverer:
         for c in claims:
             task = asyncio.get_running_loop().create_task(self._deliver(c))
             self._in_flight[task] = c
-            self._busy[(c.tenant_id, c.endpoint_id)] += 1
+            self._busy[(c.channel, c.tenant_id, c.endpoint_id)] += 1
 
     async def _deliver(self, c: Claim) -> None:
         try:
@@ -204,12 +240,14 @@ class Deliverer:
             task = asyncio.current_task()
             if task is not None:
                 self._in_flight.pop(task, None)
-            self._busy[(c.tenant_id, c.endpoint_id)] -= 1
+            self._busy[(c.channel, c.tenant_id, c.endpoint_id)] -= 1
             self._wake.set()  # a place is free, and the resource's next event may be due
 
     async def _attempt(self, c: Claim) -> Outcome:
         if c.event is None:
             return Outcome(False, None, "the event is no longer kept (retention)", None, None)
+        if c.channel == SET:
+            return await self._attempt_set(c)
         now = utcnow()
         secrets = [c.secret]
         if c.previous_secret and c.previous_secret_until and c.previous_secret_until > now:
@@ -220,12 +258,29 @@ class Deliverer:
         )
         return self.outcome_of(c.attempts, attempt)
 
-    def outcome_of(self, made_before: int, attempt: Attempt) -> Outcome:
-        """Delivered, or retried at the schedule's next step, or dead after its last."""
+    async def _attempt_set(self, c: Claim) -> Outcome:
+        if self._set_push is None:
+            sealer = Sealer.for_settings(self.settings)
+            self._set_push = SetPush(self.db, sealer, self.settings.company_extension_urn)
+        try:
+            body, headers = await self._set_push.request(c, utcnow())
+        except NothingToTell as exc:  # nothing to send: done, and said why
+            return Outcome(True, None, None, f"not sent: {exc}", None)
+        except DirectoryError as exc:  # a key that does not open here, say: retried
+            return self.outcome_of(c.attempts, Attempt(None, f"not sent: {exc.message}", None))
+        attempt = await self.sender.post(c.url, body, headers)
+        refused = refusal(attempt)
+        if refused is not None:  # RFC 8935 §2.4: sending it again cannot succeed
+            return self.outcome_of(c.attempts, Attempt(400, refused, attempt.response), retry=False)
+        return self.outcome_of(c.attempts, attempt)
+
+    def outcome_of(self, made_before: int, attempt: Attempt, *, retry: bool = True) -> Outcome:
+        """Delivered, or retried at the schedule's next step, or dead after its last
+        (or at once, `retry` False)."""
         if attempt.delivered:
             return Outcome(True, attempt.status, None, attempt.response, None)
         retry_at = None
-        if made_before < len(self.delays):
+        if retry and made_before < len(self.delays):
             delay = self.delays[made_before] * random.uniform(1 - JITTER, 1 + JITTER)
             # A receiver that asked for a longer pause gets it; a shorter one does not
             # hurry the schedule. Either way the attempt counts as one of the schedule's.
@@ -237,7 +292,12 @@ class Deliverer:
         if outcome.delivered:
             self.stats.delivered += 1
             return
-        fields = {"endpoint": c.endpoint_id, "event_id": c.event_id, "error": outcome.error}
+        fields = {
+            "channel": c.channel,
+            "endpoint": c.endpoint_id,
+            "event_id": c.event_id,
+            "error": outcome.error,
+        }
         if outcome.next_attempt_at is None:
             self.stats.dead += 1
             log.warning("webhook delivery dead-lettered", attempts=c.attempts + 1, **fields)

@@ -15,6 +15,11 @@ runs them at once, so each is safe against the others:
 
 On SQLite a write transaction holds the database's write lock from its first statement
 (BEGIN IMMEDIATE), which serialises claims the same way.
+
+Two channels run on these statements: signed webhooks (webhook_endpoints and
+webhook_deliveries) and Security Event Tokens (set_receivers and set_deliveries), each
+function taking the channel (webhooks unless told); their tables have the same shape
+where these statements touch them.
 """
 
 from __future__ import annotations
@@ -25,20 +30,48 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from roster.store.tables import event_sequences, events, tenants, webhook_deliveries
-from roster.store.tables import webhook_endpoints as ep
+from roster.store.tables import (
+    event_sequences,
+    events,
+    set_deliveries,
+    set_receivers,
+    tenants,
+    webhook_deliveries,
+    webhook_endpoints,
+)
 from roster.store.webhooks import (
     DEAD,
     DELIVERED,
     INSERTED_COLUMNS,
     PENDING,
     deliveries_of_events,
-    upsert,
 )
 
-d = webhook_deliveries
+WEBHOOK, SET = "webhook", "set"
+
+
+@dataclass(frozen=True)
+class Channel:
+    """Where one kind of delivery keeps its endpoints and their deliveries."""
+
+    name: str
+    endpoints: sa.Table
+    deliveries: sa.Table
+
+    def sent_with(self) -> tuple[sa.ColumnElement[Any], ...]:
+        """What sending a delivery needs of its endpoint, beside the URL."""
+        ep = self.endpoints
+        if self.name == SET:
+            return (ep.c.audience, ep.c.issuer, ep.c.authorization)
+        return (ep.c.secret, ep.c.previous_secret, ep.c.previous_secret_until)
+
+
+WEBHOOKS = Channel(WEBHOOK, webhook_endpoints, webhook_deliveries)
+SETS = Channel(SET, set_receivers, set_deliveries)
+CHANNELS = {c.name: c for c in (WEBHOOKS, SETS)}
 
 
 @dataclass(frozen=True)
@@ -52,16 +85,38 @@ class Claim:
     attempts: int  # made before this one
     token: datetime  # the claim's `claimed_until`, its fence
     url: str
-    secret: str
+    secret: str  # webhooks' signing secret ("" for a SET receiver)
     previous_secret: str | None
     previous_secret_until: datetime | None
     company: str  # the subdomain
     # The event as store/events.py reads it (what directory/events_feed.py: event_json
     # renders); None: no longer kept (retention).
     event: dict[str, Any] | None
+    channel: str = WEBHOOK
+    # A SET receiver's: the SETs' "aud" and "iss", its Authorization header (sealed).
+    audience: str | None = None
+    issuer: str | None = None
+    authorization: str | None = None
 
 
-def _due(now: datetime) -> sa.ColumnElement[bool]:
+def _sent_with(channel: Channel, row: Any) -> dict[str, Any]:
+    if channel.name == SET:
+        return {
+            "secret": "",
+            "previous_secret": None,
+            "previous_secret_until": None,
+            "audience": row.audience,
+            "issuer": row.issuer,
+            "authorization": row.authorization,
+        }
+    return {
+        "secret": row.secret,
+        "previous_secret": row.previous_secret,
+        "previous_secret_until": row.previous_secret_until,
+    }
+
+
+def _due(d: sa.Table, now: datetime) -> sa.ColumnElement[bool]:
     return sa.and_(
         d.c.status == PENDING,
         d.c.next_attempt_at <= now,
@@ -69,8 +124,11 @@ def _due(now: datetime) -> sa.ColumnElement[bool]:
     )
 
 
-async def endpoints_behind(conn: AsyncConnection) -> list[tuple[int, str]]:
+async def endpoints_behind(
+    conn: AsyncConnection, channel: Channel = WEBHOOKS
+) -> list[tuple[int, str]]:
     """Live endpoints whose company has events after their cursor."""
+    ep = channel.endpoints
     query = (
         sa.select(ep.c.tenant_id, ep.c.id)
         .select_from(ep.join(event_sequences, event_sequences.c.tenant_id == ep.c.tenant_id))
@@ -80,12 +138,19 @@ async def endpoints_behind(conn: AsyncConnection) -> list[tuple[int, str]]:
 
 
 async def fan_out(
-    conn: AsyncConnection, tenant_id: int, endpoint_id: str, *, batch: int, now: datetime
+    conn: AsyncConnection,
+    tenant_id: int,
+    endpoint_id: str,
+    *,
+    batch: int,
+    now: datetime,
+    channel: Channel = WEBHOOKS,
 ) -> int:
     """Up to `batch` of the endpoint's next events as deliveries, the cursor moved past
     them; returns how many events were passed (0: none, or another deliverer has the
     endpoint). Seq numbers are handed out in commit order, so no event can still
     appear behind the cursor."""
+    ep = channel.endpoints
     query = sa.select(ep.c.cursor_seq, ep.c.event_types).where(
         ep.c.tenant_id == tenant_id, ep.c.id == endpoint_id, ep.c.removed_at.is_(None)
     )
@@ -105,7 +170,8 @@ async def fan_out(
         return 0
     types = row.event_types
     select = deliveries_of_events(tenant_id, endpoint_id, types, after=cursor, upto=upto, now=now)
-    insert = upsert(conn).from_select(list(INSERTED_COLUMNS), select)
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    insert = dialect.insert(channel.deliveries).from_select(list(INSERTED_COLUMNS), select)
     await conn.execute(insert.on_conflict_do_nothing())
     await conn.execute(
         ep.update()
@@ -115,11 +181,14 @@ async def fan_out(
     return upto - cursor
 
 
-async def due_endpoints(conn: AsyncConnection, now: datetime, limit: int) -> list[tuple[int, str]]:
+async def due_endpoints(
+    conn: AsyncConnection, now: datetime, limit: int, channel: Channel = WEBHOOKS
+) -> list[tuple[int, str]]:
     """Endpoints with a delivery due, the longest waiting first."""
+    d = channel.deliveries
     query = (
         sa.select(d.c.tenant_id, d.c.endpoint_id)
-        .where(_due(now))
+        .where(_due(d, now))
         .group_by(d.c.tenant_id, d.c.endpoint_id)
         .order_by(sa.func.min(d.c.next_attempt_at))
         .limit(limit)
@@ -135,9 +204,11 @@ async def claim(
     now: datetime,
     until: datetime,
     limit: int,
+    channel: Channel = WEBHOOKS,
 ) -> list[Claim]:
     """Up to `limit` of the endpoint's due deliveries, each the earliest pending one of
     its resource, claimed until `until`; with what sending them needs."""
+    d, ep = channel.deliveries, channel.endpoints
     earlier = d.alias("earlier")
     first_of_its_resource = ~sa.exists().where(
         earlier.c.tenant_id == d.c.tenant_id,
@@ -149,7 +220,7 @@ async def claim(
     query = (
         sa.select(d.c.event_seq)
         .where(d.c.tenant_id == tenant_id, d.c.endpoint_id == endpoint_id)
-        .where(_due(now), first_of_its_resource)
+        .where(_due(d, now), first_of_its_resource)
         .order_by(d.c.event_seq)
         .limit(limit)
     )
@@ -168,9 +239,7 @@ async def claim(
             d.c.event_id,
             d.c.attempts,
             ep.c.url,
-            ep.c.secret,
-            ep.c.previous_secret,
-            ep.c.previous_secret_until,
+            *channel.sent_with(),
             tenants.c.subdomain,
             events.c.type,
             events.c.occurred_at,
@@ -199,9 +268,7 @@ async def claim(
             attempts=int(r.attempts),
             token=until,
             url=r.url,
-            secret=r.secret,
-            previous_secret=r.previous_secret,
-            previous_secret_until=r.previous_secret_until,
+            **_sent_with(channel, r),
             company=r.subdomain,
             event=(
                 {
@@ -217,12 +284,14 @@ async def claim(
                 if r.kept is not None
                 else None
             ),
+            channel=channel.name,
         )
         for r in rows
     ]
 
 
 def _fenced(c: Claim) -> sa.ColumnElement[bool]:
+    d = CHANNELS[c.channel].deliveries
     return sa.and_(
         d.c.tenant_id == c.tenant_id,
         d.c.endpoint_id == c.endpoint_id,
@@ -245,6 +314,7 @@ class Outcome:
 
 async def record_outcome(conn: AsyncConnection, c: Claim, outcome: Outcome, now: datetime) -> bool:
     """The attempt's outcome, if the claim still stands; False if it no longer did."""
+    d = CHANNELS[c.channel].deliveries
     values: dict[str, Any] = {
         "attempts": d.c.attempts + 1,
         "claimed_until": None,
@@ -265,13 +335,17 @@ async def record_outcome(conn: AsyncConnection, c: Claim, outcome: Outcome, now:
 async def release(conn: AsyncConnection, claims: Sequence[Claim]) -> None:
     """Claims given back unsent (a deliverer stopping): due again at once, for anyone."""
     for c in claims:
+        d = CHANNELS[c.channel].deliveries
         await conn.execute(d.update().where(_fenced(c)).values(claimed_until=None))
 
 
-async def purge_finished(conn: AsyncConnection, before: datetime) -> int:
+async def purge_finished(
+    conn: AsyncConnection, before: datetime, channel: Channel = WEBHOOKS
+) -> int:
     """Delivered and dead deliveries whose last attempt is older than `before` (every
     company's), as their events go after the retention; returns how many went. Pending
     ones stay: they die on their own schedule."""
+    d = channel.deliveries
     result = await conn.execute(
         d.delete().where(d.c.status.in_([DELIVERED, DEAD]), d.c.next_attempt_at < before)
     )

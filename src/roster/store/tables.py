@@ -276,6 +276,68 @@ webhook_deliveries = sa.Table(
     ),
 )
 
+# Security Event Tokens (RFC 8417, RFC 9967) pushed per RFC 8935: where a company's
+# events go as signed SETs. The same deliverer as webhooks (delivery/), its own rows:
+# a receiver has an audience and an issuer instead of a signing secret, and an optional
+# Authorization header, kept sealed (directory/sealing.py).
+set_receivers = sa.Table(
+    "set_receivers",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, sa.ForeignKey("tenants.id"), nullable=False),
+    sa.Column("id", sa.String(36), nullable=False),
+    sa.Column("url", sa.String(2000), nullable=False),
+    sa.Column("audience", sa.String(2000), nullable=False),  # the SETs' "aud"
+    sa.Column("issuer", sa.String(2000), nullable=False),  # the SETs' "iss"
+    sa.Column("authorization", sa.Text, nullable=True),  # sealed; None: no header
+    sa.Column("event_types", JSONType, nullable=True),  # Roster's types; None: every one
+    sa.Column("cursor_seq", sa.BigInteger, nullable=False, default=0),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("removed_at", UTCDateTime, nullable=True),
+    sa.PrimaryKeyConstraint("tenant_id", "id"),
+)
+
+# As webhook_deliveries (store/deliveries.py runs both); `endpoint_id` is the receiver.
+set_deliveries = sa.Table(
+    "set_deliveries",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, sa.ForeignKey("tenants.id"), nullable=False),
+    sa.Column("endpoint_id", sa.String(36), nullable=False),
+    sa.Column("event_seq", sa.BigInteger, nullable=False),
+    sa.Column("event_id", sa.String(36), nullable=False),
+    sa.Column("resource_key", sa.String(100), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # pending | delivered | dead
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=False),
+    sa.Column("claimed_until", UTCDateTime, nullable=True),
+    sa.Column("last_status", sa.Integer, nullable=True),
+    sa.Column("last_error", sa.String(2000), nullable=True),
+    sa.Column("last_response", sa.String(2000), nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("delivered_at", UTCDateTime, nullable=True),
+    sa.PrimaryKeyConstraint("tenant_id", "endpoint_id", "event_seq"),
+    sa.Index("ix_set_deliveries_due", "status", "next_attempt_at"),
+    sa.Index("ix_set_deliveries_resource", "tenant_id", "endpoint_id", "resource_key", "event_seq"),
+)
+
+# The keys that sign SETs, one set per deployment (not per company: receivers fetch
+# one JWKS). Created on first use; `roster events signing-key rotate` adds the next
+# generation. A key is published (the JWKS) from its creation until `retires_at`, and
+# signs from `signs_from` until a newer one does. The private JWK is sealed.
+event_signing_keys = sa.Table(
+    "event_signing_keys",
+    metadata,
+    sa.Column("kid", sa.String(64), nullable=False),  # the JWK thumbprint (RFC 7638)
+    sa.Column("generation", sa.Integer, nullable=False),  # 1, 2, ...: one per rotation
+    sa.Column("algorithm", sa.String(16), nullable=False),  # ES256
+    sa.Column("public_jwk", JSONType, nullable=False),
+    sa.Column("private_jwk", sa.Text, nullable=False),  # sealed
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("signs_from", UTCDateTime, nullable=False),
+    sa.Column("retires_at", UTCDateTime, nullable=True),  # None: not retiring
+    sa.PrimaryKeyConstraint("kid"),
+    sa.UniqueConstraint("generation", name="ux_event_signing_keys_generation"),
+)
+
 # --- Console and sign-in -----------------------------------------------------------
 
 console_users = sa.Table(

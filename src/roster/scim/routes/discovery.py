@@ -6,7 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from roster.directory import set_receivers
 from roster.model.registry import CORE_GROUP, CORE_USER, GROUP_SCHEMA, Schema
+from roster.model.security_events import EVENT_URIS
 from roster.scim.errors import not_found
 from roster.scim.http import ERROR_RESPONSES, ScimResponse, scim_response
 from roster.scim.routes.deps import Scim, ScimContext
@@ -30,6 +32,12 @@ def _list(resources: list[dict[str, Any]]) -> dict[str, Any]:
 @router.get("/ServiceProviderConfig")
 async def service_provider_config(ctx: Scim) -> ScimResponse:
     s = ctx.settings
+    # RFC 9967 §4: the SET events Roster pushes (RFC 8935) to the company's receivers,
+    # no asynchronous requests; absent while it has none ("not currently configured"),
+    # as clients whose SCIM models predate RFC 9967 refuse an attribute they do not know.
+    security_events = {}
+    if await set_receivers.configured(ctx.db, ctx.tenant):
+        security_events["securityEvents"] = {"asyncRequest": "none", "eventUris": list(EVENT_URIS)}
     return scim_response(
         {
             "schemas": [SPC_SCHEMA],
@@ -50,6 +58,7 @@ async def service_provider_config(ctx: Scim) -> ScimResponse:
                 # No cursorTimeout: it must be a positive number of seconds (RFC 9865),
                 # and Roster's cursors (the last id seen) never expire.
             },
+            **security_events,
             "authenticationSchemes": [
                 {
                     "type": "oauthbearertoken",
