@@ -1,22 +1,29 @@
 """Planner statistics for Roster's own tables, kept by Roster (PostgreSQL).
 
-PostgreSQL picks an index from its statistics. A table that has never been analyzed
-has none, and its indexes still count the rows they had when they were created: none.
-Every index that starts with `tenant_id` then looks equally cheap, and the planner
-takes one that matches the company alone. A GET by id then reads every person of
-the company, and an import page joins each of its hundred people against all of them
-(measured on 2,000 people created over SCIM: 34 ms an import page, 1.0 ms a GET's
-lookup; 1.2 ms and 0.07 ms once analyzed). Autovacuum analyzes a table after
-50 + 10 % of its rows have changed, but only where it runs, and only after its next
-nap: a new deployment, a first import or a Push Now all run before it.
+PostgreSQL picks an index from its statistics, and every lookup leads with the company
+(`tenant_id`), so every table has several indexes that start with it. Two states of
+the statistics make them all look equally cheap, and the planner then may take one
+that matches the company alone (a GET by id reads every person of the company; an
+import page joins each of its hundred people against all of them). Measured on 2,000
+people created over SCIM (docs/decisions/0011): 34 ms an import page, 1.0 ms a
+person's lookup; 1.2 ms and 0.07 ms with statistics.
 
-So Roster applies autovacuum's analyze rule to its own tables itself (`stale_tables`,
-`analyze`), from `roster serve` every few seconds and at once after a bulk change.
-Where autovacuum keeps up, the rule finds nothing to do. ANALYZE reads a sample of at
-most 30,000 rows per table (default_statistics_target 100), so it costs the same on
-a million people as on fifty thousand, and it never blocks reads or writes. A
-PostgreSQL user that does not own the tables gets a warning from PostgreSQL and no
-statistics from Roster: autovacuum (which runs as the owner) is then the only keeper.
+1. A table never analyzed: its indexes still count the rows they had when created,
+   none, and every estimate is one row.
+2. A company created since the last analyze: it is not among `tenant_id`'s most common
+   values, and when every older company is (fewer than a hundred), it is estimated at
+   no rows at all. Autovacuum does not see this: 300 new people in a table of 20,000
+   are far below its threshold.
+
+So Roster keeps its tables' statistics itself (`stale_tables`, `analyze`): from `roster
+serve` every few seconds, by autovacuum's own rule (50 rows + 10 % changed since the
+last analyze) and, for a table with 50 changed rows, whenever a company was created
+after its last analyze. Where autovacuum keeps up, the first rule finds nothing to do.
+ANALYZE reads a sample of at most 30,000 rows per table (default_statistics_target
+100), so it costs the same on a million people as on fifty thousand; it never blocks
+reads or writes, and it makes the server re-plan its cached statements. A PostgreSQL
+user that does not own the tables gets a warning from PostgreSQL and no statistics
+from Roster: autovacuum (which runs as the owner) is then the only keeper.
 """
 
 from __future__ import annotations
@@ -43,25 +50,39 @@ TASK_NAME = "roster-statistics"
 
 TABLES = tuple(sorted(metadata.tables))
 
+# Changed rows: committed since the last analyze, and this transaction's own.
 _STALE = sa.text(
     """
     SELECT s.relname
     FROM pg_stat_user_tables AS s
     JOIN pg_class AS c ON c.oid = s.relid
     JOIN pg_stat_xact_user_tables AS x ON x.relid = s.relid
+    CROSS JOIN LATERAL (
+        SELECT s.n_mod_since_analyze + x.n_tup_ins + x.n_tup_upd + x.n_tup_del AS changed,
+               greatest(s.last_analyze, s.last_autoanalyze) AS analyzed_at
+    ) AS t
     WHERE s.schemaname = current_schema()
       AND s.relname = ANY(:tables)
-      AND s.n_mod_since_analyze + x.n_tup_ins + x.n_tup_upd + x.n_tup_del
-          >= :threshold + :scale * greatest(c.reltuples, 0)
+      AND (
+        t.changed >= :threshold + :scale * greatest(c.reltuples, 0)
+        OR (
+          t.changed >= :threshold
+          AND EXISTS (
+            SELECT 1 FROM tenants
+            WHERE tenants.created_at > coalesce(t.analyzed_at, '-infinity'::timestamptz)
+          )
+        )
+      )
     ORDER BY s.relname
     """
 )
 
 
 async def stale_tables(conn: AsyncConnection, tables: Sequence[str] = TABLES) -> list[str]:
-    """Roster's tables whose statistics autovacuum's rule says are out of date, counting
-    the rows changed by committed transactions and by this one (a bulk change asks
-    before it commits)."""
+    """Roster's tables whose statistics are out of date: by autovacuum's rule, or, for
+    a table with 50 changed rows, because a company was created since its last analyze
+    (its rows are in no statistics yet). Changed rows count committed transactions and
+    this one (a bulk change asks before it commits)."""
     if conn.dialect.name != "postgresql":
         return []
     rows = await conn.execute(

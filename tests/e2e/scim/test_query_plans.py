@@ -154,7 +154,7 @@ def _settle(live: LiveServer) -> None:
     assert not left, f"the statistics keeper left {left} stale"
 
 
-def _operations(ids: list[str], group_id: str) -> dict[str, tuple[str, str, Any]]:
+def _operations(ids: list[str], group_id: str, run: str) -> dict[str, tuple[str, str, Any]]:
     someone, other = ids[PEOPLE // 3], ids[PEOPLE // 2 + 7]
     return {
         "GET a person": ("GET", f"/Users/{someone}", None),
@@ -170,8 +170,8 @@ def _operations(ids: list[str], group_id: str) -> dict[str, tuple[str, str, Any]
             f"/Users/{someone}",
             {"schemas": [PATCH_OP], "Operations": [{"op": "replace", "value": {"title": "Lead"}}]},
         ),
-        "PUT a person": ("PUT", f"/Users/{other}", {**okta_user("plan.renamed@co.example")}),
-        "create a person": ("POST", "/Users", okta_user("plan.new@co.example")),
+        "PUT a person": ("PUT", f"/Users/{other}", {**okta_user(f"plan.renamed.{run}@co.example")}),
+        "create a person": ("POST", "/Users", okta_user(f"plan.new.{run}@co.example")),
         "add a member": (
             "PATCH",
             f"/Groups/{group_id}",
@@ -243,16 +243,19 @@ def _sqlite_problems(sql: str, details: list[str]) -> list[str]:
     return found
 
 
+@pytest.mark.parametrize("state", ["as Roster keeps them", "after ANALYZE"])
 def test_every_statement_of_oktas_mix_uses_its_index(
-    seeded: tuple[Company, list[str], str],
+    seeded: tuple[Company, list[str], str], state: str
 ) -> None:
     company, ids, group_id = seeded
+    if state == "after ANALYZE":  # as autovacuum leaves them, eventually
+        company.call(_analyze_everything)
     server = company.server
     db = server.db
     assert db is not None
     problems: dict[str, list[str]] = {}
     explained = 0
-    for name, (method, path, body) in _operations(ids, group_id).items():
+    for name, (method, path, body) in _operations(ids, group_id, secrets.token_hex(3)).items():
         with recorded_statements(company) as recorded:
             r = company.client.request(method, path, json=body)
         assert r.status_code < 300, (name, r.status_code, r.text)
@@ -272,6 +275,11 @@ def test_every_statement_of_oktas_mix_uses_its_index(
                 )
     assert explained >= 20
     assert not problems, "\n".join(f"{k}:\n  " + "\n  ".join(v) for k, v in problems.items())
+
+
+async def _analyze_everything(db: Database) -> None:
+    async with db.read() as conn:
+        await conn.execute(sa.text("ANALYZE"))
 
 
 async def _sqlite_plan(db: Database, sql: str, args: Any) -> list[str]:
