@@ -4,9 +4,7 @@ the browser tests; and the Hypothesis profiles."""
 
 from __future__ import annotations
 
-import asyncio
 import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,15 +16,11 @@ from hypothesis import settings as hypothesis_settings
 from tests.support.browser import ARGS, CHROMIUM
 from tests.support.harness import (
     BACKENDS,
-    POSTGRES_URL,
     Company,
     LiveServer,
-    _create_database,
-    _drop_database,
-    _with_database,
     make_company,
+    own_server,
     require,
-    settings_for,
 )
 
 # Property-based tests run against a live server: a modest number of examples keeps
@@ -44,25 +38,8 @@ hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
-    backend: str = request.param
-    if backend == "sqlite":
-        path: Path = tmp_path_factory.mktemp("db") / "roster.db"
-        url = f"sqlite:///{path}"
-        live = LiveServer(backend, url, settings_for(url))
-        live.start()
+    with own_server(request.param, tmp_path_factory.mktemp("db")) as live:
         yield live
-        live.stop()
-        return
-    name = f"roster_test_{secrets.token_hex(6)}"
-    asyncio.run(_create_database(POSTGRES_URL, name))
-    url = _with_database(POSTGRES_URL, name)
-    live = LiveServer(backend, url, settings_for(url))
-    try:
-        live.start()
-        yield live
-    finally:
-        live.stop()
-        asyncio.run(_drop_database(POSTGRES_URL, name))
 
 
 @pytest.fixture

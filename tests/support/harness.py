@@ -10,9 +10,11 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -154,6 +156,27 @@ async def _call(fn: Callable[[Database], Awaitable[T]], db: Database) -> T:
 
 
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
+
+
+@contextmanager
+def own_server(backend: str, folder: Path, **overrides: Any) -> Iterator[LiveServer]:
+    """A started server on a database of its own (a new SQLite file in `folder`, or a
+    new PostgreSQL database, dropped afterwards), with `settings_for`'s overrides."""
+    name = f"roster_test_{secrets.token_hex(6)}"
+    if backend == "sqlite":
+        url = f"sqlite:///{folder / 'roster.db'}"
+    else:
+        asyncio.run(_create_database(POSTGRES_URL, name))
+        url = _with_database(POSTGRES_URL, name)
+    live = LiveServer(backend, url, settings_for(url, **overrides))
+    try:
+        live.start()
+        yield live
+    finally:
+        live.stop()
+        if backend != "sqlite":
+            asyncio.run(_drop_database(POSTGRES_URL, name))
+
 
 # Webhooks in tests (the server's deliverer and `roster` commands alike): receivers on
 # 127.0.0.1 are allowed, retries come within a second, an attempt times out after 3 s,

@@ -5,10 +5,7 @@ request changes nothing."""
 
 from __future__ import annotations
 
-import asyncio
-import secrets
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -17,14 +14,9 @@ from roster.scim.filters import MAX_DEPTH
 from roster.scim.schema import PATCH_OP
 from tests.support.harness import (
     BACKENDS,
-    POSTGRES_URL,
     Company,
-    LiveServer,
-    _create_database,
-    _drop_database,
-    _with_database,
     make_company,
-    settings_for,
+    own_server,
 )
 from tests.support.helpers import bulk_people
 
@@ -43,24 +35,10 @@ LIMITS = {
 def limited(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Company]:
-    name = ""
-    if request.param == "sqlite":
-        path: Path = tmp_path_factory.mktemp("limits") / "roster.db"
-        url = f"sqlite:///{path}"
-    else:
-        name = f"roster_limits_{secrets.token_hex(5)}"
-        asyncio.run(_create_database(POSTGRES_URL, name))
-        url = _with_database(POSTGRES_URL, name)
-    live = LiveServer(request.param, url, settings_for(url, **LIMITS))
-    try:
-        live.start()
+    with own_server(request.param, tmp_path_factory.mktemp("limits"), **LIMITS) as live:
         company = make_company(live)
         yield company
         company.client.close()
-    finally:
-        live.stop()
-        if name:
-            asyncio.run(_drop_database(POSTGRES_URL, name))
 
 
 def _error(r: httpx.Response, status: int, scim_type: str | None = None) -> str:

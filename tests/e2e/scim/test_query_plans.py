@@ -19,11 +19,9 @@ sent once, every statement it ran is recorded with its parameters and explained:
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -37,14 +35,10 @@ from roster.store.tables import groups
 from roster.store.types import utcnow
 from tests.support.harness import (
     BACKENDS,
-    POSTGRES_URL,
     Company,
     LiveServer,
-    _create_database,
-    _drop_database,
-    _with_database,
     make_company,
-    settings_for,
+    own_server,
 )
 from tests.support.helpers import bulk_people, recorded_statements
 from tests.support.users import PATCH_OP, okta_user
@@ -59,22 +53,10 @@ BIG_TABLES = ("people", "groups", "group_members")
 def fresh(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
-    backend: str = request.param
-    name = f"roster_plans_{secrets.token_hex(6)}"
-    if backend == "sqlite":
-        path: Path = tmp_path_factory.mktemp("plans") / "roster.db"
-        url = f"sqlite:///{path}"
-    else:
-        asyncio.run(_create_database(POSTGRES_URL, name))
-        url = _with_database(POSTGRES_URL, name)
-    live = LiveServer(backend, url, settings_for(url, statistics_seconds=0.2))
-    try:
-        live.start()
+    with own_server(
+        request.param, tmp_path_factory.mktemp("plans"), statistics_seconds=0.2
+    ) as live:
         yield live
-    finally:
-        live.stop()
-        if backend != "sqlite":
-            asyncio.run(_drop_database(POSTGRES_URL, name))
 
 
 def _group_of(company: Company, name: str, members: list[str]) -> str:
