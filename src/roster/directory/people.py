@@ -57,6 +57,29 @@ def _keys(values: dict[str, Any]) -> dict[str, Any]:
     return {"user_name": values["user_name"], "email": values["email"]}
 
 
+async def _record_moved(
+    conn: AsyncConnection, tenant: Tenant, actor: Actor, moved: list[Person], from_id: str
+) -> None:
+    """Each moved report is a change of its own (audit row, person.updated and
+    person.manager_changed events): downstream hears that their manager changed."""
+    await audit.record_changes(
+        conn,
+        tenant.id,
+        actor,
+        [
+            (
+                "person.update",
+                "User",
+                report["id"],
+                {"manager_id": [from_id, report["manager_id"]]},
+                report,
+            )
+            for report in moved
+        ],
+        notes=[f"direct report of {from_id}, who was deactivated or deleted"],
+    )
+
+
 async def _audit(
     conn: AsyncConnection,
     tenant: Tenant,
@@ -245,6 +268,7 @@ async def _apply_update(
         )
         if moved:
             data.notes.append(f"moved {len(moved)} direct report(s) to this person's manager")
+            await _record_moved(conn, tenant, actor, moved, person["id"])
     if any(k in changes for k in ("email", "employee_number")):
         linked = await manager_links.link_pending_reports(conn, tenant.id, updated)
         if linked:
@@ -349,6 +373,7 @@ async def delete_person(
         new_manager = person["manager_id"] if tenant.setting("reassign_reporters") else None
         moved = await manager_links.reassign_reports(conn, tenant.id, person_id, new_manager)
         notes = [f"{len(moved)} direct report(s) moved"] if moved else []
+        await _record_moved(conn, tenant, actor, moved, person_id)
         await _audit(
             conn,
             tenant,

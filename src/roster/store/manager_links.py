@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
-from roster.store.people import LIVE, PERSON, TENANT, Person
+from roster.store.people import LIVE, PERSON, PERSON_COLUMNS, TENANT, Person
 from roster.store.prepared import Prepared
 from roster.store.tables import people
 from roster.store.types import utcnow
@@ -94,13 +94,14 @@ async def link_pending_reports(conn: AsyncConnection, tenant_id: int, person: Pe
 
 async def reassign_reports(
     conn: AsyncConnection, tenant_id: int, from_id: str, to_id: str | None
-) -> list[str]:
+) -> list[Person]:
+    """`from_id`'s direct reports now report to `to_id` (or to nobody): the reports as
+    they stand after the change."""
     condition = sa.and_(people.c.tenant_id == tenant_id, LIVE, people.c.manager_id == from_id)
-    ids = [r[0] for r in await conn.execute(sa.select(people.c.id).where(condition))]
-    if ids:
-        await conn.execute(
-            people.update()
-            .where(condition)
-            .values(manager_id=to_id, version=people.c.version + 1, updated_at=utcnow())
-        )
-    return ids
+    result = await conn.execute(
+        people.update()
+        .where(condition)
+        .values(manager_id=to_id, version=people.c.version + 1, updated_at=utcnow())
+        .returning(*PERSON_COLUMNS)
+    )
+    return [dict(r._mapping) for r in result]

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from roster.directory import tokens
+from roster.directory import tenants, tokens
 from roster.directory.audit import SYSTEM, record_change
 from roster.store import events as event_store
 from roster.store.db import Database
@@ -195,3 +195,35 @@ def test_companies_are_numbered_apart(company: Company, other_company: Company) 
     assert _types(ours) == _types(theirs) == ["scim.token_created", "person.created"]
     assert [e["seq"] for e in ours] == [e["seq"] for e in theirs] == [1, 2]
     assert {e["id"] for e in ours}.isdisjoint(e["id"] for e in theirs)
+
+
+def test_reports_moved_off_a_leaving_manager_are_told(company: Company) -> None:
+    """A manager deactivated (reassign reporters on) or deleted moves their reports:
+    each report's move is a change of its own, heard downstream like any other."""
+    top = create(company, okta_user("top@acme.example"))
+    middle = create(company, okta_user("middle@acme.example"))
+    lows = [create(company, okta_user(f"low{i}@acme.example")) for i in range(2)]
+    for person, manager in ((middle, top), *((low, middle) for low in lows)):
+        r = patch(
+            company,
+            person["id"],
+            {"op": "replace", "path": f"{ENTERPRISE}:manager", "value": {"value": manager["id"]}},
+        )
+        assert r.status_code == 200, r.text
+    company.call(lambda db: tenants.update_settings(db, company.subdomain, reassign_reporters=True))
+    start = _last(company)
+    patch(company, middle["id"], {"op": "replace", "value": {"active": False}})
+    moved = [e for e in _events(company, after=start) if e["resource_id"] != middle["id"]]
+    changed = [e for e in moved if e["type"] == "person.manager_changed"]
+    assert sorted(e["resource_id"] for e in changed) == sorted(low["id"] for low in lows)
+    assert all(e["data"]["object"]["manager_id"] == top["id"] for e in changed)
+    assert {e["type"] for e in moved} == {"person.updated", "person.manager_changed"}
+    start = _last(company)
+    assert company.client.delete(f"/Users/{top['id']}").status_code == 204
+    # top's reports: middle (deactivated, still a person) and the two moved to top
+    told = {
+        e["resource_id"]
+        for e in _events(company, after=start)
+        if e["type"] == "person.manager_changed"
+    }
+    assert told == {middle["id"], *(low["id"] for low in lows)}
