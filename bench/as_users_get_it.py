@@ -64,8 +64,17 @@ def roster_cli(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-def fresh_roster(backend: str, src: Path | None, label: str) -> systems.Target:
-    """A Roster on a database made for it, set up with the commands README gives."""
+def fresh_roster(
+    backend: str,
+    src: Path | None,
+    label: str,
+    *,
+    extra_env: dict[str, str] | None = None,
+    subdomain: str | None = None,
+) -> systems.Target:
+    """A Roster on a database made for it, set up with the commands README gives.
+    `extra_env` is added to the environment of the commands and the server; `subdomain`
+    names the company (a random acme-… otherwise)."""
     if backend == "postgresql":
         dbname = create_database("bench_users")
         url = pg_url(dbname)
@@ -76,7 +85,8 @@ def fresh_roster(backend: str, src: Path | None, label: str) -> systems.Target:
         url = f"sqlite:///{folder}/users-{secrets.token_hex(3)}.db"
     env = systems.roster_env(url, src)
     env["ROSTER_SECRET_KEY"] = secrets.token_urlsafe(32)
-    sub = f"acme-{secrets.token_hex(3)}"
+    env.update(extra_env or {})
+    sub = subdomain or f"acme-{secrets.token_hex(3)}"
     roster_cli(env, "db", "upgrade")
     roster_cli(env, "tenant", "create", sub, "--name", "Acme")
     roster_cli(env, "scim", "enable", sub)
