@@ -295,3 +295,22 @@ def test_the_keeper_analyzes_only_what_autovacuums_rule_calls_stale(
     )
     time.sleep(1.5)  # several of the keeper's passes: one changed row is not 50 + 10 %
     assert company.call(last_analyzed)["people"] == before["people"]
+
+
+def test_connections_price_random_reads_as_memory_and_ssd_do(
+    seeded: tuple[Company, list[str], str],
+) -> None:
+    """With PostgreSQL's default random_page_cost (4, for spinning disks), an import
+    page of a company of a few thousand people is a hash join over all of them."""
+    company, _ids, _group = seeded
+    if company.server.backend == "sqlite":
+        pytest.skip("PostgreSQL's cost setting")
+
+    async def show(db: Database) -> list[str]:
+        found = []
+        for connect in (db.read, db.write):
+            async with connect() as conn:
+                found.append(str(await conn.scalar(sa.text("SHOW random_page_cost"))))
+        return found
+
+    assert company.call(show) == ["1.1", "1.1"]
