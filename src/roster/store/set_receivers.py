@@ -15,7 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.store.tables import events, set_deliveries, set_receivers
 from roster.store.types import utcnow
-from roster.store.webhooks import DEAD, INSERTED_COLUMNS, PENDING, Delivery, deliveries_of_events
+from roster.store.webhooks import (
+    DEAD,
+    INSERTED_COLUMNS,
+    PENDING,
+    Delivery,
+    deliveries_of_events,
+    delivery_states,
+)
 
 r = set_receivers
 d = set_deliveries
@@ -118,35 +125,9 @@ async def list_receivers(conn: AsyncConnection, tenant_id: int) -> list[Receiver
             .order_by(r.c.created_at, r.c.id)
         )
     ).all()
-    counts: dict[tuple[str, str], int] = {}
-    for receiver_id, status, count in await conn.execute(
-        sa.select(d.c.endpoint_id, d.c.status, sa.func.count())
-        .where(d.c.tenant_id == tenant_id, d.c.status.in_([PENDING, DEAD]))
-        .group_by(d.c.endpoint_id, d.c.status)
-    ):
-        counts[(receiver_id, status)] = int(count)
-    out = []
-    for row in rows:
-        receiver = _receiver(row)
-        last = (
-            await conn.execute(
-                sa.select(d.c.last_status, d.c.last_error)
-                .where(d.c.tenant_id == tenant_id, d.c.endpoint_id == receiver.id)
-                .where(d.c.attempts > 0)
-                .order_by(d.c.event_seq.desc())
-                .limit(1)
-            )
-        ).first()
-        out.append(
-            ReceiverSummary(
-                receiver,
-                counts.get((receiver.id, PENDING), 0),
-                counts.get((receiver.id, DEAD), 0),
-                last.last_status if last else None,
-                last.last_error if last else None,
-            )
-        )
-    return out
+    receivers = [_receiver(row) for row in rows]
+    states = await delivery_states(conn, d, tenant_id, [x.id for x in receivers])
+    return [ReceiverSummary(x, *states[x.id]) for x in receivers]
 
 
 async def remove_receiver(conn: AsyncConnection, tenant_id: int, receiver_id: str) -> int:

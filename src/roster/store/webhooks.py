@@ -172,33 +172,40 @@ async def list_endpoints(conn: AsyncConnection, tenant_id: int) -> list[Endpoint
             .order_by(ep.c.created_at, ep.c.id)
         )
     ).all()
+    endpoints = [_endpoint(row) for row in rows]
+    states = await delivery_states(conn, d, tenant_id, [e.id for e in endpoints])
+    return [EndpointSummary(e, *states[e.id]) for e in endpoints]
+
+
+async def delivery_states(
+    conn: AsyncConnection, deliveries: sa.Table, tenant_id: int, endpoint_ids: Sequence[str]
+) -> dict[str, tuple[int, int, int | None, str | None]]:
+    """Per endpoint (a webhook endpoint or a SET receiver, by its deliveries table):
+    deliveries pending, dead, and the last attempt's status and error."""
+    dl = deliveries
     counts: dict[tuple[str, str], int] = {}
     for endpoint_id, status, count in await conn.execute(
-        sa.select(d.c.endpoint_id, d.c.status, sa.func.count())
-        .where(d.c.tenant_id == tenant_id, d.c.status.in_([PENDING, DEAD]))
-        .group_by(d.c.endpoint_id, d.c.status)
+        sa.select(dl.c.endpoint_id, dl.c.status, sa.func.count())
+        .where(dl.c.tenant_id == tenant_id, dl.c.status.in_([PENDING, DEAD]))
+        .group_by(dl.c.endpoint_id, dl.c.status)
     ):
         counts[(endpoint_id, status)] = int(count)
-    out = []
-    for row in rows:
-        endpoint = _endpoint(row)
+    out = {}
+    for endpoint_id in endpoint_ids:
         last = (
             await conn.execute(
-                sa.select(d.c.last_status, d.c.last_error)
-                .where(d.c.tenant_id == tenant_id, d.c.endpoint_id == endpoint.id)
-                .where(d.c.attempts > 0)
-                .order_by(d.c.event_seq.desc())
+                sa.select(dl.c.last_status, dl.c.last_error)
+                .where(dl.c.tenant_id == tenant_id, dl.c.endpoint_id == endpoint_id)
+                .where(dl.c.attempts > 0)
+                .order_by(dl.c.event_seq.desc())
                 .limit(1)
             )
         ).first()
-        out.append(
-            EndpointSummary(
-                endpoint,
-                counts.get((endpoint.id, PENDING), 0),
-                counts.get((endpoint.id, DEAD), 0),
-                last.last_status if last else None,
-                last.last_error if last else None,
-            )
+        out[endpoint_id] = (
+            counts.get((endpoint_id, PENDING), 0),
+            counts.get((endpoint_id, DEAD), 0),
+            last.last_status if last else None,
+            last.last_error if last else None,
         )
     return out
 
