@@ -45,6 +45,13 @@ def add_pending(conn: AsyncConnection, new: Sequence[NewEvent]) -> None:
 
 def discard_pending(conn: AsyncConnection) -> None:
     """The transaction ended without a commit: its events never happened."""
+    sync = conn.sync_connection
+    # A connection invalidated by a lost database took its events with it (the pool
+    # clears a connection's info when it drops it), and reading `.info` now would make
+    # SQLAlchemy reconnect synchronously, outside its greenlet: MissingGreenlet, a 500,
+    # where the lost database must be a 503.
+    if sync is None or sync.invalidated:
+        return
     conn.info.pop(_PENDING, None)
 
 
