@@ -7,7 +7,8 @@
    (ROSTER_WEBHOOK_PER_ENDPOINT) and in all at most the free places of the deliverer
    (ROSTER_WEBHOOK_CONCURRENCY), and of one resource only its earliest pending event;
 3. sends each claimed delivery in its own task (messages.py signs it, sending.py
-   posts it) and records the outcome: 2xx is delivered; anything else is retried after
+   posts it) and records the outcome (the outcomes of attempts that finish together
+   in one transaction, `_record`): 2xx is delivered; anything else is retried after
    the next step of ROSTER_WEBHOOK_RETRY_SCHEDULE (with ±20% jitter, so that the
    retries of an endpoint that was down do not all land at once), and after the last
    step the delivery is dead.
@@ -91,7 +92,11 @@ class Deliverer:
         self.settings = settings
         self._set_push: SetPush | None = None  # made on the first SET (it reads the secret key)
         self.stats = Stats()
+        # A claim holds its place from its claim until its outcome is written.
         self._in_flight: dict[asyncio.Task[None], Claim] = {}
+        # Attempts made whose outcomes are not yet written, with their tasks.
+        self._finished: list[tuple[asyncio.Task[None] | None, Claim, Outcome]] = []
+        self._recording: asyncio.Task[None] | None = None
         self._busy: Counter[Key] = Counter()
         self._wake = asyncio.Event()
         self._stopping = False
@@ -151,31 +156,28 @@ class Deliverer:
 
     async def _fan_out(self) -> bool:
         more = False
-        for channel in CHANNELS.values():
-            async with self.db.read() as conn:
-                behind = await store.endpoints_behind(conn, channel)
-            for tenant_id, endpoint_id in behind:
-                if self._stopping:
-                    return more
-                async with self.db.write() as conn:
-                    passed = await store.fan_out(
-                        conn,
-                        tenant_id,
-                        endpoint_id,
-                        batch=FAN_OUT_BATCH,
-                        now=utcnow(),
-                        channel=channel,
-                    )
-                more = more or passed == FAN_OUT_BATCH
+        async with self.db.read() as conn:
+            behind = await store.endpoints_behind(conn)
+        for channel, tenant_id, endpoint_id in behind:
+            if self._stopping:
+                return more
+            async with self.db.write() as conn:
+                passed = await store.fan_out(
+                    conn,
+                    tenant_id,
+                    endpoint_id,
+                    batch=FAN_OUT_BATCH,
+                    now=utcnow(),
+                    channel=channel,
+                )
+            more = more or passed == FAN_OUT_BATCH
         return more
 
     async def _due(self) -> list[tuple[Channel, int, str]]:
         """Endpoints with a delivery due and a free place, the channels in turn."""
-        lists = []
         async with self.db.read() as conn:
-            for channel in CHANNELS.values():
-                found = await store.due_endpoints(conn, utcnow(), DUE_ENDPOINTS, channel)
-                lists.append([(channel, t, e) for t, e in found])
+            found = await store.due_endpoints(conn, utcnow(), DUE_ENDPOINTS)
+        lists = [[(CHANNELS[name], t, e) for t, e in keys] for name, keys in found.items()]
         turns = [key for row in itertools.zip_longest(*lists) for key in row if key is not None]
         return [(ch, t, e) for ch, t, e in turns if self._busy[(ch.name, t, e)] < self.per_endpoint]
 
@@ -224,24 +226,40 @@ class Deliverer:
                 log.exception("webhook attempt failed", endpoint=c.endpoint_id, event_id=c.event_id)
                 error = f"not sent: Roster failed to send it ({type(exc).__name__})"
                 outcome = self.outcome_of(c.attempts, Attempt(None, error, None))
-            async with self.db.write() as conn:
-                stands = await store.record_outcome(conn, c, outcome, utcnow())
-            if stands:
-                self._count(c, outcome)
         except asyncio.CancelledError:
+            self._release_place(asyncio.current_task(), c)
             raise  # stop() gives the claim back
-        except Exception:
-            # The outcome could not be written: the claim stays until it expires, and
-            # then the delivery is tried again.
-            log.exception(
-                "webhook outcome not recorded", endpoint=c.endpoint_id, event_id=c.event_id
-            )
-        finally:
-            task = asyncio.current_task()
-            if task is not None:
-                self._in_flight.pop(task, None)
-            self._busy[(c.channel, c.tenant_id, c.endpoint_id)] -= 1
-            self._wake.set()  # a place is free, and the resource's next event may be due
+        self._finished.append((asyncio.current_task(), c, outcome))
+        if self._recording is None or self._recording.done():
+            self._recording = asyncio.get_running_loop().create_task(self._record())
+
+    async def _record(self) -> None:
+        """Writes the outcomes of the attempts that have finished, together in one
+        transaction (under load, many: one commit instead of one per delivery), and only
+        then frees their places, so a resource's next event is claimed once this one's
+        outcome is written. Attempts finishing meanwhile wait for the next transaction."""
+        while self._finished:
+            batch, self._finished = self._finished, []
+            try:
+                async with self.db.write() as conn:
+                    outcomes = [(c, outcome) for _, c, outcome in batch]
+                    stood = await store.record_outcomes(conn, outcomes, utcnow())
+                for (_, c, outcome), stands in zip(batch, stood, strict=True):
+                    if stands:
+                        self._count(c, outcome)
+            except Exception:
+                # Not written: the claims stay until they expire, and then the
+                # deliveries are tried again.
+                log.exception("webhook outcomes not recorded", count=len(batch))
+            finally:
+                for task, c, _ in batch:
+                    self._release_place(task, c)
+                self._wake.set()  # places are free, and resources' next events may be due
+
+    def _release_place(self, task: asyncio.Task[None] | None, c: Claim) -> None:
+        if task is not None:
+            self._in_flight.pop(task, None)
+        self._busy[(c.channel, c.tenant_id, c.endpoint_id)] -= 1
 
     async def _attempt(self, c: Claim) -> Outcome:
         if c.event is None:
@@ -315,13 +333,17 @@ class Deliverer:
             with contextlib.suppress(TimeoutError):  # wait_for cancelled the round
                 await asyncio.wait_for(self._task, timeout=grace)
         unfinished: list[Claim] = []
-        if self._in_flight:
-            _, still = await asyncio.wait(list(self._in_flight), timeout=grace)
+        attempting = [t for t in self._in_flight if not t.done()]
+        if attempting:
+            _, still = await asyncio.wait(attempting, timeout=grace)
             unfinished = [self._in_flight[t] for t in still if t in self._in_flight]
             for task in still:
                 task.cancel()
             await asyncio.gather(*still, return_exceptions=True)
         try:
+            if self._recording is not None:
+                await self._recording
+            await self._record()  # attempts that finished after it
             if unfinished:
                 async with self.db.write() as conn:
                     await store.release(conn, unfinished)

@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from roster.store.prepared import Prepared, value_args, value_binds
 from roster.store.tables import (
     event_sequences,
     events,
@@ -116,7 +117,7 @@ def _sent_with(channel: Channel, row: Any) -> dict[str, Any]:
     }
 
 
-def _due(d: sa.Table, now: datetime) -> sa.ColumnElement[bool]:
+def _due(d: sa.Table, now: datetime | sa.BindParameter[Any]) -> sa.ColumnElement[bool]:
     return sa.and_(
         d.c.status == PENDING,
         d.c.next_attempt_at <= now,
@@ -124,17 +125,28 @@ def _due(d: sa.Table, now: datetime) -> sa.ColumnElement[bool]:
     )
 
 
-async def endpoints_behind(
-    conn: AsyncConnection, channel: Channel = WEBHOOKS
-) -> list[tuple[int, str]]:
-    """Live endpoints whose company has events after their cursor."""
-    ep = channel.endpoints
-    query = (
-        sa.select(ep.c.tenant_id, ep.c.id)
-        .select_from(ep.join(event_sequences, event_sequences.c.tenant_id == ep.c.tenant_id))
-        .where(ep.c.removed_at.is_(None), event_sequences.c.last_seq > ep.c.cursor_seq)
-    )
-    return [(int(t), str(e)) for t, e in await conn.execute(query)]
+def _endpoints_behind() -> Prepared:
+    parts = []
+    for channel in CHANNELS.values():
+        ep = channel.endpoints
+        parts.append(
+            sa.select(
+                sa.literal_column(f"'{channel.name}'").label("channel"), ep.c.tenant_id, ep.c.id
+            )
+            .select_from(ep.join(event_sequences, event_sequences.c.tenant_id == ep.c.tenant_id))
+            .where(ep.c.removed_at.is_(None), event_sequences.c.last_seq > ep.c.cursor_seq)
+        )
+    return Prepared(sa.union_all(*parts))
+
+
+# Every round of every deliverer runs these two: one statement for both channels.
+_ENDPOINTS_BEHIND = _endpoints_behind()
+
+
+async def endpoints_behind(conn: AsyncConnection) -> list[tuple[Channel, int, str]]:
+    """Live endpoints (of both channels) whose company has events after their cursor."""
+    rows = await _ENDPOINTS_BEHIND.all(conn)
+    return [(CHANNELS[r["channel"]], int(r["tenant_id"]), str(r["id"])) for r in rows]
 
 
 async def fan_out(
@@ -181,19 +193,41 @@ async def fan_out(
     return upto - cursor
 
 
+def _due_endpoints() -> Prepared:
+    now = sa.bindparam("now", type_=webhook_deliveries.c.next_attempt_at.type)
+    limit = sa.bindparam("limit", type_=sa.Integer)
+    parts = []
+    for channel in CHANNELS.values():
+        d = channel.deliveries
+        oldest = (
+            sa.select(
+                sa.literal_column(f"'{channel.name}'").label("channel"),
+                d.c.tenant_id,
+                d.c.endpoint_id,
+                sa.func.min(d.c.next_attempt_at).label("waiting_since"),
+            )
+            .where(_due(d, now))
+            .group_by(d.c.tenant_id, d.c.endpoint_id)
+            .order_by(sa.func.min(d.c.next_attempt_at))
+            .limit(limit)
+            .subquery()
+        )
+        parts.append(sa.select(oldest))
+    return Prepared(sa.union_all(*parts))
+
+
+_DUE_ENDPOINTS = _due_endpoints()
+
+
 async def due_endpoints(
-    conn: AsyncConnection, now: datetime, limit: int, channel: Channel = WEBHOOKS
-) -> list[tuple[int, str]]:
-    """Endpoints with a delivery due, the longest waiting first."""
-    d = channel.deliveries
-    query = (
-        sa.select(d.c.tenant_id, d.c.endpoint_id)
-        .where(_due(d, now))
-        .group_by(d.c.tenant_id, d.c.endpoint_id)
-        .order_by(sa.func.min(d.c.next_attempt_at))
-        .limit(limit)
-    )
-    return [(int(t), str(e)) for t, e in await conn.execute(query)]
+    conn: AsyncConnection, now: datetime, limit: int
+) -> dict[str, list[tuple[int, str]]]:
+    """Per channel, up to `limit` endpoints with a delivery due, the longest waiting
+    first."""
+    due: dict[str, list[tuple[Any, int, str]]] = {name: [] for name in CHANNELS}
+    for r in await _DUE_ENDPOINTS.all(conn, now=now, limit=limit):
+        due[r["channel"]].append((r["waiting_since"], int(r["tenant_id"]), str(r["endpoint_id"])))
+    return {name: [(t, e) for _, t, e in sorted(rows)] for name, rows in due.items()}
 
 
 async def claim(
@@ -312,24 +346,65 @@ class Outcome:
     next_attempt_at: datetime | None
 
 
-async def record_outcome(conn: AsyncConnection, c: Claim, outcome: Outcome, now: datetime) -> bool:
-    """The attempt's outcome, if the claim still stands; False if it no longer did."""
-    d = CHANNELS[c.channel].deliveries
-    values: dict[str, Any] = {
-        "attempts": d.c.attempts + 1,
-        "claimed_until": None,
-        "last_status": outcome.status,
-        "last_error": outcome.error[:2000] if outcome.error else None,
-        "last_response": outcome.response[:2000] if outcome.response is not None else None,
-    }
-    if outcome.delivered:
-        values.update(status=DELIVERED, delivered_at=now, next_attempt_at=now)
-    elif outcome.next_attempt_at is None:
-        values.update(status=DEAD, next_attempt_at=now)
-    else:
-        values.update(next_attempt_at=outcome.next_attempt_at)
-    result = await conn.execute(d.update().where(_fenced(c)).values(**values))
-    return bool(result.rowcount)
+def _outcome_update(d: sa.Table) -> Prepared:
+    """One attempt's outcome, fenced by its claim. Every outcome has the same shape (a
+    delivery keeps its `delivered_at` unless this attempt delivered it), so a batch of
+    outcomes is one statement run once per delivery, prepared once."""
+    fence = sa.and_(
+        d.c.tenant_id == sa.bindparam("of_tenant_id", type_=d.c.tenant_id.type),
+        d.c.endpoint_id == sa.bindparam("of_endpoint_id", type_=d.c.endpoint_id.type),
+        d.c.event_seq == sa.bindparam("of_event_seq", type_=d.c.event_seq.type),
+        d.c.status == PENDING,
+        d.c.claimed_until == sa.bindparam("token", type_=d.c.claimed_until.type),
+    )
+    delivered_at = sa.bindparam("new_delivered_at", type_=d.c.delivered_at.type)
+    return Prepared(
+        d.update()
+        .where(fence)
+        .values(
+            attempts=d.c.attempts + 1,
+            claimed_until=None,
+            delivered_at=sa.func.coalesce(delivered_at, d.c.delivered_at),
+            **value_binds(d, _OUTCOME_COLUMNS),
+        )
+    )
+
+
+_OUTCOME_COLUMNS = ("status", "next_attempt_at", "last_status", "last_error", "last_response")
+_RECORD_OUTCOME = {name: _outcome_update(c.deliveries) for name, c in CHANNELS.items()}
+
+
+async def record_outcomes(
+    conn: AsyncConnection, outcomes: Sequence[tuple[Claim, Outcome]], now: datetime
+) -> list[bool]:
+    """The attempts' outcomes, each if its claim still stands (False where it no longer
+    did), in one transaction: a deliverer under load records what finished together."""
+    stood = []
+    for c, outcome in outcomes:
+        if outcome.delivered:
+            status, next_at, delivered_at = DELIVERED, now, now
+        elif outcome.next_attempt_at is None:
+            status, next_at, delivered_at = DEAD, now, None
+        else:
+            status, next_at, delivered_at = PENDING, outcome.next_attempt_at, None
+        values = {
+            "status": status,
+            "next_attempt_at": next_at,
+            "last_status": outcome.status,
+            "last_error": outcome.error[:2000] if outcome.error else None,
+            "last_response": outcome.response[:2000] if outcome.response is not None else None,
+        }
+        changed = await _RECORD_OUTCOME[c.channel].execute(
+            conn,
+            of_tenant_id=c.tenant_id,
+            of_endpoint_id=c.endpoint_id,
+            of_event_seq=c.event_seq,
+            token=c.token,
+            new_delivered_at=delivered_at,
+            **value_args(values),
+        )
+        stood.append(changed > 0)
+    return stood
 
 
 async def release(conn: AsyncConnection, claims: Sequence[Claim]) -> None:
