@@ -9,7 +9,7 @@ email) hold here too.
 While SCIM is on, the identity provider owns what the registry says it owns
 (`Attribute.owner`): an admin changes only Roster's own fields (timezone) and may free
 a deactivated person's email, which is what unblocks the IdP's create of someone new
-with it (docs/decisions/0012-offboarding-while-scim-is-on.md).
+with it (docs/decisions/0013-offboarding-while-scim-is-on.md).
 """
 
 from __future__ import annotations
