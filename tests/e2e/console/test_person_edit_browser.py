@@ -1,6 +1,6 @@
 """Editing and offboarding people in a real browser (Playwright driving Debian's
 Chromium, on SQLite and PostgreSQL): an edit of a title, a date, a custom attribute and
-a manager found by searching; a bad date shown in place; the identity provider's fields
+a manager found by searching; an unknown manager shown in place (bad dates, which a date input cannot type, are test_person_edit.py's); the identity provider's fields
 read-only while SCIM is on and the timezone still saved; deactivate, reactivate, delete
 and restore through their confirmation pages; and Okta's 409 fixed from the log entry
 in three clicks, after which Okta's create succeeds. Every page is screenshotted at 1280
@@ -124,7 +124,7 @@ def test_edit_with_scim_off(company: Company, admin: Admin) -> None:
     events = company_events(company, after=start)
     assert [e["type"] for e in events] == ["person.updated", "person.manager_changed"]
     assert events[0]["actor"] == f"admin:{admin.email}"
-    # A bad date: in place, kept, nothing changed.
+    # An unknown manager: in place, kept, nothing changed.
     page.get_by_role("link", name="Edit", exact=True).click()
     page.get_by_label("Title").fill("Not saved")
     page.get_by_label("Manager").fill("nobody@acme.example")
