@@ -1,6 +1,7 @@
 """Editing and offboarding people in a real browser (Playwright driving Debian's
 Chromium, on SQLite and PostgreSQL): an edit of a title, a date, a custom attribute and
-a manager found by searching; an unknown manager shown in place (bad dates, which a date input cannot type, are test_person_edit.py's); the identity provider's fields
+a manager found by searching; an unknown manager shown in place (bad dates, which a
+date input cannot type, are test_person_edit.py's); the identity provider's fields
 read-only while SCIM is on and the timezone still saved; deactivate, reactivate, delete
 and restore through their confirmation pages; and Okta's 409 fixed from the log entry
 in three clicks, after which Okta's create succeeds. Every page is screenshotted at 1280
