@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.directory.passwords import hash_password, verify_password
-from roster.model.person import REPLACEABLE, UNSET, PersonInput
+from roster.model.errors import invalid
+from roster.model.person import REPLACEABLE, ROSTER_SET, UNSET, PersonInput
 from roster.store import manager_links
 from roster.store import tenants as tenant_store
 from roster.store.people import Person
@@ -35,9 +36,9 @@ def conflict_detail(holder: Person, *, user_name: str | None, email: str | None)
         what = f"email {email!r} is already in use by {who}"
     if not holder["active"]:
         fix = (
-            "Fix: in Roster, change that deactivated person's email/userName to a placeholder "
-            "(e.g. deactivated+name@your-domain), then retry the assignment in the identity "
-            "provider."
+            "Fix: in Roster, free that deactivated person's email (Free this email on their "
+            "page, or `roster person free-email`; it becomes a placeholder no one can hold), "
+            "then retry the assignment in the identity provider."
         )
     elif holder["idp_linked_at"] is None:
         fix = (
@@ -79,6 +80,8 @@ async def manager_values(
     """manager_id / manager_pending for a request's manager reference."""
     if data.manager_ref is UNSET:
         return {}
+    if data.manager_strict:
+        return await _checked_manager(conn, tenant, data.manager_ref, person_id)
     if not tenant.setting("sync_managers"):
         if data.manager_ref is not None:
             data.notes.append("manager ignored: manager sync is off in the SCIM settings")
@@ -99,8 +102,36 @@ async def manager_values(
     return {"manager_id": manager_id, "manager_pending": None}
 
 
+async def _checked_manager(
+    conn: AsyncConnection, tenant: Tenant, ref: str | None, person_id: str
+) -> dict[str, Any]:
+    """An admin's choice of manager: someone live in the company, not the person, and
+    not one of the people who report to them (directly or through others)."""
+    if ref is None:
+        return {"manager_id": None, "manager_pending": None}
+    manager_id = await manager_links.resolve_reference(conn, tenant.id, ref)
+    if manager_id is None:
+        raise invalid(
+            f"Manager: {ref!r} matches nobody in the company; search by name or give their "
+            "email, employee number or Roster user id",
+            "manager_id",
+        )
+    if manager_id == person_id:
+        raise invalid("Manager: a person cannot be their own manager", "manager_id")
+    chain = await manager_links.manager_chain(conn, tenant.id, manager_id)
+    if person_id in chain:
+        raise invalid(
+            f"Manager: {ref!r} reports to this person (directly or through others); choosing "
+            "them would make a loop. Change that person's manager first",
+            "manager_id",
+        )
+    return {"manager_id": manager_id, "manager_pending": None}
+
+
 def field_values(data: PersonInput) -> dict[str, Any]:
-    values = {k: v for k, v in data.fields.items() if k in REPLACEABLE or k == "active"}
+    values = {
+        k: v for k, v in data.fields.items() if k in REPLACEABLE or k == "active" or k in ROSTER_SET
+    }
     user_name = data.fields["user_name"]
     values["user_name"] = user_name
     values["user_name_lower"] = user_name.lower()

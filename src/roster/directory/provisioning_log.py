@@ -224,8 +224,8 @@ def explain(entry: Entry) -> dict[str, Any] | None:
             "fix": [
                 "If that person was in Roster before SCIM: assign them in Okta with exactly "
                 "this email; Okta's lookup then links them (keep 'Link existing people' on).",
-                "If that person is deactivated: change their email in Roster to a "
-                "placeholder such as deactivated+name@your-domain, then retry in Okta.",
+                "If that person is deactivated: Free this email (below, or on their page) "
+                "gives them a placeholder no one can hold; then retry in Okta.",
                 "If both are provisioned by the IdP: two IdP users share an email; fix the "
                 "duplicate in the IdP.",
             ],

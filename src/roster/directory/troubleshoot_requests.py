@@ -59,8 +59,8 @@ async def email_conflicts(conn: AsyncConnection, tenant: Tenant) -> Finding:
             detail = e["error_detail"] or ""
         elif not holder["active"]:
             detail = (
-                f"held by deactivated person {person_label(holder)}: change that person's email "
-                "to a placeholder (deactivated+name@...), then retry in Okta"
+                f"held by deactivated person {person_label(holder)}: free their email, then "
+                "retry in Okta"
             )
         elif holder["idp_linked_at"] is None:
             detail = (
@@ -75,20 +75,23 @@ async def email_conflicts(conn: AsyncConnection, tenant: Tenant) -> Finding:
                 f"held by {person_label(holder)}, already provisioned by the IdP: two IdP users "
                 "map to one email; fix the duplicate in Okta"
             )
-        f.examples.append(
-            {
-                "label": sent or f"{e['method']} {e['path']}",
-                "detail": detail,
-                "href": f"/admin/log/{e['id']}",
-            }
-        )
+        example = {
+            "label": sent or f"{e['method']} {e['path']}",
+            "detail": detail,
+            "href": f"/admin/log/{e['id']}",
+        }
+        if holder is not None and not holder["active"]:
+            # The fix, one click away: the confirmation for the person holding it.
+            example["action"] = ("Free this email", f"/admin/people/{holder['id']}/free-email")
+        f.examples.append(example)
         if len(f.examples) >= SAMPLES:
             break
     f.fix = [
         "An active person created before SCIM: assign them in Okta with an email that "
         "exactly matches; Okta's lookup links them and they show SCIM as their source.",
-        "A deactivated person holds the email: change their email to a placeholder "
-        "(e.g. deactivated+name@your-domain), then retry the assignment in Okta.",
+        "A deactivated person holds the email: Free this email (beside the example, or on "
+        "their page) gives them a placeholder no one can hold; then retry the assignment in "
+        "Okta.",
         "Otherwise contact support with the email and the request id from the log.",
     ]
     return f

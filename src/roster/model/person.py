@@ -36,6 +36,8 @@ ENTERPRISE_TEXT = _text_fields(ENTERPRISE_ATTRIBUTES)
 COMPANY_DATES = {
     a.name.lower(): a.field for a in COMPANY_BASE_ATTRIBUTES if a.kind == "date" and a.field
 }
+# Fields Roster owns that an admin's edit sets with the rest (SCIM never sends them).
+ROSTER_SET = ("timezone",)
 # Attributes Roster owns or computes: accepted in input and dropped without error.
 IGNORED_CORE = {"id", "meta", "groups", "timezone", "schemas"}
 # Every field a full replace sets (absent -> cleared); Roster-owned ones are not here.
@@ -68,6 +70,10 @@ class PersonInput:
     manager_sent: bool = False
     password: str | None = None
     notes: list[str] = field(default_factory=list)
+    # An admin's edit (console, CLI): a manager who matches nobody, the person themself
+    # or one who reports to them is refused, not left pending or ignored, and manager
+    # sync (a setting for the identity provider) does not apply.
+    manager_strict: bool = False
 
 
 def new_person(

@@ -23,6 +23,15 @@ CORE_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
 ENTERPRISE_USER = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 SCHEMA_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Schema"
 
+# Who changes an attribute's value while SCIM is on: the identity provider (over SCIM;
+# read-only in the console and the CLI then), or Roster (an admin in the console or the
+# CLI, at any time; what SCIM sends for it is ignored).
+Owner = Literal["identity provider", "Roster"]
+# How a text value reads beyond its kind, for the doors that ask for one (the console's
+# inputs, the CLI's checks): an email address, an IANA timezone name, a reference to
+# another person of the company.
+ValueFormat = Literal["", "email", "timezone", "person"]
+
 # How a value is validated and compared; SCIM's own type is `Attribute.type`.
 Kind = Literal[
     "string", "boolean", "integer", "decimal", "dateTime", "date", "reference", "complex"
@@ -60,6 +69,8 @@ class Attribute:
     # What people call it (the console); empty: the name in words ("costCenter" ->
     # "Cost center"), see model/profile.py.
     label: str = ""
+    owner: Owner = "identity provider"
+    value_format: ValueFormat = ""
 
     @property
     def scim_type(self) -> str:
@@ -167,6 +178,7 @@ _TYPE_PRIMARY = (
 ID = _s(
     "id",
     "id",
+    owner="Roster",
     description="Stable identifier assigned by Roster.",
     mutability="readOnly",
     returned="always",
@@ -235,6 +247,8 @@ USER_CORE_ATTRIBUTES: tuple[Attribute, ...] = (
         "timezone",
         "timezone",
         ignored_on_input=True,
+        owner="Roster",
+        value_format="timezone",
         mutability="readOnly",
         filterable=True,
         description="Set in Roster by the person or an admin; never changed over SCIM "
@@ -261,7 +275,15 @@ USER_CORE_ATTRIBUTES: tuple[Attribute, ...] = (
         multi_valued=True,
         description="Email addresses; one primary.",
         sub_attributes=(
-            _s("value", "email", filterable=True, description="The address.", label="Email"),
+            _s(
+                "value",
+                "email",
+                filterable=True,
+                description="The address.",
+                label="Email",
+                value_format="email",
+                max_length=320,
+            ),
             *_TYPE_PRIMARY,
         ),
     ),
@@ -300,7 +322,7 @@ ENTERPRISE_ATTRIBUTES: tuple[Attribute, ...] = (
         "id, email or employee number; a manager not yet in Roster is linked when they "
         "arrive.",
         sub_attributes=(
-            _s("value", "manager_id", filterable=True, case_exact=True),
+            _s("value", "manager_id", filterable=True, case_exact=True, value_format="person"),
             _s("$ref", kind="reference", mutability="readOnly", reference_types=("User",)),
             _s("displayName", mutability="readOnly"),
         ),

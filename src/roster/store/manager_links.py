@@ -105,3 +105,21 @@ async def reassign_reports(
         .returning(*PERSON_COLUMNS)
     )
     return [dict(r._mapping) for r in result]
+
+
+async def manager_chain(
+    conn: AsyncConnection, tenant_id: int, person_id: str, *, limit: int = 10_000
+) -> set[str]:
+    """`person_id` and everyone above them: their manager, that manager's manager and
+    so on (one recursive query; UNION stops at a loop the identity provider made)."""
+    start = (
+        sa.select(people.c.id, people.c.manager_id)
+        .where(people.c.tenant_id == tenant_id, people.c.id == person_id)
+        .cte("chain", recursive=True)
+    )
+    above = sa.select(people.c.id, people.c.manager_id).where(
+        people.c.tenant_id == tenant_id, people.c.id == start.c.manager_id
+    )
+    chain = start.union(above)
+    rows = await conn.execute(sa.select(chain.c.id).limit(limit))
+    return {r.id for r in rows}

@@ -64,6 +64,11 @@ WRITES = (
     Run("person restore", ("{sub}", "{deleted_person}")),
     Run("scim disable", ("{sub}",)),
     Run("person add", ("{sub}", "added@cli.example", "--given-name", "Added")),
+    # On the person restored above, with SCIM off: edited, offboarded, their email freed.
+    Run("person set", ("{sub}", "{deleted_person}", "--field", "title=Swept")),
+    Run("person deactivate", ("{sub}", "{deleted_person}")),
+    Run("person free-email", ("{sub}", "{deleted_person}")),
+    Run("person reactivate", ("{sub}", "{deleted_person}")),
     Run("group add", ("{sub}", "CLI Group", "--type", "Teams")),
     Run("admin create", ("{sub}", "ops@cli.example"), stdin=f"{PASSWORD}\n"),
     Run("sso configure", ("{sub}", "--idp-metadata", "{metadata}")),

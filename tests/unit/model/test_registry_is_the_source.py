@@ -13,6 +13,8 @@ from typing import Any
 from roster.console.pages.people import attribute_rows
 from roster.console.web import env as console_templates
 from roster.directory.csv_columns import RowReader, columns, map_headers
+from roster.model.person_edit import field_named, read_edit
+from roster.model.profile import profile_fields
 from roster.model.query import FieldCompare
 from roster.model.registry import (
     ENTERPRISE_SCHEMA,
@@ -119,3 +121,13 @@ def test_a_new_attribute_is_on_the_console_person_page() -> None:
     html = str(macro(rows, _person(badge_number="B-7", start_date=date(2026, 3, 1))))
     assert "<dt>Badge number</dt>\n  <dd>B-7</dd>" in html
     assert "<dt>Start date</dt>" in html and "—" in html  # empty ones shown as such
+
+
+def test_a_new_attribute_is_in_the_edit_form() -> None:
+    """The edit form and `roster person set` read the same fields: a new attribute is
+    editable, with its length and owner, by its SCIM name too."""
+    (badge,) = [f for f in profile_fields(_schemas()) if f.field == "badge_number"]
+    assert badge.editable and badge.max_length == 40 and badge.name == "badgeNumber"
+    edit = read_edit(profile_fields(_schemas()), {"badge_number": "B-7"})
+    assert edit.fields == {"badge_number": "B-7"}
+    assert field_named(profile_fields(_schemas()), "badgeNumber") == badge

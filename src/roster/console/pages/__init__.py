@@ -11,6 +11,7 @@ from roster.console.pages.home import OTHER_METHODS, fallback, overview, overvie
 from roster.console.pages.integrations import router as integrations_router
 from roster.console.pages.log import router as log_router
 from roster.console.pages.people import router as people_router
+from roster.console.pages.people_edit import router as people_edit_router
 from roster.console.pages.people_import import router as import_router
 from roster.console.pages.sso import router as sso_router
 from roster.console.pages.troubleshooting import router as troubleshooting_router
@@ -25,6 +26,7 @@ for sub in (
     sso_router,
     webhooks_router,
     people_router,
+    people_edit_router,
     import_router,
     groups_router,
     attributes_router,

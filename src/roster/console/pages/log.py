@@ -12,10 +12,11 @@ from roster.console.web import (
     ConsoleError,
     IntegrationsAdmin,
     form_values,
+    holder_id,
     redirect,
     whole_number,
 )
-from roster.directory import provisioning_log, tenants
+from roster.directory import person_edits, provisioning_log, tenants
 from roster.model.errors import DirectoryError
 from roster.services import services
 
@@ -78,9 +79,21 @@ async def log_entry(entry_id: str, ctx: IntegrationsAdmin) -> Response:
         "log/detail.html",
         nav="log",
         e=entry,
+        holder=await _holder(ctx, entry),
         explain=provisioning_log.explain(entry),
         done=await provisioning_log.what_roster_did(ctx.db, ctx.tenant, entry),
     )
+
+
+async def _holder(ctx: IntegrationsAdmin, entry: dict[str, Any]) -> dict[str, Any] | None:
+    """The person a 409 says holds the email or userName (the fix is theirs to free)."""
+    person_id = holder_id(entry.get("error_detail")) if entry["status"] == 409 else None
+    if person_id is None:
+        return None
+    try:
+        return await person_edits.get_person(ctx.db, ctx.tenant, person_id)
+    except DirectoryError:
+        return None
 
 
 @router.post("/log/retention")

@@ -1,5 +1,6 @@
 """Manage People: search, filters, keyset paging; a person's page; add a person while
-SCIM is off; Roster-owned fields (timezone) editable always."""
+SCIM is off; Roster-owned fields (timezone) editable always. Editing and offboarding a
+person: people_edit.py."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from roster.console.web import Admin, ConsoleError, form_values, redirect, whole
 from roster.directory import browse, people, tenants
 from roster.model.errors import DirectoryError
 from roster.model.person import new_person
+from roster.model.person_edit import freed_address
 from roster.model.profile import ProfileField, profile_fields
 from roster.model.registry import UserSchemas
 
@@ -115,6 +117,7 @@ async def person_page(person_id: str, ctx: Admin) -> Response:
         fields=attribute_rows(schemas),
         timezones=browse.timezones(),
         notice=ctx.request.query_params.get("done"),
+        email_freed=profile.person["email"] == freed_address(person_id),
     )
 
 
