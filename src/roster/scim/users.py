@@ -34,6 +34,7 @@ from roster.model.values import (
     custom_value,
     location,
 )
+from roster.model.versions import etag
 from roster.scim.dialects import rewrite_user
 from roster.scim.errors import invalid_value
 
@@ -340,7 +341,3 @@ def render_user(
         "version": etag(person["version"]),
     }
     return doc
-
-
-def etag(version: int) -> str:
-    return f'W/"{version}"'

@@ -6,25 +6,28 @@ from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Request
+from starlette.responses import Response
 
 from roster.directory import people, person_views
 from roster.directory.person_views import Page, PersonView
 from roster.model.person import PersonInput
 from roster.model.query import AttrPath, Field, Order, Resolved
 from roster.model.registry import CORE_USER, UserSchemas
+from roster.model.versions import etag
 from roster.scim.documents import (
     ListRequest,
     Projection,
     list_response,
-    parse_if_match,
+    not_modified,
+    precondition,
     search_params,
 )
 from roster.scim.errors import ScimError, invalid_value
 from roster.scim.filters import parse_attr_path, parse_filter, resolve
-from roster.scim.http import ERROR_RESPONSES, ScimResponse, json_body, scim_response
+from roster.scim.http import ERROR_RESPONSES, NOT_MODIFIED, ScimResponse, json_body, scim_response
 from roster.scim.patch import apply_to_document, parse_operations
 from roster.scim.routes.deps import JSON_BODY, Scim, ScimContext, actor_of, valid_id
-from roster.scim.users import etag, extension_owner, parse_user, render_user
+from roster.scim.users import extension_owner, parse_user, render_user
 from roster.store.people import Person
 
 router = APIRouter(tags=["users"], default_response_class=ScimResponse, responses=ERROR_RESPONSES)
@@ -136,9 +139,12 @@ async def create_user(request: Request, ctx: Scim) -> ScimResponse:
     return await _single(ctx, written.person["id"], 201, data=data, view=written.view)
 
 
-@router.get("/Users/{person_id}")
-async def get_user(person_id: str, request: Request, ctx: Scim) -> ScimResponse:
+@router.get("/Users/{person_id}", responses=NOT_MODIFIED)
+async def get_user(person_id: str, request: Request, ctx: Scim) -> Response:
     view = await person_views.get_person_view(ctx.db, ctx.tenant, valid_id("User", person_id))
+    condition = precondition(request.headers)
+    if condition is not None and condition.unchanged("User", person_id, view[0]["version"]):
+        return not_modified(view[0]["version"])
     projection = Projection(
         request.query_params.get("attributes"),
         request.query_params.get("excludedAttributes"),
@@ -167,7 +173,7 @@ async def replace_user(person_id: str, request: Request, ctx: Scim) -> ScimRespo
         actor=actor_of(ctx),
         action="person.replace",
         request=body,
-        if_match=parse_if_match(request.headers.get("if-match")),
+        condition=precondition(request.headers),
     )
     return await _single(ctx, written.person["id"], data=data, view=written.view)
 
@@ -201,7 +207,7 @@ async def patch_user(person_id: str, request: Request, ctx: Scim) -> ScimRespons
         actor=actor_of(ctx),
         action="person.patch",
         request=body,
-        if_match=parse_if_match(request.headers.get("if-match")),
+        condition=precondition(request.headers),
     )
     return await _single(
         ctx, written.person["id"], data=parsed[-1] if parsed else None, view=written.view
@@ -215,7 +221,7 @@ async def delete_user(person_id: str, request: Request, ctx: Scim) -> ScimRespon
         ctx.tenant,
         valid_id("User", person_id),
         actor=actor_of(ctx),
-        if_match=parse_if_match(request.headers.get("if-match")),
+        condition=precondition(request.headers),
     )
     return scim_response(None, 204)
 
