@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from roster.directory import groups
 from roster.model.query import AttrPath, Field, Order, Resolved
-from roster.model.registry import CORE_GROUP, GROUP_SCHEMA, META, Attribute
+from roster.model.registry import CORE_GROUP, GROUP_FILTERABLE, GROUP_SCHEMA, META, Attribute
 from roster.model.versions import etag
 from roster.scim.documents import (
     ListRequest,
@@ -43,10 +43,11 @@ def _attribute(path: AttrPath) -> Attribute | None:
     return attr.sub("value") if attr.kind == "complex" else attr
 
 
-def _where(ctx: ScimContext, text: str | None) -> Resolved | None:
+def group_filter(ctx: ScimContext, text: str | None) -> Resolved | None:
     if not text:
         return None
-    return resolve(parse_filter(text, max_length=ctx.settings.max_filter_length), _attribute)
+    ast = parse_filter(text, max_length=ctx.settings.max_filter_length)
+    return resolve(ast, _attribute, filterable=GROUP_FILTERABLE)
 
 
 def _order(sort_by: str | None, sort_order: str | None) -> Order:
@@ -86,7 +87,7 @@ async def _search(ctx: ScimContext, params: dict[str, Any]) -> ScimResponse:
     page = await groups.list_groups(
         ctx.db,
         ctx.tenant,
-        where=_where(ctx, params.get("filter")),
+        where=group_filter(ctx, params.get("filter")),
         order=_order(params.get("sortBy"), params.get("sortOrder")),
         offset=ask.paging.offset,
         limit=ask.limit,

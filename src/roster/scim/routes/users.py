@@ -33,7 +33,7 @@ from roster.store.people import Person
 router = APIRouter(tags=["users"], default_response_class=ScimResponse, responses=ERROR_RESPONSES)
 
 
-def _render(
+def render_person(
     ctx: ScimContext,
     person: Person,
     groups: list[dict[str, Any]],
@@ -58,7 +58,7 @@ async def _single(
     person, groups, manager = view
     if data is not None and data.new_custom:  # registered by this very request
         ctx = replace(ctx, schemas=ctx.schemas.with_custom(data.new_custom))
-    doc = projection.apply(_render(ctx, person, groups, manager))
+    doc = projection.apply(render_person(ctx, person, groups, manager))
     headers = {"ETag": etag(person["version"]), "Location": f"{ctx.base_url}/Users/{person['id']}"}
     return scim_response(doc, status, headers)
 
@@ -67,11 +67,11 @@ def _lookup(schemas: UserSchemas) -> Any:
     return lambda path: schemas.find(path.urn, path.attr, path.sub)
 
 
-def _filter(ctx: ScimContext, filter_text: str | None) -> Resolved | None:
+def user_filter(ctx: ScimContext, filter_text: str | None) -> Resolved | None:
     if filter_text is None or filter_text == "":
         return None
     ast = parse_filter(filter_text, max_length=ctx.settings.max_filter_length)
-    return resolve(ast, _lookup(ctx.schemas))
+    return resolve(ast, _lookup(ctx.schemas), filterable=ctx.schemas.filterable)
 
 
 def _order(ctx: ScimContext, sort_by: str | None, sort_order: str | None) -> Order:
@@ -95,7 +95,7 @@ async def _search(ctx: ScimContext, params: dict[str, Any]) -> ScimResponse:
         default_count=ctx.settings.default_page_size,
         max_count=ctx.settings.max_page_size,
     )
-    resolved = _filter(ctx, params.get("filter"))
+    resolved = user_filter(ctx, params.get("filter"))
     page: Page = await person_views.list_people(
         ctx.db,
         ctx.tenant,
@@ -109,7 +109,9 @@ async def _search(ctx: ScimContext, params: dict[str, Any]) -> ScimResponse:
     rows, extra = ask.trim(page.people)
     resources = [
         ask.projection.apply(
-            _render(ctx, p, page.groups.get(p["id"], []), page.managers.get(p["manager_id"] or ""))
+            render_person(
+                ctx, p, page.groups.get(p["id"], []), page.managers.get(p["manager_id"] or "")
+            )
         )
         for p in rows
     ]
