@@ -161,10 +161,10 @@ async def replace_user(person_id: str, request: Request, ctx: Scim) -> ScimRespo
     data = parse_user(body, ctx.schemas)
 
     async def replacement(current: Person) -> PersonInput:
-        # A pending manager reference is not shown (it is no SCIM id), so a PUT echoing
-        # the GET cannot carry it: without any manager in the body it is kept.
+        # A PUT with no manager at all keeps a pending reference (a PUT echoing a GET
+        # from before pending references were shown cannot carry it).
         if not data.manager_sent and current["manager_pending"]:
-            data.manager_ref = current["manager_pending"]
+            data.manager_ref = current["manager_pending_as_sent"] or current["manager_pending"]
         return data
 
     written = await people.update_person(
