@@ -33,7 +33,7 @@ from roster.model.errors import DirectoryError
 from roster.ratelimit import make_limiter
 from roster.scim.errors import ScimError
 from roster.scim.http import error_response
-from roster.scim.routes import discovery, groups, users
+from roster.scim.routes import discovery, groups, root_search, users
 from roster.scim.routes.errors import error_answer
 from roster.scim.routes.fast import FastScimRoutes
 from roster.scim.routes.provisioning_log import ProvisioningLogMiddleware
@@ -124,6 +124,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(discovery.router, prefix=SCIM_PREFIX)
     app.include_router(users.router, prefix=SCIM_PREFIX)
     app.include_router(groups.router, prefix=SCIM_PREFIX)
+    app.include_router(root_search.router, prefix=SCIM_PREFIX)
     app.include_router(sso_routes.router)
     app.include_router(events_api.router)
     app.include_router(jwks_api.router)

@@ -80,6 +80,7 @@ class RequestMiddleware:
         limit = (
             self.max_group_body_bytes
             if normalised.startswith("/scim/v2/Groups")
+            or (normalised.startswith("/scim/v2/") and normalised[9:15].lower() == "groups")
             else self.max_upload_bytes
             if normalised == "/admin/import"
             else self.max_body_bytes

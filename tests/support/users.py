@@ -138,8 +138,10 @@ def company_ext(user: dict[str, Any]) -> dict[str, Any]:
 
 
 def manager_of(company: Company, user_id: str) -> str | None:
+    """The id of the person's linked manager (a pending reference, shown without a
+    $ref, is none)."""
     manager = enterprise(get(company, user_id)).get("manager")
-    return None if manager is None else str(manager["value"])
+    return None if manager is None or "$ref" not in manager else str(manager["value"])
 
 
 # ---------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from roster.directory.csv_columns import (
     map_headers,
 )
 from roster.directory.csv_matching import ManagerReferences, manager_candidates, matching_people
+from roster.directory.person_values import NO_PENDING_MANAGER, pending_manager
 from roster.directory.tenants import custom_attributes
 from roster.model.registry import UserSchemas
 from roster.store.ids import new_id
@@ -191,7 +192,7 @@ async def plan_import(
     create_labels: dict[tuple[frozenset[str], bool], list[str]] = {}
     new_row = {
         "manager_id": None,
-        "manager_pending": None,
+        **NO_PENDING_MANAGER,
         "timezone": None,
         "password_hash": None,
         "tenant_id": tenant.id,
@@ -243,12 +244,12 @@ async def plan_import(
             if target == result.person_id:
                 result.notes.append("manager ignored: a person cannot be their own manager")
             elif target is None:
-                manager = {"manager_id": None, "manager_pending": p.manager_ref.strip().lower()}
+                manager = {"manager_id": None, **pending_manager(p.manager_ref.strip())}
                 result.notes.append(
                     f"manager {p.manager_ref!r} matches nobody yet; linked when they arrive"
                 )
             else:
-                manager = {"manager_id": target, "manager_pending": None}
+                manager = {"manager_id": target, **NO_PENDING_MANAGER}
         if match is None:
             row = dict(values)  # every REPLACEABLE field is there already
             row.setdefault("active", True)

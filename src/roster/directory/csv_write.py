@@ -125,6 +125,7 @@ async def _link_waiting_reports(conn: AsyncConnection, tenant: Tenant, plan: Pla
             .values(
                 manager_id=sa.bindparam("_manager"),
                 manager_pending=None,
+                manager_pending_as_sent=None,
                 version=people.c.version + 1,
                 updated_at=utcnow(),
             ),

@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.directory import audit
 from roster.directory.audit import Actor, diff
-from roster.model.errors import check_version, forbidden, invalid, not_found
+from roster.model.errors import forbidden, invalid, not_found
 from roster.model.group import GroupChange
 from roster.model.person import UNSET
 from roster.model.query import Order, Resolved
+from roster.model.versions import Precondition
 from roster.store import groups as store
 from roster.store.db import Database
 from roster.store.groups import Group
@@ -93,14 +94,20 @@ async def _apply_membership(
 
 
 async def _idp_group(
-    conn: AsyncConnection, tenant: Tenant, group_id: str, if_match: int | None, *, lock: bool
+    conn: AsyncConnection,
+    tenant: Tenant,
+    group_id: str,
+    condition: Precondition | None,
+    *,
+    lock: bool,
 ) -> Group:
     """A group the identity provider may change, at the version the request expects."""
     group = await store.get_group(conn, tenant.id, group_id, for_update=lock)
     if group is None:
         raise not_found(f"Group {group_id} not found")
     _check_owned_by_idp(group)
-    check_version("Group", group_id, group["version"], if_match)
+    if condition is not None:
+        condition.check_write("Group", group_id, group["version"])
     return group
 
 
@@ -197,7 +204,7 @@ async def change_group(
     actor: Actor,
     action: str,
     request: Any = None,
-    if_match: int | None = None,
+    condition: Precondition | None = None,
 ) -> Group:
     """PATCH or PUT. A request that changes nothing (Okta's rename with every
     membership change) writes nothing.
@@ -206,14 +213,14 @@ async def change_group(
     (Okta's and Entra's everyday shape) the group row is locked only by the version
     bump at the end: concurrent member changes of one big group do not queue behind
     each other's round trips. A replace (Push Now), a change of several members or a
-    conditional request (If-Match) locks the group first: those do not commute, and
+    conditional request (If-Match, If-None-Match) locks the group first: those do not commute, and
     concurrent multi-row changes could deadlock."""
-    exclusive = if_match is not None or any(
+    exclusive = condition is not None or any(
         step.kind == "replace" or len(step.ids) > 1 for step in change.steps
     )
     try:
         async with db.write() as conn:
-            group = await _idp_group(conn, tenant, group_id, if_match, lock=exclusive)
+            group = await _idp_group(conn, tenant, group_id, condition, lock=exclusive)
             values: dict[str, Any] = {}
             if change.display_name is not UNSET and change.display_name != group["display_name"]:
                 values["display_name"] = change.display_name
@@ -250,10 +257,15 @@ async def change_group(
 
 
 async def delete_group(
-    db: Database, tenant: Tenant, group_id: str, *, actor: Actor, if_match: int | None = None
+    db: Database,
+    tenant: Tenant,
+    group_id: str,
+    *,
+    actor: Actor,
+    condition: Precondition | None = None,
 ) -> None:
     async with db.write() as conn:
-        group = await _idp_group(conn, tenant, group_id, if_match, lock=True)
+        group = await _idp_group(conn, tenant, group_id, condition, lock=True)
         members = await store.member_ids(conn, tenant.id, group_id)
         await store.delete_group(conn, tenant.id, group_id)
         await _audit(

@@ -27,8 +27,9 @@ from roster.directory.person_values import (
     register_custom_attributes,
 )
 from roster.directory.person_views import PersonView
-from roster.model.errors import DirectoryError, check_version, conflict, forbidden, not_found
+from roster.model.errors import DirectoryError, conflict, forbidden, not_found
 from roster.model.person import REPLACEABLE, PersonInput
+from roster.model.versions import Precondition
 from roster.store import manager_links
 from roster.store import people as store
 from roster.store import person_views as view_store
@@ -304,7 +305,7 @@ async def update_person(
     actor: Actor,
     action: str,
     request: Any = None,
-    if_match: int | None = None,
+    condition: Precondition | None = None,
 ) -> Written:
     """Replace a person with what `make_input` computes from their current record
     (PUT ignores it; PATCH applies operations to it)."""
@@ -314,7 +315,8 @@ async def update_person(
             if shown is None:
                 raise not_found(f"User {person_id} not found")
             person, groups, manager = shown
-            check_version("User", person_id, person["version"], if_match)
+            if condition is not None:
+                condition.check_write("User", person_id, person["version"])
             data = await make_input(person)
             values = field_values(data)
             if "active" not in data.fields:
@@ -359,14 +361,20 @@ async def update_person(
 
 
 async def delete_person(
-    db: Database, tenant: Tenant, person_id: str, *, actor: Actor, if_match: int | None = None
+    db: Database,
+    tenant: Tenant,
+    person_id: str,
+    *,
+    actor: Actor,
+    condition: Precondition | None = None,
 ) -> None:
     """SCIM DELETE: a tombstone. 404 from then on; the data stays, an admin can restore."""
     async with db.write() as conn:
         person = await store.get_person(conn, tenant.id, person_id, for_update=True)
         if person is None:
             raise not_found(f"User {person_id} not found")
-        check_version("User", person_id, person["version"], if_match)
+        if condition is not None:
+            condition.check_write("User", person_id, person["version"])
         deleted_at = utcnow()
         await store.set_deleted(conn, tenant.id, person_id, deleted_at)
         await session_store.delete_subject_sessions(conn, tenant.id, "person", person_id)

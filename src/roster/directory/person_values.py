@@ -87,8 +87,8 @@ async def manager_values(
             data.notes.append("manager ignored: manager sync is off in the SCIM settings")
         return {}
     if data.manager_ref is None:
-        return {"manager_id": None, "manager_pending": None}
-    ref: str = data.manager_ref
+        return {"manager_id": None, **NO_PENDING_MANAGER}
+    ref: str = data.manager_ref.strip()
     manager_id = await manager_links.resolve_reference(conn, tenant.id, ref)
     if manager_id == person_id:
         data.notes.append("manager ignored: a person cannot be their own manager")
@@ -98,8 +98,19 @@ async def manager_values(
             f"manager {ref!r} matches nobody yet (tried SCIM id, user id, email, employee "
             "number); it will be linked when that person arrives"
         )
-        return {"manager_id": None, "manager_pending": ref}
-    return {"manager_id": manager_id, "manager_pending": None}
+        return {"manager_id": None, **pending_manager(ref)}
+    return {"manager_id": manager_id, **NO_PENDING_MANAGER}
+
+
+NO_PENDING_MANAGER: dict[str, Any] = {"manager_pending": None, "manager_pending_as_sent": None}
+
+
+def pending_manager(ref: str) -> dict[str, Any]:
+    """A manager reference that matches nobody yet: its lowercased key (what a person
+    arriving is matched against) and, when its case differs, the text as sent (what
+    SCIM echoes back until it resolves)."""
+    key = ref.lower()
+    return {"manager_pending": key, "manager_pending_as_sent": ref if ref != key else None}
 
 
 async def _checked_manager(

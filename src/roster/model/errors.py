@@ -31,13 +31,3 @@ def invalid(message: str, attribute: str | None = None) -> DirectoryError:
 
 def forbidden(message: str) -> DirectoryError:
     return DirectoryError("forbidden", message)
-
-
-def check_version(resource: str, resource_id: str, version: int, if_match: int | None) -> None:
-    """If-Match: the write applies only to the version the client read (412 otherwise)."""
-    if if_match is not None and if_match != version:
-        raise DirectoryError(
-            "precondition",
-            f'{resource} {resource_id} is at version W/"{version}", not W/"{if_match}": '
-            "read it again and retry",
-        )

@@ -162,6 +162,17 @@ def stored_fields(attributes: Sequence[Attribute]) -> tuple[Stored, ...]:
     )
 
 
+def filterable_paths(attributes: Sequence[Attribute], prefix: str = "") -> tuple[str, ...]:
+    """The attribute paths of `attributes` a filter may name, in registry order
+    (`emails.value`, `meta.lastModified`): what invalidFilter lists."""
+    out: list[str] = []
+    for attr in attributes:
+        if attr.filterable and attr.field is not None:
+            out.append(f"{prefix}{attr.name}")
+        out.extend(filterable_paths(attr.sub_attributes, f"{prefix}{attr.name}."))
+    return tuple(out)
+
+
 def _s(name: str, field_name: str | None = None, **kw: Any) -> Attribute:
     return Attribute(name=name, field=field_name, **kw)
 
@@ -397,6 +408,7 @@ GROUP_ATTRIBUTES: tuple[Attribute, ...] = (
 )
 
 GROUP_SCHEMA = Schema(CORE_GROUP, "Group", "A group of people.", GROUP_ATTRIBUTES)
+GROUP_FILTERABLE = filterable_paths((*GROUP_ATTRIBUTES, META))
 USER_SCHEMA = Schema(CORE_USER, "User", "A person in the company.", USER_CORE_ATTRIBUTES)
 ENTERPRISE_SCHEMA = Schema(
     ENTERPRISE_USER, "EnterpriseUser", "Enterprise User", ENTERPRISE_ATTRIBUTES, extension=True
@@ -477,6 +489,15 @@ class UserSchemas:
                 return found.sub("value")
             return found
         return None
+
+    @functools.cached_property
+    def filterable(self) -> tuple[str, ...]:
+        """Every attribute a User filter may name, the company's custom ones included
+        (extension attributes by their short name, which `find` accepts)."""
+        names = filterable_paths((*self.core.attributes, META))
+        for schema in self.extensions:
+            names += filterable_paths(schema.attributes)
+        return names
 
     def with_custom(self, extra: Sequence[CustomAttribute]) -> UserSchemas:
         return replace(self, custom=self.custom + tuple(extra))

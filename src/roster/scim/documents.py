@@ -1,13 +1,17 @@
-"""Rendering helpers shared by resources: projection, list responses, ETags, paging."""
+"""Rendering helpers shared by resources: projection, list responses, preconditions,
+paging."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import re
+from collections.abc import Mapping
 from typing import Any
 
+from starlette.responses import Response
+
 from roster.model.query import AttrPath
+from roster.model.versions import Precondition, etag, parse_tags
 from roster.scim.errors import ScimError, invalid_value
 from roster.scim.filters import parse_attr_path
 from roster.scim.schema import LIST_RESPONSE, SEARCH_REQUEST
@@ -140,22 +144,23 @@ def list_response(
     return body
 
 
-# A version Roster issued: ASCII digits (str.isdigit() also takes "¹", which int()
-# refuses) that fit the 64-bit column.
-_VERSION = re.compile(r"[0-9]{1,18}")
-
-
-def parse_if_match(header: str | None) -> int | None:
-    """If-Match: W/"3" or "3" -> 3; * or absent -> None (any version)."""
-    if header is None or header.strip() == "*":
+def precondition(headers: Mapping[str, str]) -> Precondition | None:
+    """If-Match and If-None-Match (RFC 7232 §3.1-3.2) of a request on one resource;
+    None when it sent neither (the common case: no work beyond two header lookups)."""
+    if_match = headers.get("if-match")
+    if_none_match = headers.get("if-none-match")
+    if if_match is None and if_none_match is None:
         return None
-    text = header.strip()
-    if text.startswith("W/"):
-        text = text[2:]
-    text = text.strip('"')
-    if not _VERSION.fullmatch(text):
-        raise ScimError(412, f"If-Match {header!r} is not a version this server issued")
-    return int(text)
+    return Precondition(
+        None if if_match is None else parse_tags(if_match),
+        None if if_none_match is None else parse_tags(if_none_match),
+    )
+
+
+def not_modified(version: int) -> Response:
+    """304: the client's copy is current. The ETag again, no body and no representation
+    metadata such as Content-Type (RFC 7232 §4.1)."""
+    return Response(status_code=304, headers={"ETag": etag(version)})
 
 
 def encode_cursor(last_id: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -309,8 +309,15 @@ def _typed(field_: Field, op: str, value: Value) -> Value | date | datetime:
     return value
 
 
-def resolve(expr: Filter, lookup: AttributeLookup, parent: AttrPath | None = None) -> Resolved:
-    """Check every attribute of a filter against the registry and type its values."""
+def resolve(
+    expr: Filter,
+    lookup: AttributeLookup,
+    parent: AttrPath | None = None,
+    *,
+    filterable: Sequence[str] = (),
+) -> Resolved:
+    """Check every attribute of a filter against the registry and type its values.
+    `filterable` names what the registry lets a filter use, for the refusal."""
 
     def field_for(path: AttrPath) -> Field:
         full = path
@@ -323,8 +330,10 @@ def resolve(expr: Filter, lookup: AttributeLookup, parent: AttrPath | None = Non
         attr = lookup(full)
         if attr is None or not attr.filterable or attr.field is None:
             raise invalid_filter(
-                f"{full.text()} cannot be used in a filter; filterable attributes are listed "
-                "in /Schemas (e.g. userName, externalId, displayName, emails.value)"
+                f"{full.text()} cannot be used in a filter; the attributes that can be "
+                f"filtered are: {', '.join(filterable)}"
+                if filterable
+                else f"{full.text()} cannot be used in a filter"
             )
         return Field(attr.field, attr.kind, attr.case_exact, full.text())
 
@@ -334,13 +343,19 @@ def resolve(expr: Filter, lookup: AttributeLookup, parent: AttrPath | None = Non
     if isinstance(expr, Present):
         return FieldPresent(field_for(expr.path))
     if isinstance(expr, And):
-        return FieldAnd(resolve(expr.left, lookup, parent), resolve(expr.right, lookup, parent))
+        return FieldAnd(
+            resolve(expr.left, lookup, parent, filterable=filterable),
+            resolve(expr.right, lookup, parent, filterable=filterable),
+        )
     if isinstance(expr, Or):
-        return FieldOr(resolve(expr.left, lookup, parent), resolve(expr.right, lookup, parent))
+        return FieldOr(
+            resolve(expr.left, lookup, parent, filterable=filterable),
+            resolve(expr.right, lookup, parent, filterable=filterable),
+        )
     if isinstance(expr, Not):
-        return FieldNot(resolve(expr.expr, lookup, parent))
+        return FieldNot(resolve(expr.expr, lookup, parent, filterable=filterable))
     if parent is not None:
         raise invalid_filter("a value filter [...] cannot be nested in another")
     if expr.path.sub:
         raise invalid_filter(f"{expr.path.text()}[...]: the filter follows the attribute itself")
-    return resolve(expr.filter, lookup, expr.path)
+    return resolve(expr.filter, lookup, expr.path, filterable=filterable)

@@ -9,6 +9,7 @@ from roster.model.group import GroupChange, MembershipStep
 from roster.model.query import And, Compare, Filter, Or
 from roster.model.registry import CORE_GROUP
 from roster.model.values import as_text
+from roster.model.versions import etag
 from roster.scim.errors import invalid_path, invalid_value, too_many
 from roster.scim.patch import Operation
 
@@ -149,6 +150,6 @@ def render_group(
         "created": group["created_at"].isoformat().replace("+00:00", "Z"),
         "lastModified": group["updated_at"].isoformat().replace("+00:00", "Z"),
         "location": f"{base_url}/Groups/{group['id']}",
-        "version": f'W/"{group["version"]}"',
+        "version": etag(group["version"]),
     }
     return doc

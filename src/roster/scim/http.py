@@ -44,6 +44,10 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         for code, text in _ERRORS.items()
     },
 }
+# GET of one resource with If-None-Match naming its current version (RFC 7232 §4.1).
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not Modified: If-None-Match names the current version (no body)"}
+}
 _ACCEPTED_BODY_TYPES = ("application/scim+json", "application/json", "text/json")
 
 

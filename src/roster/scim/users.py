@@ -34,6 +34,7 @@ from roster.model.values import (
     custom_value,
     location,
 )
+from roster.model.versions import etag
 from roster.scim.dialects import rewrite_user
 from roster.scim.errors import invalid_value
 
@@ -112,18 +113,14 @@ def _phones(value: Any) -> list[dict[str, Any]]:
     return phones
 
 
-def _reference(value: Any, where: str) -> str | None:
-    ref = as_text(value, where, 320)
-    return ref.lower() if ref else None
-
-
 def _manager_ref(value: Any, where: str) -> str | None:
-    """The enterprise manager, a complex attribute: {"value": "<id, email or number>"}."""
+    """The enterprise manager, a complex attribute: {"value": "<id, email or number>"},
+    as sent (its case kept: a reference that matches nobody yet is echoed back so)."""
     if value is None:
         return None
     if not isinstance(value, dict):
         raise invalid_value(f'{where[: -len(".value")]} must be an object: {{"value": "<id>"}}')
-    return _reference(_lower_keys(value).get("value"), where)
+    return as_text(_lower_keys(value).get("value"), where, 320) or None
 
 
 def parse_user(body: dict[str, Any], schemas: UserSchemas) -> PersonInput:
@@ -184,7 +181,7 @@ def parse_user(body: dict[str, Any], schemas: UserSchemas) -> PersonInput:
     # manager of a PUT may be an echo of the GET that preceded it.
     out.manager_sent = out.manager_sent or "managerid" in company or "manageremail" in company
     for alias in ("managerid", "manageremail"):
-        alias_ref = _reference(company.get(alias), f"{schemas.company_urn}:{alias}")
+        alias_ref = as_text(company.get(alias), f"{schemas.company_urn}:{alias}", 320) or None
         if alias_ref is not None:
             out.manager_ref = alias_ref
             break
@@ -283,8 +280,8 @@ def render_user(
     manager: dict[str, Any] | None = None,
     for_patch: bool = False,
 ) -> dict[str, Any]:
-    """A stored person -> SCIM User. `for_patch` keeps a pending manager reference so
-    that a PATCH of other attributes does not drop it."""
+    """A stored person -> SCIM User. `for_patch`: a document a PATCH will edit (its
+    lists are copies)."""
     pid = person["id"]
     doc: dict[str, Any] = {"schemas": [CORE_USER], "id": pid}
     # Every stored attribute comes from the registry (model/registry.py): a new entry
@@ -319,8 +316,12 @@ def render_user(
         if manager.get("display_name"):
             entry["displayName"] = manager["display_name"]
         enterprise["manager"] = entry
-    elif for_patch and person.get("manager_pending"):
-        enterprise["manager"] = {"value": person["manager_pending"]}
+    elif person.get("manager_pending"):
+        # A reference that matches nobody yet, echoed as the IdP sent it (no $ref or
+        # displayName: it names no User yet), so that an IdP reading back what it
+        # wrote sees it; and kept by a PATCH of other attributes.
+        sent = person.get("manager_pending_as_sent") or person["manager_pending"]
+        enterprise["manager"] = {"value": sent}
     if enterprise:
         doc["schemas"].append(ENTERPRISE_USER)
         doc[ENTERPRISE_USER] = enterprise
@@ -340,7 +341,3 @@ def render_user(
         "version": etag(person["version"]),
     }
     return doc
-
-
-def etag(version: int) -> str:
-    return f'W/"{version}"'

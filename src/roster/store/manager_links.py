@@ -85,6 +85,7 @@ async def link_pending_reports(conn: AsyncConnection, tenant_id: int, person: Pe
             .values(
                 manager_id=person["id"],
                 manager_pending=None,
+                manager_pending_as_sent=None,
                 version=people.c.version + 1,
                 updated_at=utcnow(),
             )

@@ -85,6 +85,9 @@ people = sa.Table(
     sa.Column("manager_id", sa.String(36), nullable=True),
     # A manager reference that matched nobody yet; linked when a match arrives.
     sa.Column("manager_pending", sa.String(320), nullable=True),
+    # The same reference as the identity provider sent it (its case kept), echoed back
+    # until it resolves; manager_pending is its lowercased key for matching.
+    sa.Column("manager_pending_as_sent", sa.String(320), nullable=True),
     sa.Column("start_date", sa.Date, nullable=True),
     sa.Column("hire_date", sa.Date, nullable=True),
     sa.Column("termination_date", sa.Date, nullable=True),

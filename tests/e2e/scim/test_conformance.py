@@ -55,12 +55,6 @@ NOT_APPLICABLE: list[tuple[str, str, str]] = [
         "members[].display is computed by Roster (the person's name, readOnly); the "
         "tester expects it absent",
     ),
-    (
-        r"search_with_attributes",
-        r"no such endpoint: /scim/v2/\.search",
-        "search at the root (POST /.search across resource types) is optional "
-        "(RFC 7644 §3.4.3 MAY); Roster serves /Users/.search and /Groups/.search",
-    ),
 ]
 
 

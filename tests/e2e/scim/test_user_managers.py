@@ -62,7 +62,7 @@ def test_manager_resolution_order(company: Company) -> None:
 
 def test_pending_manager_is_linked_when_the_manager_arrives(company: Company) -> None:
     report = create(company, with_manager("report@example.com", "late.boss@example.com"))
-    assert "manager" not in enterprise(report)
+    assert enterprise(report)["manager"] == {"value": "late.boss@example.com"}
     notes = " ".join(n for e in audit_events(company, report["id"]) for n in e["notes"] or [])
     assert "late.boss@example.com" in notes and "matches nobody yet" in notes
     # A PATCH of something else keeps the pending reference.
@@ -74,7 +74,7 @@ def test_pending_manager_is_linked_when_the_manager_arrives(company: Company) ->
 
 def test_pending_manager_survives_an_echoed_put(company: Company) -> None:
     report = create(company, with_manager("report@example.com", "late.boss@example.com"))
-    body = get(company, report["id"])  # the pending reference is not a SCIM id: not shown
+    body = get(company, report["id"])  # the pending reference, echoed as sent
     body["title"] = "Analyst"
     r = company.client.put(f"/Users/{report['id']}", json=body)
     assert r.status_code == 200 and r.json()["title"] == "Analyst"
@@ -119,7 +119,7 @@ def test_self_manager_and_unresolvable_manager_never_fail(company: Company) -> N
     )
     assert "manager" not in enterprise(after)
     r = patch(company, me["id"], {"op": "replace", "path": "manager", "value": "ghost"})
-    assert r.status_code == 200 and "manager" not in enterprise(r.json())
+    assert r.status_code == 200 and enterprise(r.json())["manager"] == {"value": "ghost"}
     assert stored(company, me["id"])["manager_pending"] == "ghost"
 
 
@@ -185,3 +185,36 @@ def test_reports_of_a_deactivated_manager(company: Company, reassign: bool) -> N
     assert manager_of(company, low1["id"]) == expected
     assert manager_of(company, low2["id"]) == expected
     assert manager_of(company, middle["id"]) == top["id"]
+
+
+def test_pending_manager_is_echoed_as_sent_until_it_resolves(company: Company) -> None:
+    """An IdP that reads back what it wrote sees the reference it sent (its case kept,
+    no $ref or displayName: it names no User yet) on POST, GET, PUT and PATCH answers;
+    once the manager arrives, the manager is shown as any other."""
+    sent = "Late.Boss@Example.com"
+    report = create(company, with_manager("report@example.com", sent))
+    assert enterprise(report)["manager"] == {"value": sent}
+    assert enterprise(get(company, report["id"]))["manager"] == {"value": sent}
+    listed = search(company, {"filter": 'userName eq "report@example.com"'})["Resources"]
+    assert enterprise(listed[0])["manager"] == {"value": sent}
+    # Matching stays as it was: on the lowercased key.
+    assert stored(company, report["id"])["manager_pending"] == sent.lower()
+    after = patched(company, report["id"], {"op": "replace", "path": "title", "value": "Analyst"})
+    assert enterprise(after)["manager"] == {"value": sent}
+    body = get(company, report["id"])
+    body["title"] = "Lead"
+    r = company.client.put(f"/Users/{report['id']}", json=body)
+    assert r.status_code == 200 and enterprise(r.json())["manager"] == {"value": sent}
+    # An employee number reference, by PATCH, keeps its case too.
+    other = create_named(company, "other@example.com")
+    r = patch(
+        company, other["id"], {"op": "replace", "path": "manager", "value": {"value": "HR-9"}}
+    )
+    assert enterprise(r.json())["manager"] == {"value": "HR-9"}
+
+    boss = create_named(company, "late.boss@example.com", given="Late", family="Boss")
+    manager = enterprise(get(company, report["id"]))["manager"]
+    assert manager["value"] == boss["id"]
+    assert manager["$ref"].endswith(f"/Users/{boss['id']}")
+    assert manager["displayName"] == "Late Boss"
+    assert stored(company, report["id"])["manager_pending_as_sent"] is None

@@ -8,7 +8,7 @@ provisioning-log middlewares and answers exactly those routes by calling the sam
 route functions the FastAPI app declares (so the OpenAPI description, the behaviour
 and the tests are the same), with the same bearer-token context and the same
 exception answers (`scim/routes/errors.py: error_answer`). Every other request, `/Users/.search`
-included, goes on to FastAPI.
+included, goes on to FastAPI, with its endpoint's name spelled as declared.
 """
 
 from __future__ import annotations
@@ -62,6 +62,31 @@ ROUTES: dict[tuple[str, str, bool], _Route] = {
 }
 
 
+# The resource endpoints by their lowercased names. Endpoint names are matched without
+# regard to case (Microsoft's Entra Postman collection sends /users): a request spelled
+# otherwise is answered as if spelled as declared, by the same route on either path.
+ENDPOINTS = {
+    name.lower(): name
+    for name in ("Users", "Groups", "Schemas", "ResourceTypes", "ServiceProviderConfig")
+}
+
+
+def canonical_path(scope: Scope) -> bool:
+    """Respell a SCIM path's endpoint as declared (`/scim/v2/users/1` -> `/Users/1`);
+    True when it was respelled. Only asked after the exact spelling found no hot route,
+    so Okta's and Entra's everyday paths pay nothing for it."""
+    path: str = scope["path"]
+    if not path.startswith(PREFIX):
+        return False
+    endpoint, slash, rest = path[len(PREFIX) :].partition("/")
+    declared = ENDPOINTS.get(endpoint.lower())
+    if declared is None or declared == endpoint:
+        return False
+    scope["path"] = f"{PREFIX}{declared}{slash}{rest}"
+    scope["raw_path"] = scope["path"].encode()
+    return True
+
+
 class FastScimRoutes:
     def __init__(self, app: ASGIApp, *, error_answer: ErrorAnswer) -> None:
         self.app = app
@@ -69,6 +94,8 @@ class FastScimRoutes:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         route = self._route(scope) if scope["type"] == "http" else None
+        if route is None and scope["type"] == "http" and canonical_path(scope):
+            route = self._route(scope)
         if route is None:
             await self.app(scope, receive, send)
             return

@@ -5,21 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from starlette.responses import Response
 
 from roster.directory import groups
 from roster.model.query import AttrPath, Field, Order, Resolved
-from roster.model.registry import CORE_GROUP, GROUP_SCHEMA, META, Attribute
+from roster.model.registry import CORE_GROUP, GROUP_FILTERABLE, GROUP_SCHEMA, META, Attribute
+from roster.model.versions import etag
 from roster.scim.documents import (
     ListRequest,
     Projection,
     list_response,
-    parse_if_match,
+    not_modified,
+    precondition,
     search_params,
 )
 from roster.scim.errors import invalid_value
 from roster.scim.filters import parse_attr_path, parse_filter, resolve
 from roster.scim.groups import parse_group, parse_group_patch, render_group
-from roster.scim.http import ERROR_RESPONSES, ScimResponse, json_body, scim_response
+from roster.scim.http import ERROR_RESPONSES, NOT_MODIFIED, ScimResponse, json_body, scim_response
 from roster.scim.patch import parse_operations
 from roster.scim.routes.deps import JSON_BODY, Scim, ScimContext, actor_of, valid_id
 from roster.store.groups import Group
@@ -40,10 +43,11 @@ def _attribute(path: AttrPath) -> Attribute | None:
     return attr.sub("value") if attr.kind == "complex" else attr
 
 
-def _where(ctx: ScimContext, text: str | None) -> Resolved | None:
+def group_filter(ctx: ScimContext, text: str | None) -> Resolved | None:
     if not text:
         return None
-    return resolve(parse_filter(text, max_length=ctx.settings.max_filter_length), _attribute)
+    ast = parse_filter(text, max_length=ctx.settings.max_filter_length)
+    return resolve(ast, _attribute, filterable=GROUP_FILTERABLE)
 
 
 def _order(sort_by: str | None, sort_order: str | None) -> Order:
@@ -67,7 +71,7 @@ async def _single(
         members = (await groups.members_of(ctx.db, ctx.tenant, [group["id"]]))[group["id"]]
     doc = projection.apply(render_group(group, base_url=ctx.base_url, members=members))
     headers = {
-        "ETag": f'W/"{group["version"]}"',
+        "ETag": etag(group["version"]),
         "Location": f"{ctx.base_url}/Groups/{group['id']}",
     }
     return scim_response(doc, status, headers)
@@ -83,7 +87,7 @@ async def _search(ctx: ScimContext, params: dict[str, Any]) -> ScimResponse:
     page = await groups.list_groups(
         ctx.db,
         ctx.tenant,
-        where=_where(ctx, params.get("filter")),
+        where=group_filter(ctx, params.get("filter")),
         order=_order(params.get("sortBy"), params.get("sortOrder")),
         offset=ask.paging.offset,
         limit=ask.limit,
@@ -127,9 +131,12 @@ async def create_group(request: Request, ctx: Scim) -> ScimResponse:
     return await _single(ctx, written.group, 201)
 
 
-@router.get("/Groups/{group_id}")
-async def get_group(group_id: str, request: Request, ctx: Scim) -> ScimResponse:
+@router.get("/Groups/{group_id}", responses=NOT_MODIFIED)
+async def get_group(group_id: str, request: Request, ctx: Scim) -> Response:
     group = await groups.get_group(ctx.db, ctx.tenant, valid_id("Group", group_id))
+    condition = precondition(request.headers)
+    if condition is not None and condition.unchanged("Group", group_id, group["version"]):
+        return not_modified(group["version"])
     projection = Projection(
         request.query_params.get("attributes"),
         request.query_params.get("excludedAttributes"),
@@ -150,7 +157,7 @@ async def replace_group(group_id: str, request: Request, ctx: Scim) -> ScimRespo
         actor=actor_of(ctx),
         action="group.replace",
         request=body,
-        if_match=parse_if_match(request.headers.get("if-match")),
+        condition=precondition(request.headers),
     )
     return await _single(ctx, group)
 
@@ -178,14 +185,14 @@ async def patch_group(group_id: str, request: Request, ctx: Scim) -> ScimRespons
         actor=actor_of(ctx),
         action="group.patch",
         request=body,
-        if_match=parse_if_match(request.headers.get("if-match")),
+        condition=precondition(request.headers),
     )
     attributes = request.query_params.get("attributes")
     excluded = request.query_params.get("excludedAttributes")
     if attributes is None and excluded is None:
         # 204 (RFC 7644 §3.5.2; Okta and Entra accept it): a large group's member list
         # is not worth sending back on every membership change.
-        return scim_response(None, 204, {"ETag": f'W/"{group["version"]}"'})
+        return scim_response(None, 204, {"ETag": etag(group["version"])})
     return await _single(ctx, group, projection=Projection(attributes, excluded, CORE_GROUP))
 
 
@@ -196,6 +203,6 @@ async def delete_group(group_id: str, request: Request, ctx: Scim) -> ScimRespon
         ctx.tenant,
         valid_id("Group", group_id),
         actor=actor_of(ctx),
-        if_match=parse_if_match(request.headers.get("if-match")),
+        condition=precondition(request.headers),
     )
     return scim_response(None, 204)

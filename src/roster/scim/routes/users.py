@@ -6,31 +6,34 @@ from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Request
+from starlette.responses import Response
 
 from roster.directory import people, person_views
 from roster.directory.person_views import Page, PersonView
 from roster.model.person import PersonInput
 from roster.model.query import AttrPath, Field, Order, Resolved
 from roster.model.registry import CORE_USER, UserSchemas
+from roster.model.versions import etag
 from roster.scim.documents import (
     ListRequest,
     Projection,
     list_response,
-    parse_if_match,
+    not_modified,
+    precondition,
     search_params,
 )
 from roster.scim.errors import ScimError, invalid_value
 from roster.scim.filters import parse_attr_path, parse_filter, resolve
-from roster.scim.http import ERROR_RESPONSES, ScimResponse, json_body, scim_response
+from roster.scim.http import ERROR_RESPONSES, NOT_MODIFIED, ScimResponse, json_body, scim_response
 from roster.scim.patch import apply_to_document, parse_operations
 from roster.scim.routes.deps import JSON_BODY, Scim, ScimContext, actor_of, valid_id
-from roster.scim.users import etag, extension_owner, parse_user, render_user
+from roster.scim.users import extension_owner, parse_user, render_user
 from roster.store.people import Person
 
 router = APIRouter(tags=["users"], default_response_class=ScimResponse, responses=ERROR_RESPONSES)
 
 
-def _render(
+def render_person(
     ctx: ScimContext,
     person: Person,
     groups: list[dict[str, Any]],
@@ -55,7 +58,7 @@ async def _single(
     person, groups, manager = view
     if data is not None and data.new_custom:  # registered by this very request
         ctx = replace(ctx, schemas=ctx.schemas.with_custom(data.new_custom))
-    doc = projection.apply(_render(ctx, person, groups, manager))
+    doc = projection.apply(render_person(ctx, person, groups, manager))
     headers = {"ETag": etag(person["version"]), "Location": f"{ctx.base_url}/Users/{person['id']}"}
     return scim_response(doc, status, headers)
 
@@ -64,11 +67,11 @@ def _lookup(schemas: UserSchemas) -> Any:
     return lambda path: schemas.find(path.urn, path.attr, path.sub)
 
 
-def _filter(ctx: ScimContext, filter_text: str | None) -> Resolved | None:
+def user_filter(ctx: ScimContext, filter_text: str | None) -> Resolved | None:
     if filter_text is None or filter_text == "":
         return None
     ast = parse_filter(filter_text, max_length=ctx.settings.max_filter_length)
-    return resolve(ast, _lookup(ctx.schemas))
+    return resolve(ast, _lookup(ctx.schemas), filterable=ctx.schemas.filterable)
 
 
 def _order(ctx: ScimContext, sort_by: str | None, sort_order: str | None) -> Order:
@@ -92,7 +95,7 @@ async def _search(ctx: ScimContext, params: dict[str, Any]) -> ScimResponse:
         default_count=ctx.settings.default_page_size,
         max_count=ctx.settings.max_page_size,
     )
-    resolved = _filter(ctx, params.get("filter"))
+    resolved = user_filter(ctx, params.get("filter"))
     page: Page = await person_views.list_people(
         ctx.db,
         ctx.tenant,
@@ -106,7 +109,9 @@ async def _search(ctx: ScimContext, params: dict[str, Any]) -> ScimResponse:
     rows, extra = ask.trim(page.people)
     resources = [
         ask.projection.apply(
-            _render(ctx, p, page.groups.get(p["id"], []), page.managers.get(p["manager_id"] or ""))
+            render_person(
+                ctx, p, page.groups.get(p["id"], []), page.managers.get(p["manager_id"] or "")
+            )
         )
         for p in rows
     ]
@@ -136,9 +141,12 @@ async def create_user(request: Request, ctx: Scim) -> ScimResponse:
     return await _single(ctx, written.person["id"], 201, data=data, view=written.view)
 
 
-@router.get("/Users/{person_id}")
-async def get_user(person_id: str, request: Request, ctx: Scim) -> ScimResponse:
+@router.get("/Users/{person_id}", responses=NOT_MODIFIED)
+async def get_user(person_id: str, request: Request, ctx: Scim) -> Response:
     view = await person_views.get_person_view(ctx.db, ctx.tenant, valid_id("User", person_id))
+    condition = precondition(request.headers)
+    if condition is not None and condition.unchanged("User", person_id, view[0]["version"]):
+        return not_modified(view[0]["version"])
     projection = Projection(
         request.query_params.get("attributes"),
         request.query_params.get("excludedAttributes"),
@@ -153,10 +161,10 @@ async def replace_user(person_id: str, request: Request, ctx: Scim) -> ScimRespo
     data = parse_user(body, ctx.schemas)
 
     async def replacement(current: Person) -> PersonInput:
-        # A pending manager reference is not shown (it is no SCIM id), so a PUT echoing
-        # the GET cannot carry it: without any manager in the body it is kept.
+        # A PUT with no manager at all keeps a pending reference (a PUT echoing a GET
+        # from before pending references were shown cannot carry it).
         if not data.manager_sent and current["manager_pending"]:
-            data.manager_ref = current["manager_pending"]
+            data.manager_ref = current["manager_pending_as_sent"] or current["manager_pending"]
         return data
 
     written = await people.update_person(
@@ -167,7 +175,7 @@ async def replace_user(person_id: str, request: Request, ctx: Scim) -> ScimRespo
         actor=actor_of(ctx),
         action="person.replace",
         request=body,
-        if_match=parse_if_match(request.headers.get("if-match")),
+        condition=precondition(request.headers),
     )
     return await _single(ctx, written.person["id"], data=data, view=written.view)
 
@@ -201,7 +209,7 @@ async def patch_user(person_id: str, request: Request, ctx: Scim) -> ScimRespons
         actor=actor_of(ctx),
         action="person.patch",
         request=body,
-        if_match=parse_if_match(request.headers.get("if-match")),
+        condition=precondition(request.headers),
     )
     return await _single(
         ctx, written.person["id"], data=parsed[-1] if parsed else None, view=written.view
@@ -215,7 +223,7 @@ async def delete_user(person_id: str, request: Request, ctx: Scim) -> ScimRespon
         ctx.tenant,
         valid_id("User", person_id),
         actor=actor_of(ctx),
-        if_match=parse_if_match(request.headers.get("if-match")),
+        condition=precondition(request.headers),
     )
     return scim_response(None, 204)
 

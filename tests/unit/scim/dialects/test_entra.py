@@ -76,7 +76,7 @@ def test_refused_by_the_rfc_codec_alone(name: str, without_dialects: None) -> No
 
 def test_bare_string_manager() -> None:
     data = _patched(_recorded("add_manager.json", manager="Mgr-1"))
-    assert data.manager_ref == "mgr-1" and data.manager_sent
+    assert data.manager_ref == "Mgr-1" and data.manager_sent  # as sent; matched lowercased
 
 
 def test_quoted_primary_in_a_document(without_dialects: None) -> None:
