@@ -38,7 +38,7 @@ def test_email_in_use_by_deactivated_holder_names_holder_and_fix(company: Compan
     err = assert_scim_error(company.client.post("/Users", json=body), 409, "uniqueness")
     assert holder["id"] in err["detail"]
     assert "deactivated" in err["detail"]
-    assert "change that deactivated person's email" in err["detail"]
+    assert "free that deactivated person's email (Free this email" in err["detail"]
 
 
 def test_email_in_use_by_unlinked_active_person_names_holder_and_fix(company: Company) -> None:
