@@ -24,6 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.directory import admin_links
 from roster.directory.admins import (
+    EMAIL_FAILURES,
+    WINDOW,
     ConsoleUser,
     attempt_key_of,
     check_email,
@@ -70,6 +72,10 @@ class AdminView:
         }[self.status]
 
 
+def _limits(now: datetime) -> dict[str, Any]:
+    return {"now": now, "limit": EMAIL_FAILURES, "window": WINDOW}
+
+
 def _status(user: ConsoleUser, link: dict[str, Any] | None, locked: datetime | None) -> str:
     if user.can_sign_in:
         return "locked" if locked else "active"
@@ -88,7 +94,7 @@ async def list_admins(db: Database, subdomain: str) -> list[AdminView]:
         users = [user_of(r) for r in await store.list_console_users(conn, tenant.id)]
         links = await link_store.open_links(conn, tenant.id)
         keys = {u.id: attempt_key_of(tenant.subdomain, u.email) for u in users}
-        locked = await store.locked_keys(conn, list(keys.values()), now)
+        locked = await store.locked_keys(conn, list(keys.values()), **_limits(now))
     out = []
     for u in users:
         link = links.get(u.id)
@@ -289,7 +295,7 @@ async def unlock_admin(db: Database, subdomain: str, admin_id: str, *, actor: Ac
     async with db.write() as conn:
         target, _ = await _locked_admin(conn, tenant, admin_id)
         key = attempt_key_of(tenant.subdomain, target.email)
-        locked = (await store.locked_keys(conn, [key], now)).get(key)
+        locked = (await store.locked_keys(conn, [key], **_limits(now))).get(key)
         if locked is None:
             return False
         await store.clear_attempts(conn, key)

@@ -77,15 +77,29 @@ async def delete_console_user(conn: AsyncConnection, tenant_id: int, user_id: st
     )
 
 
-async def locked_keys(conn: AsyncConnection, keys: list[str], now: datetime) -> dict[str, datetime]:
-    """Of these sign-in attempt keys, those locked now, with when the lock ends."""
+async def locked_keys(
+    conn: AsyncConnection, keys: list[str], *, now: datetime, limit: int, window: timedelta
+) -> dict[str, datetime]:
+    """Of these sign-in attempt keys, those whose next attempt reserve_attempt would
+    refuse, with when that ends: a lock, or a window that has used up its attempts (the
+    refusal that locks rolls back with the sign-in, so the count alone can say it)."""
     if not keys:
         return {}
     t = sign_in_attempts.c
     rows = await conn.execute(
-        sa.select(t.key, t.locked_until).where(t.key.in_(keys), t.locked_until > now)
+        sa.select(t.key, t.locked_until, t.window_started_at).where(
+            t.key.in_(keys),
+            sa.or_(
+                t.locked_until > now,
+                sa.and_(
+                    t.locked_until.is_(None),
+                    t.window_started_at >= now - window,
+                    t.attempts >= limit,
+                ),
+            ),
+        )
     )
-    return {r.key: r.locked_until for r in rows}
+    return {r.key: r.locked_until or r.window_started_at + window for r in rows}
 
 
 async def update_console_user(
