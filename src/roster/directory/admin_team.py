@@ -145,8 +145,9 @@ def _keep_one(
         remaining.append(after)
     if before and not remaining:
         raise conflict(
-            f"{target.email} is the only Account Admin of {tenant.subdomain} who can sign in: "
-            "make another admin an Account Admin first (invite one if needed)"
+            f"the company would be left without an Account Admin who can sign in: "
+            f"{target.email} is the only one. Make another admin an Account Admin first "
+            "(invite one if needed)"
         )
 
 

@@ -190,7 +190,7 @@ def test_the_last_account_admin_is_kept(company: Company) -> None:
     ):
         page = client.post(f"{PAGE}/{my_id}/{path}", data)
         assert page.status_code == 409, (path, page.text)
-        assert "the only Account Admin" in text_of(page)
+        assert "without an Account Admin who can sign in" in text_of(page)
     assert views(company)[me].user.roles == ("account_admin", "manage_integrations")
     assert client.get(PAGE).status_code == 200  # still signed in
     # An invited Account Admin cannot sign in yet: they do not count.
@@ -198,7 +198,7 @@ def test_the_last_account_admin_is_kept(company: Company) -> None:
     assert client.post(f"{PAGE}/{my_id}/remove").status_code == 409
     # The CLI keeps the same rule.
     refused = roster_cli(company.server, "admin", "remove", company.subdomain, me)
-    assert refused.returncode == 1 and "the only Account Admin" in refused.stderr
+    assert refused.returncode == 1 and "without an Account Admin who can sign in" in refused.stderr
 
 
 def test_two_account_admins_demoting_each_other_at_once_one_is_refused(company: Company) -> None:
