@@ -27,6 +27,7 @@ DIRECTORY_TABLES = (
     "groups",
     "group_members",
     "console_users",
+    "admin_links",
     "sso_configs",
     "webhook_endpoints",
     "webhook_deliveries",

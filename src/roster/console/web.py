@@ -235,13 +235,15 @@ async def console(request: Request) -> Console:
     session = await sessions.load_session(db, request.cookies.get(sessions.COOKIE_NAME))
     next_url = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     found = None if session is None else await tenancy.by_console_session(db, session)
-    if session is None or found is None or not found[1].is_account_admin:
+    if session is None or found is None or not found[1].roles:
         raise LoginRequired(next_url)
     tenant, user = found
     request.state.tenant = tenant.subdomain
     # After the session check: a signed-out browser is sent to sign in, whatever the
     # address says.
     check_address(request)
+    if not user.is_account_admin and not _integrations_area(request.url.path):
+        raise account_admin_needed()
     if request.method == "POST":
         submitted = request.headers.get(CSRF_HEADER)
         if submitted is None:
@@ -258,6 +260,31 @@ async def console(request: Request) -> Console:
     return Console(request, db, settings, tenant, user, session)
 
 
+# What an admin with Manage Integrations alone may open: the Overview, the
+# integrations (SCIM, SSO, webhooks), the provisioning log and troubleshooting.
+_INTEGRATIONS_AREA = re.compile(r"/admin(/logout|/(integrations|log|troubleshooting)(/.*)?)?/?")
+
+
+def _integrations_area(path: str) -> bool:
+    return _INTEGRATIONS_AREA.fullmatch(path) is not None
+
+
+def account_admin_needed() -> ConsoleError:
+    return ConsoleError(
+        403,
+        "Account Admin access needed",
+        "People, groups, CSV import, custom attributes and the admins are for Account "
+        "Admins. Ask an Account Admin of your company to grant it to you.",
+    )
+
+
+async def account_console(request: Request) -> Console:
+    ctx = await console(request)
+    if not ctx.user.is_account_admin:
+        raise account_admin_needed()
+    return ctx
+
+
 async def integrations_console(request: Request) -> Console:
     ctx = await console(request)
     if not ctx.user.manages_integrations:
@@ -272,6 +299,7 @@ async def integrations_console(request: Request) -> Console:
 
 Admin = Annotated[Console, Depends(console)]
 IntegrationsAdmin = Annotated[Console, Depends(integrations_console)]
+AccountAdmin = Annotated[Console, Depends(account_console)]
 
 
 def _refusal(exc: inputs.InvalidInput) -> ConsoleError:

@@ -66,22 +66,31 @@ class ConsoleUser:
     roles: tuple[str, ...]
     break_glass: bool
     last_login_at: datetime | None = None
+    name: str | None = None
+    has_password: bool = True
+    sso_linked: bool = False
 
     @property
     def is_account_admin(self) -> bool:
+        """Runs the company: people, groups, CSV, attributes and the admins themselves."""
         return ACCOUNT_ADMIN in self.roles
 
     @property
     def manages_integrations(self) -> bool:
-        """ "Account Admin with Manage Integrations": SCIM, SSO and the provisioning log."""
-        return ACCOUNT_ADMIN in self.roles and MANAGE_INTEGRATIONS in self.roles
+        """SCIM, SSO, webhooks and the provisioning log (with or without Account Admin)."""
+        return MANAGE_INTEGRATIONS in self.roles
+
+    @property
+    def can_sign_in(self) -> bool:
+        """Has a way in: a password, or an SSO NameID linked to this admin."""
+        return self.has_password or self.sso_linked
 
     @property
     def role_names(self) -> list[str]:
         return [ROLES.get(r, r) for r in self.roles]
 
 
-def _user(row: dict[str, Any]) -> ConsoleUser:
+def user_of(row: dict[str, Any]) -> ConsoleUser:
     return ConsoleUser(
         tenant_id=row["tenant_id"],
         id=row["id"],
@@ -89,6 +98,9 @@ def _user(row: dict[str, Any]) -> ConsoleUser:
         roles=tuple(row["roles"] or ()),
         break_glass=bool(row["break_glass"]),
         last_login_at=row["last_login_at"],
+        name=row.get("name"),
+        has_password=bool(row.get("password_hash")),
+        sso_linked=bool(row.get("sso_nameid")),
     )
 
 
@@ -128,16 +140,35 @@ def check_password(password: str, *, context: Iterable[str] = ()) -> None:
 
 
 def check_roles(roles: Iterable[str]) -> tuple[str, ...]:
-    chosen = tuple(dict.fromkeys(r.strip() for r in roles if r.strip()))
-    unknown = [r for r in chosen if r not in ROLES]
+    """The roles in their stored order; an admin holds at least one."""
+    chosen = {r.strip() for r in roles if r.strip()}
+    unknown = sorted(chosen - set(ROLES))
     if unknown:
         raise invalid(
             f"unknown role(s) {', '.join(unknown)}: use {', '.join(ROLES)}",
             "roles",
         )
-    if ACCOUNT_ADMIN not in chosen:
-        raise invalid("a console user must be an account_admin", "roles")
-    return chosen
+    if not chosen:
+        raise invalid(
+            "choose at least one role: Account Admin (account_admin) or Manage "
+            "Integrations (manage_integrations)",
+            "roles",
+        )
+    return tuple(r for r in ROLES if r in chosen)
+
+
+def check_email(email: str) -> str:
+    email = email.strip()
+    if not _EMAIL.match(email) or len(email) > 320:
+        raise invalid(
+            f"{email!r} is not an email address: give one like jordan@example.com", "email"
+        )
+    return email
+
+
+def attempt_key_of(subdomain: str, email: str) -> str:
+    """The sign-in attempts key that locks this admin's email (see sign_in)."""
+    return _attempt_key("email", f"{subdomain.strip().lower()}:{email.strip().lower()}")
 
 
 async def create_admin(
@@ -150,9 +181,7 @@ async def create_admin(
     break_glass: bool = False,
     actor: Actor = SYSTEM,
 ) -> ConsoleUser:
-    email = email.strip()
-    if not _EMAIL.match(email) or len(email) > 320:
-        raise invalid(f"{email!r} is not an email address", "email")
+    email = check_email(email)
     check_password(password, context=(email, subdomain))
     chosen = check_roles(roles)
     tenant = await get_tenant(db, subdomain)
@@ -181,18 +210,18 @@ async def create_admin(
             )
     except IntegrityError:
         raise conflict(f"{email} is already a console user of {subdomain}") from None
-    return _user(row)
+    return user_of(row)
 
 
 async def get_console_user(db: Database, tenant_id: int, user_id: str) -> ConsoleUser | None:
     async with db.read() as conn:
         row = await store.console_user_by_id(conn, tenant_id, user_id)
-    return _user(row) if row else None
+    return user_of(row) if row else None
 
 
 async def list_admins(db: Database, tenant: Tenant) -> list[ConsoleUser]:
     async with db.read() as conn:
-        return [_user(r) for r in await store.list_console_users(conn, tenant.id)]
+        return [user_of(r) for r in await store.list_console_users(conn, tenant.id)]
 
 
 def _attempt_key(kind: str, value: str) -> str:
@@ -238,7 +267,7 @@ async def sign_in(
     company = subdomain.strip().lower()
     now = utcnow()
     ip_key = _attempt_key("ip", client_ip)
-    email_key = _attempt_key("email", f"{company}:{email_lower}")
+    email_key = attempt_key_of(company, email_lower)
     await _reserve(db, ip_key, email_key, now)
     async with db.read() as conn:
         tenant = await tenant_store.tenant_by_subdomain(conn, company)
@@ -255,7 +284,7 @@ async def sign_in(
     )
     if tenant is None or row is None or not acceptable or not valid:
         raise SignInRefused(wrong)
-    user = _user(row)
+    user = user_of(row)
     refusal = await sso.password_login_refusal(db, tenant, break_glass=user.break_glass)
     if refusal:
         raise SignInRefused(refusal[0].upper() + refusal[1:] + ".")

@@ -28,16 +28,17 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
-import re
 import secrets
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.directory.audit import SYSTEM, Actor, jsonable, record_change
 from roster.directory.events import TYPES
+from roster.directory.reveal import REVEAL_FOR as REVEAL_FOR
+from roster.directory.reveal import reveal_ticket as reveal_ticket
+from roster.directory.reveal import ticket_issued, ticket_matches
 from roster.directory.tenants import get_tenant
 from roster.directory.webhook_urls import allowed_addresses, check_url
 from roster.model.errors import DirectoryError, conflict, invalid, not_found
@@ -62,10 +63,8 @@ SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
 ROTATION_GRACE = timedelta(hours=24)
 MAX_ENDPOINTS = 20  # per company: each is a stream of POSTs from Roster's machines
 RESOURCE = "Webhook"
-REVEAL_FOR = timedelta(minutes=15)  # how long after it is made a secret can be shown
 SHOWN_ACTION = "webhook.secret_shown"
 SHOWN_SCAN = 500  # the endpoint's newest audit rows a redemption looks through
-_TICKET = re.compile(r"([0-9]{1,12})\.([0-9a-f]{64})")
 
 
 def new_secret() -> str:
@@ -306,15 +305,6 @@ async def retry_delivery(
     return found
 
 
-def reveal_ticket(endpoint_id: str, secret: str, bound_to: str, issued: int | None = None) -> str:
-    """What lets the holder of the browser session `bound_to` see `secret` once, for
-    REVEAL_FOR: `<unix time>.<HMAC-SHA256 keyed by the secret>`. Only Roster and whoever
-    was just given the secret can make one; it says nothing of the secret."""
-    when = int(utcnow().timestamp()) if issued is None else issued
-    message = f"{bound_to}|{endpoint_id}|{when}".encode()
-    return f"{when}.{hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()}"
-
-
 async def reveal_secret(
     db: Database,
     subdomain: str,
@@ -327,21 +317,15 @@ async def reveal_secret(
     """The endpoint's secret for a ticket `reveal_ticket` made, the first time it is
     redeemed within REVEAL_FOR by the same session and while the secret is still the
     endpoint's; None otherwise (shown already, too late, rotated since, not a ticket)."""
-    parsed = _TICKET.fullmatch(ticket)
-    if parsed is None:
-        return None
-    issued = int(parsed.group(1))
-    made = datetime.fromtimestamp(issued, UTC)
-    age = utcnow() - made
-    if not timedelta(minutes=-1) <= age <= REVEAL_FOR:
+    made = ticket_issued(ticket)
+    if made is None:
         return None
     tenant = await get_tenant(db, subdomain)
     marker = hashlib.sha256(ticket.encode()).hexdigest()[:32]
     async with db.write() as conn:
         await _live(conn, tenant, endpoint_id)  # locked: one redemption at a time
         secret = await store.current_secret(conn, tenant.id, endpoint_id)
-        expected = reveal_ticket(endpoint_id, secret, bound_to, issued)
-        if not hmac.compare_digest(expected, ticket):
+        if not ticket_matches(ticket, endpoint_id, secret, bound_to):
             return None
         # A redemption comes after its ticket was made: the rows since then tell.
         rows = await events_for(conn, tenant.id, endpoint_id, limit=SHOWN_SCAN)

@@ -55,6 +55,53 @@ async def list_console_users(conn: AsyncConnection, tenant_id: int) -> list[Cons
     return [dict(r._mapping) for r in rows]
 
 
+async def lock_console_users(conn: AsyncConnection, tenant_id: int) -> list[ConsoleUserRow]:
+    """The company's admins, locked for this transaction (FOR UPDATE on PostgreSQL; on
+    SQLite the write transaction is the one writer already): a rule over all of them,
+    such as "one Account Admin who can sign in remains", is checked and written without
+    a concurrent change slipping between."""
+    rows = await conn.execute(
+        sa.select(console_users)
+        .where(console_users.c.tenant_id == tenant_id)
+        .order_by(console_users.c.id)
+        .with_for_update()
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+async def delete_console_user(conn: AsyncConnection, tenant_id: int, user_id: str) -> None:
+    await conn.execute(
+        console_users.delete().where(
+            console_users.c.tenant_id == tenant_id, console_users.c.id == user_id
+        )
+    )
+
+
+async def locked_keys(
+    conn: AsyncConnection, keys: list[str], *, now: datetime, limit: int, window: timedelta
+) -> dict[str, datetime]:
+    """Of these sign-in attempt keys, those whose next attempt reserve_attempt would
+    refuse, with when that ends: a lock, or a window that has used up its attempts (the
+    refusal that locks rolls back with the sign-in, so the count alone can say it)."""
+    if not keys:
+        return {}
+    t = sign_in_attempts.c
+    rows = await conn.execute(
+        sa.select(t.key, t.locked_until, t.window_started_at).where(
+            t.key.in_(keys),
+            sa.or_(
+                t.locked_until > now,
+                sa.and_(
+                    t.locked_until.is_(None),
+                    t.window_started_at >= now - window,
+                    t.attempts >= limit,
+                ),
+            ),
+        )
+    )
+    return {r.key: r.locked_until or r.window_started_at + window for r in rows}
+
+
 async def update_console_user(
     conn: AsyncConnection, tenant_id: int, user_id: str, values: dict[str, Any]
 ) -> None:

@@ -350,6 +350,7 @@ console_users = sa.Table(
     sa.Column("id", sa.String(36), nullable=False),
     sa.Column("email", sa.String(320), nullable=False),
     sa.Column("email_lower", sa.String(320), nullable=False),
+    # None until the admin has set a password (invited), and again after a reset.
     sa.Column("password_hash", sa.String(200), nullable=True),
     # e.g. ["account_admin", "manage_integrations"]
     sa.Column("roles", JSONType, nullable=False, default=list),
@@ -362,9 +363,32 @@ console_users = sa.Table(
     # derived from a person's email, which the IdP, SCIM, CSV and other admins can edit.
     sa.Column("sso_nameid", sa.String(320), nullable=True),
     sa.Column("sso_nameid_lower", sa.String(320), nullable=True),
+    sa.Column("name", sa.String(200), nullable=True),  # as the inviting admin typed it
     sa.PrimaryKeyConstraint("tenant_id", "id"),
     sa.UniqueConstraint("tenant_id", "email_lower"),
     sa.Index("ux_console_users_sso_nameid", "tenant_id", "sso_nameid_lower", unique=True),
+)
+
+# One-time set-password links (an invitation, a password reset): only sha256 of the
+# random token is kept for the lookup; `sealed_token` (sealed under the deployment's
+# secret key) lives only until the console has shown the link once. A newer link of
+# the same admin replaces the older; a used one keeps `used_at`.
+admin_links = sa.Table(
+    "admin_links",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, sa.ForeignKey("tenants.id"), nullable=False),
+    sa.Column("id", sa.String(36), nullable=False),
+    sa.Column("console_user_id", sa.String(36), nullable=False),
+    sa.Column("purpose", sa.String(16), nullable=False),  # invite or reset
+    sa.Column("token_hash", sa.String(64), nullable=False),
+    sa.Column("sealed_token", sa.Text, nullable=True),
+    sa.Column("created_by", sa.String(100), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("used_at", UTCDateTime, nullable=True),
+    sa.PrimaryKeyConstraint("tenant_id", "id"),
+    sa.UniqueConstraint("token_hash", name="ux_admin_links_token_hash"),
+    sa.Index("ix_admin_links_admin", "tenant_id", "console_user_id"),
 )
 
 sessions = sa.Table(

@@ -71,6 +71,12 @@ WRITES = (
     Run("person reactivate", ("{sub}", "{deleted_person}")),
     Run("group add", ("{sub}", "CLI Group", "--type", "Teams")),
     Run("admin create", ("{sub}", "ops@cli.example"), stdin=f"{PASSWORD}\n"),
+    Run("admin invite", ("{sub}", "invited@cli.example", "--role", "account_admin")),
+    Run("admin reset-password", ("{sub}", "invited@cli.example")),
+    Run("admin set-roles", ("{sub}", "invited@cli.example", "--role", "manage_integrations")),
+    # Nobody is locked out here: it says so and changes nothing.
+    Run("admin unlock", ("{sub}", "ops@cli.example"), may_not_change=True),
+    Run("admin remove", ("{sub}", "invited@cli.example")),
     Run("sso configure", ("{sub}", "--idp-metadata", "{metadata}")),
     Run("sso set", ("{sub}", "--enable", "--allow-jit", "--nameid", "email")),
     Run("sso cert add", ("{sub}", "{next_cert}")),
@@ -118,6 +124,7 @@ READ_ONLY = (
     Run("events set-receiver list", ("{sub}",)),
     Run("events set-receiver deliveries", ("{sub}", "{receiver_id}", "--status", "dead")),
     Run("events signing-key list"),
+    Run("admin list", ("{sub}",)),
 )
 
 # Commands in the tree that are not run here, and why.

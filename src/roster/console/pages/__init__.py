@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from roster.console.pages.admins import router as admins_router
 from roster.console.pages.attributes import router as attributes_router
 from roster.console.pages.auth import router as auth_router
 from roster.console.pages.groups import router as groups_router
@@ -13,6 +14,7 @@ from roster.console.pages.log import router as log_router
 from roster.console.pages.people import router as people_router
 from roster.console.pages.people_edit import router as people_edit_router
 from roster.console.pages.people_import import router as import_router
+from roster.console.pages.set_password import router as set_password_router
 from roster.console.pages.sso import router as sso_router
 from roster.console.pages.troubleshooting import router as troubleshooting_router
 from roster.console.pages.webhooks import router as webhooks_router
@@ -30,6 +32,8 @@ for sub in (
     import_router,
     groups_router,
     attributes_router,
+    admins_router,
+    set_password_router,
     log_router,
     troubleshooting_router,
     fallback,  # last: any other /admin path is the console's own 404 page
