@@ -256,6 +256,29 @@ async def change_group(
         raise not_found(f"Group {group_id} not found") from None
 
 
+async def record_member_gone(
+    conn: AsyncConnection, tenant: Tenant, actor: Actor, person_id: str, group_ids: Sequence[str]
+) -> None:
+    """A deleted person has left these groups (in the deletion's transaction): each
+    group changes version, so its ETag does, and says so as any membership change does
+    (audit row, group.members_removed), so that nobody downstream keeps the member."""
+    for group_id in group_ids:
+        updated = await store.update_group(conn, tenant.id, group_id, {"updated_at": utcnow()})
+        if updated is None:
+            continue
+        await _audit(
+            conn,
+            tenant,
+            actor,
+            "group.update",
+            group_id,
+            changes={"removed": 1},
+            notes=["the member was deleted"],
+            group=updated,
+            members={"added": [], "removed": [person_id]},
+        )
+
+
 async def delete_group(
     db: Database,
     tenant: Tenant,

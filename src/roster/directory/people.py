@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from roster.directory import audit
 from roster.directory.audit import Actor as Actor  # re-exported: callers name it here
 from roster.directory.audit import diff, jsonable
+from roster.directory.groups import record_member_gone
 from roster.directory.outbox import queue_welcome
 from roster.directory.person_values import (
     conflict_detail,
@@ -376,7 +377,8 @@ async def delete_person(
         if condition is not None:
             condition.check_write("User", person_id, person["version"])
         deleted_at = utcnow()
-        await store.set_deleted(conn, tenant.id, person_id, deleted_at)
+        left = await store.set_deleted(conn, tenant.id, person_id, deleted_at)
+        await record_member_gone(conn, tenant, actor, person_id, left)
         await session_store.delete_subject_sessions(conn, tenant.id, "person", person_id)
         new_manager = person["manager_id"] if tenant.setting("reassign_reporters") else None
         moved = await manager_links.reassign_reports(conn, tenant.id, person_id, new_manager)

@@ -212,17 +212,19 @@ async def update_person(
     )
 
 
-async def set_deleted(conn: AsyncConnection, tenant_id: int, person_id: str, at: Any) -> None:
+async def set_deleted(conn: AsyncConnection, tenant_id: int, person_id: str, at: Any) -> list[str]:
+    """The person's tombstone; returns the groups they were taken out of."""
     await conn.execute(
         people.update()
         .where(people.c.tenant_id == tenant_id, people.c.id == person_id)
         .values(deleted_at=at, updated_at=at, version=people.c.version + 1)
     )
-    await conn.execute(
-        group_members.delete().where(
-            group_members.c.tenant_id == tenant_id, group_members.c.person_id == person_id
-        )
+    left = await conn.execute(
+        group_members.delete()
+        .where(group_members.c.tenant_id == tenant_id, group_members.c.person_id == person_id)
+        .returning(group_members.c.group_id)
     )
+    return sorted(str(g) for g in left.scalars())
 
 
 async def restore(conn: AsyncConnection, tenant_id: int, person_id: str, at: Any) -> None:

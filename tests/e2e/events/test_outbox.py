@@ -227,3 +227,39 @@ def test_reports_moved_off_a_leaving_manager_are_told(company: Company) -> None:
         if e["type"] == "person.manager_changed"
     }
     assert told == {middle["id"], *(low["id"] for low in lows)}
+
+
+def test_a_deleted_person_leaves_their_groups_and_says_so(company: Company) -> None:
+    person = create(company, okta_user("leaving@acme.example"))["id"]
+    stays = create(company, okta_user("stays@acme.example"))["id"]
+    group_ids = []
+    for name in ("Eng", "All"):
+        r = company.client.post(
+            "/Groups",
+            json={"schemas": [GROUP], "displayName": name, "members": [{"value": person}]},
+        )
+        assert r.status_code == 201, r.text
+        group_ids.append(r.json()["id"])
+    _group_patch(
+        company, group_ids[1], {"op": "add", "path": "members", "value": [{"value": stays}]}
+    )
+    etags = [company.client.get(f"/Groups/{g}").headers["ETag"] for g in group_ids]
+    start = _last(company)
+    assert company.client.delete(f"/Users/{person}").status_code == 204
+    events = _events(company, after=start)
+    # One transaction: the person's event, then each group they were taken out of.
+    assert sorted(_types(events)) == [
+        "group.members_removed",
+        "group.members_removed",
+        "person.deleted",
+    ]
+    removed = [e for e in events if e["type"] == "group.members_removed"]
+    assert sorted(e["resource_id"] for e in removed) == sorted(group_ids)
+    assert all(e["data"]["members"] == [person] for e in removed)
+    for group_id, etag in zip(group_ids, etags, strict=True):
+        r = company.client.get(f"/Groups/{group_id}")
+        assert r.headers["ETag"] != etag  # a cached copy of the group is stale: it says so
+        assert person not in [m["value"] for m in r.json().get("members", [])]
+    assert [
+        m["value"] for m in company.client.get(f"/Groups/{group_ids[1]}").json()["members"]
+    ] == [stays]
