@@ -24,11 +24,12 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from roster import __version__, inputs
 from roster.config import DEFAULT_COMPANY_EXTENSION, Settings
-from roster.directory import sessions, tenancy
+from roster.directory import reveals, sessions, tenancy
 from roster.directory.admins import ConsoleUser
 from roster.directory.csv_columns import HIDDEN_FIELDS, field_labels
 from roster.directory.people import Actor
 from roster.directory.provisioning_log import last_seen
+from roster.directory.sealing import Sealer
 from roster.model.registry import UserSchemas
 from roster.scim.dialects import idp_name
 from roster.services import services
@@ -160,6 +161,38 @@ class Console:
 
     def render(self, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
         return render(self.request, template, status=status, console=self, **context)
+
+    async def stash_secret(self, resource_type: str, resource_id: str, secret: str) -> str:
+        """Keep a new secret for one showing in this browser session (POST, redirect,
+        GET: directory/reveals.py); the ticket goes in the redirect as `reveal`."""
+        return await reveals.stash(
+            self.db,
+            Sealer.for_settings(self.settings),
+            self.tenant.id,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            secret=secret,
+            bound_to=self.session.id,
+        )
+
+    async def take_secret(
+        self, resource_type: str, resource_id: str, shown_action: str
+    ) -> str | None:
+        """The secret the address's `reveal` ticket stands for, the first time only."""
+        ticket = self.request.query_params.get("reveal")
+        if not ticket:
+            return None
+        return await reveals.reveal(
+            self.db,
+            Sealer.for_settings(self.settings),
+            self.tenant.id,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            ticket=ticket,
+            bound_to=self.session.id,
+            actor=self.actor,
+            shown_action=shown_action,
+        )
 
 
 def render(request: Request, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
@@ -301,6 +334,26 @@ async def form_values(request: Request, labels: dict[str, str] | None = None) ->
     refusal."""
     form = await request.form()
     return check_form(((k, v) for k, v in form.multi_items() if isinstance(v, str)), labels)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f]")
+
+
+def kept(value: str) -> str:
+    """A refused value shown back in its field, without the characters it may have been
+    refused for."""
+    return _CONTROL.sub("", value)[: inputs.FORM_MAX]
+
+
+async def kept_form(request: Request, *names: str) -> dict[str, str]:
+    """The form's `names` as typed, for the form shown again with its error in place."""
+    form = await request.form()
+    return {name: kept(str(form.get(name) or "")) for name in names}
+
+
+def sentence(message: str) -> str:
+    """A directory message (lower case, no stop) as a sentence on a page."""
+    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
 
 def whole_number(value: str, label: str, **limits: Any) -> int | None:

@@ -378,6 +378,23 @@ sessions = sa.Table(
     sa.PrimaryKeyConstraint("tenant_id", "id"),
 )
 
+# Secrets shown once (a new SCIM token, a webhook's signing secret): the answer to the
+# form that made one redirects with a ticket, and the page it leads to takes the secret
+# from here, once, in the same browser session (directory/reveals.py). The secret is
+# sealed (directory/sealing.py); the row goes when it is shown or soon after it expires.
+secret_reveals = sa.Table(
+    "secret_reveals",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, sa.ForeignKey("tenants.id"), nullable=False),
+    sa.Column("id", sa.String(64), nullable=False),  # sha256 of the ticket
+    sa.Column("session_id", sa.String(64), nullable=False),  # sessions.id it is bound to
+    sa.Column("resource_type", sa.String(32), nullable=False),  # Token, Webhook
+    sa.Column("resource_id", sa.String(36), nullable=False),
+    sa.Column("sealed_secret", sa.Text, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id", "id"),
+)
+
 # Password sign-in attempts, reserved before the password is checked (one upsert that
 # returns the count), so concurrent tries cannot all be evaluated. Keys are
 # `email:<company>:<address>` and `ip:<address>`: an address is counted across companies.
