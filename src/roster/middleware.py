@@ -120,11 +120,11 @@ class RequestMiddleware:
                     ScimError(
                         413,
                         f"the request body is larger than {limit} bytes; "
-                        + (
-                            "send fewer operations or members per request"
-                            if _is_scim(normalised)
-                            else "send a smaller file or form"
-                        ),
+                        "send fewer operations or members per request"
+                        if _is_scim(normalised)
+                        else f"what was sent is larger than {_size(limit)}, the most this "
+                        "page takes; nothing was changed. Go back and send a smaller file "
+                        "or less text",
                     ),
                     request_id,
                 )
@@ -162,6 +162,13 @@ class RequestMiddleware:
         del request_id  # send_wrapper adds X-Request-Id
         response: Response = error_response(error) if _is_scim(path) else _html_error(error)
         await response({"type": "http"}, _empty_receive, send)
+
+
+def _size(limit: int) -> str:
+    """A byte limit as people read it (1048576 → "1 MB")."""
+    if limit >= 1024 * 1024:
+        return f"{limit / (1024 * 1024):g} MB"
+    return f"{limit / 1024:g} KB" if limit >= 1024 else f"{limit} bytes"
 
 
 def _is_scim(path: str) -> bool:

@@ -25,7 +25,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from roster import __version__, inputs
 from roster.config import DEFAULT_COMPANY_EXTENSION, Settings
 from roster.directory import reveals, sessions, tenancy
-from roster.directory.admins import ConsoleUser
+from roster.directory.admins import ConsoleUser, list_admins
 from roster.directory.csv_columns import HIDDEN_FIELDS, field_labels
 from roster.directory.people import Actor
 from roster.directory.provisioning_log import last_seen
@@ -291,14 +291,31 @@ async def console(request: Request) -> Console:
     return Console(request, db, settings, tenant, user, session)
 
 
+class AccessNeeded(ConsoleError):
+    """A page the signed-in admin may not open: shown inside the console (its menu
+    offers only what they can open), naming who can grant the access."""
+
+    def __init__(self, ctx: Console, access: str, message: str, grantors: list[str]) -> None:
+        super().__init__(403, f"{access} access needed", message)
+        self.console = ctx
+        self.access = access
+        self.grantors = grantors
+
+
 async def integrations_console(request: Request) -> Console:
     ctx = await console(request)
     if not ctx.user.manages_integrations:
-        raise ConsoleError(
-            403,
-            "Manage Integrations access needed",
-            "SCIM, single sign-on and the provisioning log are for Account Admins with "
-            "Manage Integrations access. Ask an admin who has it to grant it to you.",
+        others = [
+            a.email
+            for a in await list_admins(ctx.db, ctx.tenant)
+            if a.is_account_admin and a.id != ctx.user.id
+        ]
+        raise AccessNeeded(
+            ctx,
+            "Manage Integrations",
+            "SCIM, single sign-on, webhooks, the provisioning log and troubleshooting are "
+            "for Account Admins with Manage Integrations access.",
+            others,
         )
     return ctx
 

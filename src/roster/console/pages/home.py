@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from roster import inputs
-from roster.console.web import Admin, ConsoleError, render
+from roster.console.web import Admin, render
 from roster.directory import browse, provisioning_log, troubleshoot
 from roster.services import services
 
@@ -38,13 +38,14 @@ async def overview(ctx: Admin) -> Response:
     )
 
 
-def _unserved(request: Request) -> Response:
+def unserved(request: Request) -> Response:
     """A console address nothing serves with this method: the console's 405 or 404
-    page, never the SCIM JSON the app answers for other paths."""
+    page, never the SCIM JSON the app answers for other paths (the app's HTTP error
+    handler sends /admin's here too, e.g. OPTIONS, which no catch-all takes)."""
     path = request.url.path
     catch_alls = (not_found, overview_other_methods)
     allowed = sorted(inputs.served_methods(request.app.routes, path, besides=catch_alls))
-    if allowed:
+    if allowed and request.method not in allowed:
         response = render(
             request,
             "error.html",
@@ -55,17 +56,23 @@ def _unserved(request: Request) -> Response:
         )
         response.headers["Allow"] = ", ".join(allowed)
         return response
-    raise ConsoleError(404, "Page not found", f"There is no console page at {path}.")
+    return render(
+        request,
+        "error.html",
+        status=404,
+        title="Page not found",
+        message=f"There is no console page at {path}.",
+    )
 
 
 OTHER_METHODS = ["HEAD", "POST", "PUT", "PATCH", "DELETE"]
 
 
 async def overview_other_methods(request: Request) -> Response:
-    return _unserved(request)
+    return unserved(request)
 
 
 @fallback.api_route("/{path:anypath}", methods=["GET", *OTHER_METHODS])
 async def not_found(request: Request, path: str) -> Response:
     del path  # the request's own path, as normalised, is the one named
-    return _unserved(request)
+    return unserved(request)
