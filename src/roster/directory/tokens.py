@@ -62,7 +62,7 @@ async def create_token(
         ]
         if taken:
             raise conflict(
-                f"a live token is already labelled {taken[0].label!r} (fingerprint "
+                f"an active token is already labelled {taken[0].label!r} (fingerprint "
                 f"{taken[0].fingerprint}): choose another label, or revoke that token first",
                 "label",
             )

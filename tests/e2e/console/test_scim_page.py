@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from html import unescape
+from pathlib import Path
 
 import httpx
 
@@ -92,7 +93,7 @@ def test_a_label_in_use_is_refused_in_place_with_the_label_kept(company: Company
     assert refused.status_code == 400
     text = text_of(refused)
     assert "Not done" not in text  # next to the field, not a banner
-    assert "A live token is already labelled 'Entra ID'" in text
+    assert "An active token is already labelled 'Entra ID'" in text
     assert 'id="label-error"' in refused.text and 'aria-invalid="true"' in refused.text
     assert 'value="entra id"' in refused.text  # the input kept
     assert "rstr_scim_" not in refused.text
@@ -211,3 +212,46 @@ def test_the_cli_lists_each_tokens_fingerprint(company: Company) -> None:
         company.server, "scim", "token", "create", company.subdomain, "--label", "cli ONE"
     )
     assert twice.returncode != 0 and "already labelled 'CLI one'" in twice.stderr
+
+
+DOCS = Path(__file__).resolve().parents[3] / "docs"
+BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
+
+
+def ui_names(markdown: str) -> set[str]:
+    """The names a doc writes in bold (its convention for Roster's menus, pages and
+    buttons), each step of a `A → B` path on its own."""
+    names = set()
+    for bold in BOLD.findall(markdown):
+        for part in bold.split("→"):
+            names.add(" ".join(part.split()))
+    return names
+
+
+def test_the_docs_name_what_the_screens_show(company: Company) -> None:
+    """docs/okta.md and the SCIM section of docs/admin-guide.md, word for word: every
+    bold name in them is on one of the screens they walk through."""
+    company.call(lambda db: tenants.set_scim_enabled(db, company.subdomain, False))
+    client, _ = admin(company)
+    screens = [client.get("/admin"), client.get("/admin/integrations"), client.get(PAGE)]
+    made = client.post(f"{PAGE}/enable")
+    screens.append(client.get(made.headers["location"]))
+    made = client.post(f"{PAGE}/tokens", {"label": "Okta two"})
+    screens.append(client.get(made.headers["location"]))  # with "Your new token"
+    screens.append(client.get(f"{PAGE}/disable"))
+    (okta,) = live_tokens(company, "Okta")
+    screens.append(client.get(f"{PAGE}/tokens/{okta.id}/revoke"))
+    shown = " ".join(text_of(s) for s in screens)
+    guide = (DOCS / "admin-guide.md").read_text()
+    scim_section = guide[guide.index("## 3. Connect Okta") : guide.index("## 4. ")]
+    for doc, text in (
+        ("okta.md", (DOCS / "okta.md").read_text()),
+        ("admin-guide.md", scim_section),
+    ):
+        names = ui_names(text)
+        assert len(names) >= 15, (doc, names)
+        missing = sorted(n for n in names if n not in shown)
+        assert not missing, f"{doc} names what no screen shows: {missing}"
+    # And what the docs must not name: the menu that does not exist.
+    assert "Settings → Integrations" not in (DOCS / "okta.md").read_text()
+    client.close()

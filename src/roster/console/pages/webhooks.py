@@ -171,6 +171,7 @@ async def _endpoint_page(
     status: int = 200,
     replay_error: str | None = None,
     replay_values: dict[str, str] | None = None,
+    retry_error: str | None = None,
 ) -> Response:
     params = ctx.request.query_params
     shown_status = params.get("status", "")
@@ -214,6 +215,7 @@ async def _endpoint_page(
         queued=params.get("queued") if done == "replayed" else None,
         replay_error=replay_error,
         replay_values=replay_values or {},
+        retry_error=retry_error,
         state=delivery_state,
         outcome=outcome,
         now=datetime.now(UTC),
@@ -277,7 +279,8 @@ async def delivery_retry(endpoint_id: str, event_seq: str, ctx: IntegrationsAdmi
     except DirectoryError as exc:
         if exc.kind == "not_found":
             raise ConsoleError(404, "Delivery not found", exc.message) from None
-        raise ConsoleError(409, "Not sent again", sentence(exc.message)) from None
+        # The endpoint's page, saying why (a delivery already delivered): no dead end.
+        return await _endpoint_page(ctx, endpoint_id, status=409, retry_error=sentence(exc.message))
     return redirect(f"{BASE}/{endpoint_id}?done=retried#delivery-{seq}")
 
 
