@@ -97,6 +97,11 @@ def test_scim_setup_tokens_and_disabling_in_a_browser(server: LiveServer, chromi
     page = context.new_page()
     screens = Screens(page, server.backend, "scim")
     sign_in(page, subdomain, email)
+    # Not connected yet: the Overview is a checklist, with single sign-on's state.
+    expect(page.get_by_role("heading", name="Set up provisioning")).to_be_visible()
+    expect(page.get_by_role("link", name="enable it on the SCIM 2.0 page")).to_be_visible()
+    expect(page.get_by_text("All clear")).to_have_count(0)
+    screens.shot("overview-setup")
 
     # Integrations: one button enables SCIM.
     page.get_by_role("navigation", name="Console").get_by_role("link", name="Integrations").click()
@@ -148,6 +153,10 @@ def test_scim_setup_tokens_and_disabling_in_a_browser(server: LiveServer, chromi
     expect(page.get_by_label("Label")).to_have_attribute("aria-invalid", "true")
     assert len(server.call(lambda db: tokens.list_tokens(db, subdomain))) == 1
     screens.shot("scim-label-taken")
+
+    page.goto("/admin")
+    expect(page.locator(".checklist li.done")).to_have_count(2)  # enabled, a token
+    screens.shot("overview-half-done")
 
     # Revoke asks first, naming the token.
     page.goto("/admin/integrations/scim")

@@ -255,3 +255,30 @@ def test_the_docs_name_what_the_screens_show(company: Company) -> None:
     # And what the docs must not name: the menu that does not exist.
     assert "Settings → Integrations" not in (DOCS / "okta.md").read_text()
     client.close()
+
+
+def test_the_overview_of_an_unconnected_company_is_a_setup_checklist(company: Company) -> None:
+    company.call(lambda db: tenants.set_scim_enabled(db, company.subdomain, False))
+    (okta,) = live_tokens(company, "Okta")
+    company.call(lambda db: tokens.revoke_token(db, company.subdomain, okta.id))
+    client, _ = admin(company)
+    text = text_of(client.get("/admin"))
+    assert "Set up provisioning" in text and "All clear" not in text
+    for step in ("To do SCIM enabled", "To do Token generated", "To do First sync received"):
+        assert step in text, text
+    assert "Optional Single sign-on configured" in text
+    assert "Single sign-on Not set up" in text  # SSO status on the Overview
+    client.post(f"{PAGE}/enable")
+    made = client.post(f"{PAGE}/tokens", {"label": "Okta"})
+    secret = SECRET.findall(client.get(made.headers["location"]).text)[0]
+    text = text_of(client.get("/admin"))
+    assert "Done SCIM enabled" in text and "Done Token generated" in text
+    assert "To do First sync received" in text
+    # The identity provider's first request: connected, all clear.
+    first = httpx.get(
+        f"{company.server.scim_url}/Users", headers={"Authorization": f"Bearer {secret}"}
+    )
+    assert first.status_code == 200
+    text = text_of(client.get("/admin"))
+    assert "Set up provisioning" not in text and "All clear" in text
+    client.close()
