@@ -353,26 +353,6 @@ async def form_values(request: Request, labels: dict[str, str] | None = None) ->
     return check_form(((k, v) for k, v in form.multi_items() if isinstance(v, str)), labels)
 
 
-_CONTROL = re.compile(r"[\x00-\x1f]")
-
-
-def kept(value: str) -> str:
-    """A refused value shown back in its field, without the characters it may have been
-    refused for."""
-    return _CONTROL.sub("", value)[: inputs.FORM_MAX]
-
-
-async def kept_form(request: Request, *names: str) -> dict[str, str]:
-    """The form's `names` as typed, for the form shown again with its error in place."""
-    form = await request.form()
-    return {name: kept(str(form.get(name) or "")) for name in names}
-
-
-def sentence(message: str) -> str:
-    """A directory message (lower case, no stop) as a sentence on a page."""
-    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
-
-
 def whole_number(value: str, label: str, **limits: Any) -> int | None:
     """inputs.integer() with its refusal as the console's error page."""
     try:

@@ -57,6 +57,10 @@ def test_a_new_token_is_shown_once_and_a_reload_mints_no_other(company: Company)
         rf"{PAGE}\?done=token&token=[0-9a-f-]{{36}}&reveal=[A-Za-z0-9_-]{{32}}#new-token-h",
         location,
     ), location
+    # The ticket is bound to its token: under another token's id it opens nothing, and
+    # is not used up.
+    elsewhere = re.sub(r"token=[0-9a-f-]{36}", f"token={company.token_id}", location)
+    assert "rstr_scim_" not in client.get(elsewhere).text
     shown = client.get(location)
     assert shown.status_code == 200
     (secret,) = SECRET.findall(shown.text)

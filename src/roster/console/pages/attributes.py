@@ -6,7 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from roster.console.web import Admin, ConsoleError, form_values, kept_form, redirect, sentence
+from roster.console.forms import kept_form, sentence
+from roster.console.web import Admin, ConsoleError, form_values, redirect
 from roster.directory import attributes
 from roster.model.errors import DirectoryError
 from roster.model.registry import CUSTOM_TYPES

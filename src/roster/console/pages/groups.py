@@ -7,7 +7,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from roster.console.web import Admin, ConsoleError, form_values, kept_form, redirect, sentence
+from roster.console.forms import kept_form, sentence
+from roster.console.web import Admin, ConsoleError, form_values, redirect
 from roster.directory import groups, roster_groups
 from roster.model.errors import DirectoryError
 

@@ -11,15 +11,14 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
+from roster.console.forms import kept_form, sentence
 from roster.console.web import (
     Admin,
     ConsoleError,
     IntegrationsAdmin,
     form_values,
-    kept_form,
     query,
     redirect,
-    sentence,
 )
 from roster.directory import sso, tenants, tokens
 from roster.model.errors import DirectoryError

@@ -8,13 +8,12 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.responses import Response
 
+from roster.console.forms import kept_form, sentence
 from roster.console.web import (
     ConsoleError,
     IntegrationsAdmin,
     form_values,
-    kept_form,
     redirect,
-    sentence,
     whole_number,
 )
 from roster.directory import provisioning_log, tenants

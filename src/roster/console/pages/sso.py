@@ -9,14 +9,13 @@ from fastapi import APIRouter
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
+from roster.console.forms import kept, sentence
 from roster.console.web import (
     ConsoleError,
     IntegrationsAdmin,
     check_form,
     form_values,
-    kept,
     redirect,
-    sentence,
 )
 from roster.directory import admins, sso
 from roster.model.errors import DirectoryError

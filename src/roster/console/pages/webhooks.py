@@ -18,15 +18,14 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from roster import inputs
+from roster.console.forms import kept, sentence
 from roster.console.web import (
     Console,
     ConsoleError,
     IntegrationsAdmin,
     form_values,
-    kept,
     query,
     redirect,
-    sentence,
     whole_number,
 )
 from roster.directory import webhooks
