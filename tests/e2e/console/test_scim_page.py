@@ -237,7 +237,10 @@ def test_the_docs_name_what_the_screens_show(company: Company) -> None:
     bold name in them is on one of the screens they walk through."""
     company.call(lambda db: tenants.set_scim_enabled(db, company.subdomain, False))
     client, _ = admin(company)
-    screens = [client.get("/admin"), client.get("/admin/integrations"), client.get(PAGE)]
+    screens = [
+        client.get(path)
+        for path in ("/admin", "/admin/integrations", PAGE, "/admin/log", "/admin/troubleshooting")
+    ]
     made = client.post(f"{PAGE}/enable")
     screens.append(client.get(made.headers["location"]))
     made = client.post(f"{PAGE}/tokens", {"label": "Okta two"})
