@@ -22,6 +22,7 @@ from roster import __version__
 from roster.api import events as events_api
 from roster.api import jwks as jwks_api
 from roster.config import Settings, get_settings
+from roster.console import http_error_page, is_console_path
 from roster.console import install as install_console
 from roster.delivery.deliverer import Deliverer
 from roster.directory import events_feed
@@ -146,6 +147,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code in (404, 405) and is_console_path(request.url.path):
+            return http_error_page(request)  # a browser's page, not SCIM JSON
         headers = dict(exc.headers or {})
         if exc.status_code == 404:
             detail = f"no such endpoint: {request.url.path}"

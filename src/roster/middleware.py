@@ -31,10 +31,28 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 log = get_logger("roster.access")
 _PAGE = """<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><title>{title} · Roster</title></head>
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} · Roster</title></head>
 <body><main><h1>{title}</h1><p>{message}</p></main></body>
 </html>
 """
+# The console's error card (console/templates/error.html's markup), without a template:
+# this layer sits below the console.
+_CONSOLE_PAGE = """<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} · Roster</title><link rel="stylesheet" href="/admin/static/console.css"></head>
+<body class="plain"><main id="main" class="center-card"><div class="card narrow">
+<div class="brand dark"><span class="logo" aria-hidden="true">R</span>
+<span class="brand-name">Roster</span></div>
+<h1>{title}</h1><p>{message}</p></div></main></body>
+</html>
+"""
+_CONSOLE_PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; frame-ancestors 'none'",
+}
 _PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
@@ -121,11 +139,11 @@ class RequestMiddleware:
                     ScimError(
                         413,
                         f"the request body is larger than {limit} bytes; "
-                        + (
-                            "send fewer operations or members per request"
-                            if _is_scim(normalised)
-                            else "send a smaller file or form"
-                        ),
+                        "send fewer operations or members per request"
+                        if _is_scim(normalised)
+                        else f"what was sent is larger than {_size(limit)}, the most this "
+                        "page takes; nothing was changed. Go back and send a smaller file "
+                        "or less text",
                     ),
                     request_id,
                 )
@@ -161,18 +179,29 @@ class RequestMiddleware:
     @staticmethod
     async def _error(path: str, send: Send, error: ScimError, request_id: str) -> None:
         del request_id  # send_wrapper adds X-Request-Id
-        response: Response = error_response(error) if _is_scim(path) else _html_error(error)
+        response: Response = error_response(error) if _is_scim(path) else _html_error(error, path)
         await response({"type": "http"}, _empty_receive, send)
+
+
+def _size(limit: int) -> str:
+    """A byte limit as people read it (1048576 → "1 MB")."""
+    if limit >= 1024 * 1024:
+        return f"{limit / (1024 * 1024):g} MB"
+    return f"{limit / 1024:g} KB" if limit >= 1024 else f"{limit} bytes"
 
 
 def _is_scim(path: str) -> bool:
     return path == "/scim" or path.startswith("/scim/")
 
 
-def _html_error(error: ScimError) -> HTMLResponse:
-    """The 413 and 500 a browser sees: a page, not SCIM's JSON."""
+def _html_error(error: ScimError, path: str = "") -> HTMLResponse:
+    """The 413 and 500 a browser sees: a page, not SCIM's JSON; under /admin it looks
+    like the console's other error pages (its stylesheet, nothing else)."""
     title = "Too much data" if error.status == 413 else "Something went wrong"
     message = error.detail[0].upper() + error.detail[1:] + "."
+    if path == "/admin" or path.startswith("/admin/"):
+        html = _CONSOLE_PAGE.format(title=title, message=escape(message))
+        return HTMLResponse(html, status_code=error.status, headers=_CONSOLE_PAGE_HEADERS)
     html = _PAGE.format(title=title, message=escape(message))
     return HTMLResponse(html, status_code=error.status, headers=_PAGE_HEADERS)
 

@@ -66,11 +66,12 @@ def run(
 
 def print_tokens(records: Sequence[TokenRecord]) -> None:
     """A company's tokens (SCIM or API) as a table: never their secrets."""
-    table = Table("id", "label", "created", "last used", "status")
+    table = Table("id", "label", "fingerprint", "created", "last used", "status")
     for r in records:
         table.add_row(
             r.id,
             r.label,
+            r.fingerprint,
             r.created_at.strftime("%Y-%m-%d %H:%M:%SZ"),
             r.last_used_at.strftime("%Y-%m-%d %H:%M:%SZ") if r.last_used_at else "never",
             "revoked" if r.revoked_at else "active",

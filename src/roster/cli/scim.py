@@ -45,11 +45,15 @@ def scim_accept_passwords(
 @token_app.command("create")
 def token_create(
     subdomain: str,
-    label: Annotated[str, typer.Option(help="What the token is for, e.g. Okta.")] = "",
+    label: Annotated[
+        str,
+        typer.Option(help="What the token is for, e.g. Okta; unique among live tokens."),
+    ] = "",
 ) -> None:
-    """Create a token and print it once, alone on stdout."""
+    """Create a token and print it once, alone on stdout (its fingerprint on stderr)."""
     _token_id, secret = run(lambda db: tokens.create_token(db, subdomain, label, actor=CLI))
     sys.stdout.write(secret + "\n")
+    typer.echo(f"fingerprint {tokens.fingerprint(secret)}", err=True)
 
 
 @token_app.command("list")

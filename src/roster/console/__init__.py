@@ -13,8 +13,26 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
 from roster.console.pages import router
+from roster.console.pages.home import unserved
 from roster.console.security import SecurityHeadersMiddleware
-from roster.console.web import HERE, ConsoleError, LoginRequired, login_redirect, render
+from roster.console.web import (
+    HERE,
+    AccessNeeded,
+    ConsoleError,
+    LoginRequired,
+    login_redirect,
+    render,
+)
+
+
+def is_console_path(path: str) -> bool:
+    return path == "/admin" or path.startswith("/admin/")
+
+
+def http_error_page(request: Request) -> Response:
+    """The console's 404 or 405 page for an /admin address routing could not serve
+    (the app answers SCIM JSON elsewhere)."""
+    return unserved(request)
 
 
 def install(app: FastAPI) -> None:
@@ -30,6 +48,15 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ConsoleError)
     async def console_error(request: Request, exc: ConsoleError) -> Response:
+        if isinstance(exc, AccessNeeded):
+            return exc.console.render(
+                "forbidden.html",
+                status=403,
+                title=exc.title,
+                message=exc.message,
+                grantors=exc.grantors,
+                nav=None,
+            )
         return render(
             request, "error.html", status=exc.status, title=exc.title, message=exc.message
         )

@@ -24,11 +24,12 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from roster import __version__, inputs
 from roster.config import DEFAULT_COMPANY_EXTENSION, Settings
-from roster.directory import sessions, tenancy
-from roster.directory.admins import ConsoleUser
+from roster.directory import reveals, sessions, tenancy
+from roster.directory.admins import ConsoleUser, list_admins
 from roster.directory.csv_columns import HIDDEN_FIELDS, field_labels
 from roster.directory.people import Actor
 from roster.directory.provisioning_log import last_seen
+from roster.directory.sealing import Sealer
 from roster.model.registry import UserSchemas
 from roster.scim.dialects import idp_name
 from roster.services import services
@@ -161,6 +162,38 @@ class Console:
     def render(self, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
         return render(self.request, template, status=status, console=self, **context)
 
+    async def stash_secret(self, resource_type: str, resource_id: str, secret: str) -> str:
+        """Keep a new secret for one showing in this browser session (POST, redirect,
+        GET: directory/reveals.py); the ticket goes in the redirect as `reveal`."""
+        return await reveals.stash(
+            self.db,
+            Sealer.for_settings(self.settings),
+            self.tenant.id,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            secret=secret,
+            bound_to=self.session.id,
+        )
+
+    async def take_secret(
+        self, resource_type: str, resource_id: str, shown_action: str
+    ) -> str | None:
+        """The secret the address's `reveal` ticket stands for, the first time only."""
+        ticket = self.request.query_params.get("reveal")
+        if not ticket:
+            return None
+        return await reveals.reveal(
+            self.db,
+            Sealer.for_settings(self.settings),
+            self.tenant.id,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            ticket=ticket,
+            bound_to=self.session.id,
+            actor=self.actor,
+            shown_action=shown_action,
+        )
+
 
 def render(request: Request, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
     html = env.get_template(template).render(request=request, **context)
@@ -242,8 +275,9 @@ async def console(request: Request) -> Console:
     # After the session check: a signed-out browser is sent to sign in, whatever the
     # address says.
     check_address(request)
+    ctx = Console(request, db, settings, tenant, user, session)
     if not user.is_account_admin and not _integrations_area(request.url.path):
-        raise account_admin_needed()
+        raise await account_admin_needed(ctx)
     if request.method == "POST":
         submitted = request.headers.get(CSRF_HEADER)
         if submitted is None:
@@ -257,7 +291,7 @@ async def console(request: Request) -> Console:
                 "The page was open too long or came from another site. Go back, reload the "
                 "page and try again.",
             )
-    return Console(request, db, settings, tenant, user, session)
+    return ctx
 
 
 # What an admin with Manage Integrations alone may open: the Overview, the
@@ -269,30 +303,51 @@ def _integrations_area(path: str) -> bool:
     return _INTEGRATIONS_AREA.fullmatch(path) is not None
 
 
-def account_admin_needed() -> ConsoleError:
-    return ConsoleError(
-        403,
-        "Account Admin access needed",
-        "People, groups, CSV import, custom attributes and the admins are for Account "
-        "Admins. Ask an Account Admin of your company to grant it to you.",
+class AccessNeeded(ConsoleError):
+    """A page the signed-in admin may not open: shown inside the console (its menu
+    offers only what they can open), naming who can grant the access."""
+
+    def __init__(self, ctx: Console, access: str, message: str, grantors: list[str]) -> None:
+        super().__init__(403, f"{access} access needed", message)
+        self.console = ctx
+        self.access = access
+        self.grantors = grantors
+
+
+async def _grantors(ctx: Console) -> list[str]:
+    """Who can grant a right: the company's other Account Admins."""
+    return [
+        a.email
+        for a in await list_admins(ctx.db, ctx.tenant)
+        if a.is_account_admin and a.id != ctx.user.id
+    ]
+
+
+async def account_admin_needed(ctx: Console) -> AccessNeeded:
+    return AccessNeeded(
+        ctx,
+        "Account Admin",
+        "People, groups, CSV import, custom attributes and the admins are for Account Admins.",
+        await _grantors(ctx),
     )
 
 
 async def account_console(request: Request) -> Console:
     ctx = await console(request)
     if not ctx.user.is_account_admin:
-        raise account_admin_needed()
+        raise await account_admin_needed(ctx)
     return ctx
 
 
 async def integrations_console(request: Request) -> Console:
     ctx = await console(request)
     if not ctx.user.manages_integrations:
-        raise ConsoleError(
-            403,
-            "Manage Integrations access needed",
-            "SCIM, single sign-on and the provisioning log are for Account Admins with "
-            "Manage Integrations access. Ask an admin who has it to grant it to you.",
+        raise AccessNeeded(
+            ctx,
+            "Manage Integrations",
+            "SCIM, single sign-on, webhooks, the provisioning log and troubleshooting are "
+            "for admins with Manage Integrations access.",
+            await _grantors(ctx),
         )
     return ctx
 

@@ -2,10 +2,10 @@
 admin whose password was reset sets a new one. No mail server is involved: the link is
 shown once to the Account Admin who made it (or printed by the CLI) and passed on.
 
-A link is a random 256-bit token; Roster keeps only its sha256 (the lookup) and, for
-the console's one showing after a redirect (directory/reveal.py), a copy sealed under
-the deployment's secret key that is erased once shown. It expires after LIFETIME, works
-once, and a newer link of the same admin replaces it.
+A link is a random 256-bit token; Roster keeps only its sha256 (the lookup). The
+console shows a new link once, after a redirect, from the stash SCIM tokens and webhook
+secrets share (directory/reveals.py). It expires after LIFETIME, works once, and a
+newer link of the same admin replaces it.
 """
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from roster.directory import admins, sso
 from roster.directory.audit import Actor, record_change
 from roster.directory.passwords import hash_password
-from roster.directory.reveal import ticket_matches
-from roster.directory.sealing import Sealer
 from roster.store import admin_links as store
 from roster.store import admins as admin_store
 from roster.store import tenants as tenant_store
@@ -65,10 +63,9 @@ async def issue_link(
     purpose: str,
     *,
     actor: Actor,
-    sealer: Sealer | None,
 ) -> IssuedLink:
     """A new link for the admin in the caller's transaction (their older one stops
-    working). `sealer`: keep a sealed copy for the console to show once."""
+    working)."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     link_id = new_id()
     now = utcnow()
@@ -80,9 +77,6 @@ async def issue_link(
             "console_user_id": user_id,
             "purpose": purpose,
             "token_hash": _digest(token),
-            "sealed_token": sealer.seal(token.encode(), f"admin-link:{link_id}")
-            if sealer
-            else None,
             "created_by": actor.name[:100],
             "created_at": now,
             "expires_at": now + LIFETIME,
@@ -90,39 +84,6 @@ async def issue_link(
         },
     )
     return IssuedLink(link_id, token, now + LIFETIME)
-
-
-async def reveal_link(
-    db: Database,
-    tenant: Tenant,
-    link_id: str,
-    ticket: str,
-    *,
-    sealer: Sealer,
-    bound_to: str,
-    actor: Actor,
-) -> str | None:
-    """The link's token for a ticket made by directory/reveal.py's reveal_ticket, the
-    first time the same session redeems it while the link is unused; None otherwise
-    (shown already, too late, replaced or used since, not a ticket)."""
-    async with db.write() as conn:
-        row = await store.link_for_reveal(conn, tenant.id, link_id)
-        if row is None or not row["sealed_token"] or row["used_at"] is not None:
-            return None
-        token = sealer.unseal(row["sealed_token"], f"admin-link:{link_id}").decode()
-        if not ticket_matches(ticket, link_id, token, bound_to):
-            return None
-        await store.forget_token(conn, tenant.id, link_id)
-        await record_change(
-            conn,
-            tenant.id,
-            actor,
-            "admin.link_shown",
-            RESOURCE,
-            row["console_user_id"],
-            changes={"purpose": row["purpose"]},
-        )
-    return token
 
 
 class LinkUnusable(Exception):

@@ -33,7 +33,6 @@ from roster.directory.admins import (
     user_of,
 )
 from roster.directory.audit import Actor, record_change
-from roster.directory.sealing import Sealer
 from roster.directory.tenants import get_tenant
 from roster.model.errors import conflict, invalid, not_found
 from roster.store import admin_links as link_store
@@ -159,7 +158,6 @@ async def invite_admin(
     *,
     name: str | None = None,
     actor: Actor,
-    sealer: Sealer | None = None,
 ) -> tuple[ConsoleUser, admin_links.IssuedLink]:
     """A new admin without a password, and their invitation link."""
     email = check_email(email)
@@ -183,7 +181,7 @@ async def invite_admin(
         async with db.write() as conn:
             await store.insert_console_user(conn, row)
             link = await admin_links.issue_link(
-                conn, tenant.id, admin_id, admin_links.INVITE, actor=actor, sealer=sealer
+                conn, tenant.id, admin_id, admin_links.INVITE, actor=actor
             )
             await record_change(
                 conn,
@@ -234,7 +232,6 @@ async def reset_password(
     admin_id: str,
     *,
     actor: Actor,
-    sealer: Sealer | None = None,
 ) -> tuple[ConsoleUser, admin_links.IssuedLink]:
     """The old password stops working and the admin's sessions end now; the link sets
     the next password."""
@@ -247,7 +244,7 @@ async def reset_password(
         await delete_subject_sessions(conn, tenant.id, "console_user", admin_id)
         await store.clear_attempts(conn, attempt_key_of(tenant.subdomain, target.email))
         link = await admin_links.issue_link(
-            conn, tenant.id, admin_id, admin_links.RESET, actor=actor, sealer=sealer
+            conn, tenant.id, admin_id, admin_links.RESET, actor=actor
         )
         await record_change(
             conn,

@@ -1,5 +1,12 @@
 """SCIM bearer tokens: issued once, stored as a hash, revocable, several per company.
-A request's token becomes its company in directory/tenancy.py."""
+A request's token becomes its company in directory/tenancy.py.
+
+People tell tokens apart by label and fingerprint. A live token's label is unique in
+its company, in any case, checked with the company row locked, so two admins
+generating "Okta" at once get one token and one refusal (a script's unlabelled tokens
+are told apart by fingerprint alone). The fingerprint is the first 8 hex digits of the
+secret's SHA-256, which an admin computes from a token they hold
+(`printf %s "$TOKEN" | sha256sum | cut -c1-8`)."""
 
 from __future__ import annotations
 
@@ -8,11 +15,11 @@ import secrets
 
 from roster.directory.audit import SYSTEM, Actor, record_change
 from roster.directory.tenants import get_tenant
-from roster.model.errors import DirectoryError, invalid, not_found
+from roster.model.errors import DirectoryError, conflict, invalid, not_found
 from roster.store import tenants as store
 from roster.store.db import Database
 from roster.store.ids import new_id
-from roster.store.tenants import TokenRecord
+from roster.store.tenants import FINGERPRINT_LENGTH, TokenRecord
 
 # Recognisable by people and secret scanners: "rstr_scim_" + 43 url-safe chars (256 bits).
 TOKEN_PREFIX = "rstr_scim_"  # noqa: S105 - a prefix, not a secret
@@ -20,6 +27,11 @@ TOKEN_PREFIX = "rstr_scim_"  # noqa: S105 - a prefix, not a secret
 
 def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def fingerprint(secret: str) -> str:
+    """What the console and `roster scim token list` show of a token."""
+    return hash_secret(secret)[:FINGERPRINT_LENGTH]
 
 
 def looks_like_token(secret: str) -> bool:
@@ -36,11 +48,24 @@ async def create_token(
             "forbidden",
             f"SCIM is not enabled for {subdomain!r}: run `roster scim enable {subdomain}` first",
         )
+    label = label.strip()
     if len(label) > 200:
         raise invalid("label is longer than 200 characters", "label")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token_id = new_id()
     async with db.write() as conn:
+        await store.lock_tenant(conn, tenant.id)  # one label check at a time per company
+        taken = [
+            t
+            for t in await store.list_tokens(conn, tenant.id)
+            if label and t.revoked_at is None and t.label.casefold() == label.casefold()
+        ]
+        if taken:
+            raise conflict(
+                f"an active token is already labelled {taken[0].label!r} (fingerprint "
+                f"{taken[0].fingerprint}): choose another label, or revoke that token first",
+                "label",
+            )
         await store.insert_token(
             conn,
             tenant_id=tenant.id,

@@ -18,16 +18,13 @@ Decisions a receiver's engineer sees (docs/events.md):
   one with the whole schedule ahead; it still waits for an earlier pending event of
   its resource (one resource's events go out in order).
 - The console shows a new secret after a redirect (POST, redirect, GET), so a reload
-  cannot add a second endpoint: the redirect carries a ticket, a MAC keyed by the
-  secret itself over the browser session, the endpoint and the time. Redeeming it
-  reads the secret from its row (any worker can) and records it as shown, so the
-  same ticket never shows it twice.
+  cannot add a second endpoint: the secret is shown once from directory/reveals.py's
+  one-time stash, bound to the browser session (SCIM tokens are shown the same way).
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -36,14 +33,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.directory.audit import SYSTEM, Actor, jsonable, record_change
 from roster.directory.events import TYPES
-from roster.directory.reveal import REVEAL_FOR as REVEAL_FOR
-from roster.directory.reveal import reveal_ticket as reveal_ticket
-from roster.directory.reveal import ticket_issued, ticket_matches
 from roster.directory.tenants import get_tenant
 from roster.directory.webhook_urls import allowed_addresses, check_url
 from roster.model.errors import DirectoryError, conflict, invalid, not_found
 from roster.store import webhooks as store
-from roster.store.audit import events_for
 from roster.store.db import Database
 from roster.store.events import last_number
 from roster.store.ids import new_id
@@ -63,8 +56,7 @@ SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
 ROTATION_GRACE = timedelta(hours=24)
 MAX_ENDPOINTS = 20  # per company: each is a stream of POSTs from Roster's machines
 RESOURCE = "Webhook"
-SHOWN_ACTION = "webhook.secret_shown"
-SHOWN_SCAN = 500  # the endpoint's newest audit rows a redemption looks through
+SHOWN_ACTION = "webhook.secret_shown"  # recorded when the console shows a secret
 
 
 def new_secret() -> str:
@@ -303,38 +295,3 @@ async def retry_delivery(
             },
         )
     return found
-
-
-async def reveal_secret(
-    db: Database,
-    subdomain: str,
-    endpoint_id: str,
-    ticket: str,
-    *,
-    bound_to: str,
-    actor: Actor = SYSTEM,
-) -> str | None:
-    """The endpoint's secret for a ticket `reveal_ticket` made, the first time it is
-    redeemed within REVEAL_FOR by the same session and while the secret is still the
-    endpoint's; None otherwise (shown already, too late, rotated since, not a ticket)."""
-    made = ticket_issued(ticket)
-    if made is None:
-        return None
-    tenant = await get_tenant(db, subdomain)
-    marker = hashlib.sha256(ticket.encode()).hexdigest()[:32]
-    async with db.write() as conn:
-        await _live(conn, tenant, endpoint_id)  # locked: one redemption at a time
-        secret = await store.current_secret(conn, tenant.id, endpoint_id)
-        if not ticket_matches(ticket, endpoint_id, secret, bound_to):
-            return None
-        # A redemption comes after its ticket was made: the rows since then tell.
-        rows = await events_for(conn, tenant.id, endpoint_id, limit=SHOWN_SCAN)
-        if len(rows) == SHOWN_SCAN and rows[-1]["at"] >= made:
-            return None  # too many changes since to be sure: never risk showing it twice
-        shown = (r["changes"] for r in rows if r["action"] == SHOWN_ACTION)
-        if any(isinstance(c, dict) and c.get("ticket") == marker for c in shown):
-            return None
-        await record_change(
-            conn, tenant.id, actor, SHOWN_ACTION, RESOURCE, endpoint_id, changes={"ticket": marker}
-        )
-    return secret

@@ -51,28 +51,6 @@ async def link_by_digest(conn: AsyncConnection, token_hash: str) -> LinkRow | No
     return dict(row._mapping) if row else None
 
 
-async def link_for_reveal(conn: AsyncConnection, tenant_id: int, link_id: str) -> LinkRow | None:
-    """The link, locked, so that of two redemptions of one ticket only one sees it sealed."""
-    t = admin_links.c
-    row = (
-        await conn.execute(
-            sa.select(admin_links)
-            .where(t.tenant_id == tenant_id, t.id == link_id)
-            .with_for_update()
-        )
-    ).first()
-    return dict(row._mapping) if row else None
-
-
-async def forget_token(conn: AsyncConnection, tenant_id: int, link_id: str) -> None:
-    t = admin_links.c
-    await conn.execute(
-        admin_links.update()
-        .where(t.tenant_id == tenant_id, t.id == link_id)
-        .values(sealed_token=None)
-    )
-
-
 async def use_link(conn: AsyncConnection, token_hash: str, now: datetime) -> LinkRow | None:
     """Mark the link used if it is still unused and unexpired, in one statement (two
     submissions of one link: one wins); the link, or None."""
@@ -81,7 +59,7 @@ async def use_link(conn: AsyncConnection, token_hash: str, now: datetime) -> Lin
         await conn.execute(
             admin_links.update()
             .where(t.token_hash == token_hash, t.used_at.is_(None), t.expires_at > now)
-            .values(used_at=now, sealed_token=None)
+            .values(used_at=now)
             .returning(*admin_links.c)
         )
     ).first()

@@ -370,9 +370,9 @@ console_users = sa.Table(
 )
 
 # One-time set-password links (an invitation, a password reset): only sha256 of the
-# random token is kept for the lookup; `sealed_token` (sealed under the deployment's
-# secret key) lives only until the console has shown the link once. A newer link of
-# the same admin replaces the older; a used one keeps `used_at`.
+# random token is kept for the lookup (the console shows a new link once from
+# secret_reveals). A newer link of the same admin replaces the older; a used one keeps
+# `used_at`.
 admin_links = sa.Table(
     "admin_links",
     metadata,
@@ -381,7 +381,6 @@ admin_links = sa.Table(
     sa.Column("console_user_id", sa.String(36), nullable=False),
     sa.Column("purpose", sa.String(16), nullable=False),  # invite or reset
     sa.Column("token_hash", sa.String(64), nullable=False),
-    sa.Column("sealed_token", sa.Text, nullable=True),
     sa.Column("created_by", sa.String(100), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("expires_at", UTCDateTime, nullable=False),
@@ -402,6 +401,23 @@ sessions = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("expires_at", UTCDateTime, nullable=False),
     sa.Column("last_seen_at", UTCDateTime, nullable=True),
+    sa.PrimaryKeyConstraint("tenant_id", "id"),
+)
+
+# Secrets shown once (a new SCIM token, a webhook's signing secret): the answer to the
+# form that made one redirects with a ticket, and the page it leads to takes the secret
+# from here, once, in the same browser session (directory/reveals.py). The secret is
+# sealed (directory/sealing.py); the row goes when it is shown or soon after it expires.
+secret_reveals = sa.Table(
+    "secret_reveals",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, sa.ForeignKey("tenants.id"), nullable=False),
+    sa.Column("id", sa.String(64), nullable=False),  # sha256 of the ticket
+    sa.Column("session_id", sa.String(64), nullable=False),  # sessions.id it is bound to
+    sa.Column("resource_type", sa.String(32), nullable=False),  # Token, Webhook
+    sa.Column("resource_id", sa.String(36), nullable=False),
+    sa.Column("sealed_secret", sa.Text, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
     sa.PrimaryKeyConstraint("tenant_id", "id"),
 )
 

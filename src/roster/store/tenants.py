@@ -124,7 +124,13 @@ class TokenRecord:
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    # The first FINGERPRINT_LENGTH hex digits of the secret's SHA-256: what tells tokens
+    # apart on screens (an admin computes it from a token they hold); a 32-bit prefix of
+    # the hash of a 256-bit secret says nothing useful about the secret.
+    fingerprint: str
 
+
+FINGERPRINT_LENGTH = 8
 
 # Tokens: SCIM's here, the events feed's in api_tokens (same columns, another table,
 # so that one kind can never open the other's door): `table` says which.
@@ -155,11 +161,17 @@ async def list_tokens(
 ) -> list[TokenRecord]:
     columns = ("tenant_id", "id", "label", "created_at", "last_used_at", "revoked_at")
     rows = await conn.execute(
-        sa.select(*(table.c[c] for c in columns))
+        sa.select(*(table.c[c] for c in columns), table.c.secret_hash)
         .where(table.c.tenant_id == tenant_id)
         .order_by(table.c.created_at, table.c.id)
     )
-    return [TokenRecord(**row._mapping) for row in rows]
+    return [
+        TokenRecord(
+            **{c: row._mapping[c] for c in columns},
+            fingerprint=row.secret_hash[:FINGERPRINT_LENGTH],
+        )
+        for row in rows
+    ]
 
 
 async def revoke_token(

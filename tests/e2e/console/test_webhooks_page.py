@@ -61,7 +61,7 @@ def added(client: ConsoleClient, url: str, *types: str) -> tuple[str, str, str]:
     assert response.status_code == 303, response.text
     location = response.headers["location"]
     found = re.fullmatch(
-        rf"{PAGE}/([0-9a-f-]{{36}})\?done=added&reveal=[0-9]+\.[0-9a-f]{{64}}", location
+        rf"{PAGE}/([0-9a-f-]{{36}})\?done=added&reveal=[A-Za-z0-9_-]{{32}}", location
     )
     assert found, location
     page = client.get(location)

@@ -28,7 +28,7 @@ AUDIT_CHANGE = re.compile(
 )
 SRC = Path(__file__).resolve().parents[3] / "src" / "roster"
 # Last: these end the session or the token the sweep itself uses.
-LAST = ("/admin/logout", "/me/sign-out", "/revoke", "/scim/enable")
+LAST = ("/admin/logout", "/me/sign-out", "/revoke", "/scim/enable", "/scim/disable")
 
 
 def _value(param: str, ids: dict[str, str]) -> str:

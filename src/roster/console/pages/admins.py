@@ -2,9 +2,9 @@
 roles, reset a password, unlock, remove. The rules are directory/admin_team.py's, the
 same `roster admin ...` runs.
 
-A new set-password link is shown after a redirect (POST, redirect, GET) with a reveal
-ticket bound to this browser session (directory/reveal.py, as webhook secrets are): a
-reload neither invites again nor shows the link again.
+A new set-password link is shown after a redirect (POST, redirect, GET) from the
+one-time stash bound to this browser session (directory/reveals.py, as SCIM tokens and
+webhook secrets are): a reload neither invites again nor shows the link again.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from starlette.responses import Response
 from roster.console.web import AccountAdmin, Console, ConsoleError, form_values, query, redirect
 from roster.directory import admin_links, admin_team
 from roster.directory.admins import ROLES
-from roster.directory.sealing import Sealer
 from roster.model.errors import DirectoryError
 
 router = APIRouter()
 BASE = "/admin/admins"
+LINK = "AdminLink"  # what a stashed set-password link belongs to
 FORM_LABELS = {"email": "email", "name": "name", "role": "roles"}
 DONE = {
     "invited": "Admin invited. Give them the link below: it sets their password.",
@@ -43,10 +43,6 @@ BADGES = {
 
 def _sentence(message: str) -> str:
     return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
-
-
-def _sealer(ctx: Console) -> Sealer:
-    return Sealer.for_settings(ctx.settings)
 
 
 def _base_url(ctx: Console) -> str:
@@ -100,7 +96,6 @@ async def admin_invite(ctx: AccountAdmin) -> Response:
             chosen,
             name=str(kept["name"]),
             actor=ctx.actor,
-            sealer=_sealer(ctx),
         )
     except ConsoleError as exc:
         return await _list_page(ctx, status=400, error=exc.message, field="email", values=kept)
@@ -113,15 +108,13 @@ async def admin_invite(ctx: AccountAdmin) -> Response:
             field=field,
             values=kept,
         )
-    return _reveal_redirect(ctx, user.id, link, "invited")
+    return await _reveal_redirect(ctx, user.id, link, "invited")
 
 
-def _reveal_redirect(
+async def _reveal_redirect(
     ctx: Console, admin_id: str, link: admin_links.IssuedLink, done: str
 ) -> Response:
-    from roster.directory.reveal import reveal_ticket
-
-    ticket = reveal_ticket(link.id, link.token, ctx.session.id)
+    ticket = await ctx.stash_secret(LINK, link.id, link.token)
     return redirect(f"{BASE}/{admin_id}?{query({}, done=done, link=link.id, reveal=ticket)}")
 
 
@@ -136,15 +129,7 @@ async def _detail_page(
     link_url: str | None = None
     reveal, link_id = params.get("reveal", ""), params.get("link", "")
     if reveal and link_id and status == 200:
-        token = await admin_links.reveal_link(
-            ctx.db,
-            ctx.tenant,
-            link_id,
-            reveal,
-            sealer=_sealer(ctx),
-            bound_to=ctx.session.id,
-            actor=ctx.actor,
-        )
+        token = await ctx.take_secret(LINK, link_id, "admin.link_shown")
         link_url = admin_links.link_url(_base_url(ctx), token) if token else None
     done = params.get("done", "")
     return ctx.render(
@@ -201,7 +186,7 @@ async def admin_roles(admin_id: str, ctx: AccountAdmin) -> Response:
 async def admin_reset(admin_id: str, ctx: AccountAdmin) -> Response:
     try:
         _user, link = await admin_team.reset_password(
-            ctx.db, ctx.tenant.subdomain, admin_id, actor=ctx.actor, sealer=_sealer(ctx)
+            ctx.db, ctx.tenant.subdomain, admin_id, actor=ctx.actor
         )
     except DirectoryError as exc:
         refused = _refused(exc)
@@ -212,7 +197,7 @@ async def admin_reset(admin_id: str, ctx: AccountAdmin) -> Response:
     if admin_id == ctx.user.id:
         # Their own session has just ended: the link is theirs to use now.
         return redirect(admin_links.link_path(link.token))
-    return _reveal_redirect(ctx, admin_id, link, "reset")
+    return await _reveal_redirect(ctx, admin_id, link, "reset")
 
 
 @router.post("/admins/{admin_id}/unlock")

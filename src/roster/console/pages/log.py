@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.responses import Response
 
+from roster.console.forms import kept_form, sentence
 from roster.console.web import (
     ConsoleError,
     IntegrationsAdmin,
@@ -30,6 +31,16 @@ async def _flush(ctx: IntegrationsAdmin) -> None:
 
 @router.get("/log")
 async def log_page(ctx: IntegrationsAdmin) -> Response:
+    return await _log_page(ctx)
+
+
+async def _log_page(
+    ctx: IntegrationsAdmin,
+    *,
+    error: str | None = None,
+    kept_days: str | None = None,
+    status: int = 200,
+) -> Response:
     await _flush(ctx)
     params = {k: ctx.request.query_params.get(k, "").strip()[:200] for k in FILTERS}
     filters: dict[str, Any] = {
@@ -59,13 +70,16 @@ async def log_page(ctx: IntegrationsAdmin) -> Response:
     )
     return ctx.render(
         template,
+        status=status,
         nav="log",
         page=page,
         params={k: v for k, v in params.items() if v},
         summary=await provisioning_log.recent_summary(ctx.db, ctx.tenant),
         retention=ctx.tenant.setting("log_retention_days"),
         retention_choices=provisioning_log.RETENTION_CHOICES,
-        notice=ctx.request.query_params.get("done"),
+        notice=ctx.request.query_params.get("done") if status == 200 else None,
+        retention_error=error,
+        kept_days=kept_days,
     )
 
 
@@ -98,21 +112,22 @@ async def _holder(ctx: IntegrationsAdmin, entry: dict[str, Any]) -> dict[str, An
 
 @router.post("/log/retention")
 async def log_retention(ctx: IntegrationsAdmin) -> Response:
-    form = await form_values(ctx.request)
-    days = whole_number(
-        form.get("days", ""),
-        "log retention",
-        minimum=min(provisioning_log.RETENTION_CHOICES),
-        maximum=max(provisioning_log.RETENTION_CHOICES),
-        fix="choose a number of days from the list",
-        title="Retention not changed",
-    )
+    kept = await kept_form(ctx.request, "days")
     try:
+        form = await form_values(ctx.request)
+        days = whole_number(
+            form.get("days", ""),
+            "log retention",
+            minimum=min(provisioning_log.RETENTION_CHOICES),
+            maximum=max(provisioning_log.RETENTION_CHOICES),
+            fix="choose a number of days from the list",
+            title="Retention not changed",
+        )
         days = provisioning_log.check_retention(-1 if days is None else days)
         await tenants.update_settings(
             ctx.db, ctx.tenant.subdomain, ctx.actor, log_retention_days=days
         )
         await provisioning_log.purge(ctx.db, ctx.tenant.id)
-    except DirectoryError as exc:
-        raise ConsoleError(400, "Retention not changed", exc.message) from None
+    except (ConsoleError, DirectoryError) as exc:
+        return await _log_page(ctx, error=sentence(exc.message), kept_days=kept["days"], status=400)
     return redirect("/admin/log?done=retention")

@@ -9,7 +9,14 @@ from fastapi import APIRouter
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
-from roster.console.web import IntegrationsAdmin, check_form, form_values, redirect
+from roster.console.forms import kept, sentence
+from roster.console.web import (
+    ConsoleError,
+    IntegrationsAdmin,
+    check_form,
+    form_values,
+    redirect,
+)
 from roster.directory import admins, sso
 from roster.model.errors import DirectoryError
 from roster.sso.saml import SpUrls
@@ -23,7 +30,14 @@ def _base(ctx: IntegrationsAdmin) -> str:
     return f"{ctx.request.url.scheme}://{ctx.request.url.netloc}"
 
 
-async def _page(ctx: IntegrationsAdmin, *, error: str | None = None, status: int = 200) -> Response:
+async def _page(
+    ctx: IntegrationsAdmin,
+    *,
+    error: str | None = None,
+    field: str | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
     settings = await sso.get_settings(ctx.db, ctx.tenant)
     certificates: list[Any] = []
     for pem in settings.idp_certificates:
@@ -39,8 +53,10 @@ async def _page(ctx: IntegrationsAdmin, *, error: str | None = None, status: int
         urls=SpUrls.for_company(_base(ctx), ctx.tenant.subdomain),
         certificates=certificates,
         admins=await admins.list_admins(ctx.db, ctx.tenant),
-        error=error,
-        notice=ctx.request.query_params.get("done"),
+        error=sentence(error) if error else None,
+        field=field,
+        values=values or {},
+        notice=ctx.request.query_params.get("done") if status == 200 else None,
     )
 
 
@@ -52,17 +68,26 @@ async def sso_page(ctx: IntegrationsAdmin) -> Response:
 @router.post("/integrations/sso/metadata")
 async def sso_metadata(ctx: IntegrationsAdmin) -> Response:
     form = await ctx.request.form()
-    check_form((k, v) for k, v in form.multi_items() if isinstance(v, str))
+    text = form.get("metadata_xml")
+    values = {"metadata_xml": text[: sso.MAX_METADATA_BYTES] if isinstance(text, str) else ""}
+    try:
+        check_form((k, v) for k, v in form.multi_items() if isinstance(v, str))
+    except ConsoleError as exc:
+        values["metadata_xml"] = kept(values["metadata_xml"])
+        return await _page(ctx, error=exc.message, field="metadata", values=values, status=400)
     xml: str | bytes = ""
     upload = form.get("metadata_file")
     if isinstance(upload, UploadFile) and upload.filename:
         xml = await upload.read(sso.MAX_METADATA_BYTES + 1)
-    text = form.get("metadata_xml")
     if not xml and isinstance(text, str):
         xml = text.strip()
     if not xml:
         return await _page(
-            ctx, error="Paste the IdP's metadata XML or choose its file.", status=400
+            ctx,
+            error="Paste the IdP's metadata XML or choose its file.",
+            field="metadata",
+            values=values,
+            status=400,
         )
     try:
         await sso.configure_idp(
@@ -73,14 +98,21 @@ async def sso_metadata(ctx: IntegrationsAdmin) -> Response:
             actor=ctx.actor.name,
         )
     except DirectoryError as exc:
-        return await _page(ctx, error=exc.message, status=400)
+        return await _page(ctx, error=exc.message, field="metadata", values=values, status=400)
     return redirect("/admin/integrations/sso?done=metadata")
+
+
+TOGGLES = ("enabled", "allow_password_signin", "allow_idp_initiated", "allow_jit")
 
 
 @router.post("/integrations/sso/settings")
 async def sso_settings(ctx: IntegrationsAdmin) -> Response:
-    form = await form_values(ctx.request)
+    raw = await ctx.request.form()
+    # The switches as they were sent, so that a refusal shows what was asked.
+    asked = {k: "on" if raw.get(k) == "on" else "" for k in TOGGLES}
+    asked["nameid"] = kept(str(raw.get("nameid") or ""))
     try:
+        form = await form_values(ctx.request)
         await sso.update_toggles(
             ctx.db,
             ctx.tenant,
@@ -91,27 +123,27 @@ async def sso_settings(ctx: IntegrationsAdmin) -> Response:
             nameid=form.get("nameid") or None,
             actor=ctx.actor.name,
         )
-    except DirectoryError as exc:
-        return await _page(ctx, error=exc.message, status=400)
+    except (ConsoleError, DirectoryError) as exc:
+        return await _page(ctx, error=exc.message, field="settings", values=asked, status=400)
     return redirect("/admin/integrations/sso?done=settings")
 
 
 @router.post("/integrations/sso/certificates/remove")
 async def sso_certificate_remove(ctx: IntegrationsAdmin) -> Response:
-    form = await form_values(ctx.request)
     try:
+        form = await form_values(ctx.request)
         await sso.remove_certificate(
             ctx.db, ctx.tenant, form.get("fingerprint", ""), actor=ctx.actor.name
         )
-    except DirectoryError as exc:
-        return await _page(ctx, error=exc.message, status=400)
+    except (ConsoleError, DirectoryError) as exc:
+        return await _page(ctx, error=exc.message, field="certificates", status=400)
     return redirect("/admin/integrations/sso?done=certificate")
 
 
 @router.post("/integrations/sso/break-glass")
 async def sso_break_glass(ctx: IntegrationsAdmin) -> Response:
-    form = await form_values(ctx.request)
     try:
+        form = await form_values(ctx.request)
         await sso.set_break_glass(
             ctx.db,
             ctx.tenant,
@@ -119,6 +151,6 @@ async def sso_break_glass(ctx: IntegrationsAdmin) -> Response:
             form.get("break_glass") == "on",
             actor=ctx.actor.name,
         )
-    except DirectoryError as exc:
-        return await _page(ctx, error=exc.message, status=400)
+    except (ConsoleError, DirectoryError) as exc:
+        return await _page(ctx, error=exc.message, field="break_glass", status=400)
     return redirect("/admin/integrations/sso?done=break_glass")

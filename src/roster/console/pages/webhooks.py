@@ -2,14 +2,14 @@
 per endpoint its deliveries (retry one now, replay from an event or a time). The rules
 are directory/webhooks.py's, the same commands `roster webhook ...` runs.
 
-A new secret is shown after a redirect (POST, redirect, GET): the POST redirects with a
-ticket (`webhooks.reveal_ticket`, bound to this browser session) and the GET redeems it
-once, so reloading the page neither adds a second endpoint nor shows the secret again.
+A new secret is shown after a redirect (POST, redirect, GET): the POST stashes it for
+this browser session and redirects with a ticket, the GET takes it out once
+(directory/reveals.py, shared with SCIM tokens), so reloading the page neither adds a
+second endpoint nor shows the secret again.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +18,7 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from roster import inputs
+from roster.console.forms import kept, sentence
 from roster.console.web import (
     Console,
     ConsoleError,
@@ -54,7 +55,6 @@ DONE = {
     "replayed": "Events queued again, with their original ids.",
 }
 STATUS_CODES = {"invalid": 400, "conflict": 409, "not_found": 404}
-_CONTROL = re.compile(r"[\x00-\x1f]")
 
 
 def type_groups() -> list[tuple[str, list[str]]]:
@@ -76,16 +76,6 @@ def outcome(status: int | None, error: str | None) -> str:
     if error:
         return error
     return f"HTTP {status}" if status is not None else "—"
-
-
-def _kept(value: str) -> str:
-    """A refused value shown back in its field, without the characters it was refused for."""
-    return _CONTROL.sub("", value)[: inputs.FORM_MAX]
-
-
-def _sentence(message: str) -> str:
-    """A directory message (lower case, no stop) as a sentence on a page."""
-    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
 
 def _not_found(exc: DirectoryError) -> ConsoleError:
@@ -131,11 +121,11 @@ def _selected(items: Iterable[tuple[str, Any]]) -> list[str]:
 @router.post("/integrations/webhooks")
 async def webhook_add(ctx: IntegrationsAdmin) -> Response:
     raw = await ctx.request.form()
-    kept = {"url": _kept(str(raw.get("url") or "")), "types": _selected(raw.multi_items())}
+    values = {"url": kept(str(raw.get("url") or "")), "types": _selected(raw.multi_items())}
     try:
         form = await form_values(ctx.request, FORM_LABELS)
     except ConsoleError as exc:
-        return await _list_page(ctx, status=400, error=exc.message, field="url", values=kept)
+        return await _list_page(ctx, status=400, error=exc.message, field="url", values=values)
     url = form.get("url", "").strip()
     if not url:
         return await _list_page(
@@ -143,14 +133,14 @@ async def webhook_add(ctx: IntegrationsAdmin) -> Response:
             status=400,
             error="Give the endpoint URL, like https://hooks.example.com/roster.",
             field="url",
-            values=kept,
+            values=values,
         )
     try:
         endpoint, secret = await webhooks.add_endpoint(
             ctx.db,
             ctx.tenant.subdomain,
             url,
-            kept["types"],
+            values["types"],
             allow_private=ctx.settings.webhook_allow_private,
             actor=ctx.actor,
         )
@@ -161,15 +151,15 @@ async def webhook_add(ctx: IntegrationsAdmin) -> Response:
         return await _list_page(
             ctx,
             status=STATUS_CODES.get(exc.kind, 400),
-            error=_sentence(exc.message),
+            error=sentence(exc.message),
             field=field,
-            values=kept,
+            values=values,
         )
-    return _reveal_redirect(ctx, endpoint.id, secret, "added")
+    return await _reveal_redirect(ctx, endpoint.id, secret, "added")
 
 
-def _reveal_redirect(ctx: Console, endpoint_id: str, secret: str, done: str) -> Response:
-    ticket = webhooks.reveal_ticket(endpoint_id, secret, ctx.session.id)
+async def _reveal_redirect(ctx: Console, endpoint_id: str, secret: str, done: str) -> Response:
+    ticket = await ctx.stash_secret(webhooks.RESOURCE, endpoint_id, secret)
     return redirect(f"{BASE}/{endpoint_id}?{query({}, done=done, reveal=ticket)}")
 
 
@@ -180,6 +170,7 @@ async def _endpoint_page(
     status: int = 200,
     replay_error: str | None = None,
     replay_values: dict[str, str] | None = None,
+    retry_error: str | None = None,
 ) -> Response:
     params = ctx.request.query_params
     shown_status = params.get("status", "")
@@ -204,14 +195,7 @@ async def _endpoint_page(
     secret: str | None = None
     reveal = params.get("reveal")
     if reveal and endpoint.removed_at is None and status == 200:
-        secret = await webhooks.reveal_secret(
-            ctx.db,
-            ctx.tenant.subdomain,
-            endpoint_id,
-            reveal,
-            bound_to=ctx.session.id,
-            actor=ctx.actor,
-        )
+        secret = await ctx.take_secret(webhooks.RESOURCE, endpoint_id, webhooks.SHOWN_ACTION)
     done = params.get("done", "")
     return ctx.render(
         "webhooks/endpoint.html",
@@ -230,6 +214,7 @@ async def _endpoint_page(
         queued=params.get("queued") if done == "replayed" else None,
         replay_error=replay_error,
         replay_values=replay_values or {},
+        retry_error=retry_error,
         state=delivery_state,
         outcome=outcome,
         now=datetime.now(UTC),
@@ -249,7 +234,7 @@ async def webhook_rotate(endpoint_id: str, ctx: IntegrationsAdmin) -> Response:
         )
     except DirectoryError as exc:
         raise _not_found(exc) from None
-    return _reveal_redirect(ctx, endpoint_id, secret, "rotated")
+    return await _reveal_redirect(ctx, endpoint_id, secret, "rotated")
 
 
 async def _live_summary(ctx: Console, endpoint_id: str) -> webhooks.EndpointSummary:
@@ -293,7 +278,8 @@ async def delivery_retry(endpoint_id: str, event_seq: str, ctx: IntegrationsAdmi
     except DirectoryError as exc:
         if exc.kind == "not_found":
             raise ConsoleError(404, "Delivery not found", exc.message) from None
-        raise ConsoleError(409, "Not sent again", _sentence(exc.message)) from None
+        # The endpoint's page, saying why (a delivery already delivered): no dead end.
+        return await _endpoint_page(ctx, endpoint_id, status=409, retry_error=sentence(exc.message))
     return redirect(f"{BASE}/{endpoint_id}?done=retried#delivery-{seq}")
 
 
@@ -312,7 +298,7 @@ def _since(value: str) -> datetime:
 @router.post("/integrations/webhooks/{endpoint_id}/replay")
 async def webhook_replay(endpoint_id: str, ctx: IntegrationsAdmin) -> Response:
     raw = await ctx.request.form()
-    kept = {k: _kept(str(raw.get(k) or "")).strip() for k in ("from_seq", "since")}
+    values = {k: kept(str(raw.get(k) or "")).strip() for k in ("from_seq", "since")}
     try:
         form = await form_values(ctx.request, FORM_LABELS)
         from_text, since_text = form.get("from_seq", "").strip(), form.get("since", "").strip()
@@ -333,12 +319,12 @@ async def webhook_replay(endpoint_id: str, ctx: IntegrationsAdmin) -> Response:
         )
     except (ConsoleError, inputs.InvalidInput) as exc:
         return await _endpoint_page(
-            ctx, endpoint_id, status=400, replay_error=exc.message, replay_values=kept
+            ctx, endpoint_id, status=400, replay_error=exc.message, replay_values=values
         )
     except DirectoryError as exc:
         if exc.kind == "not_found":
             raise _not_found(exc) from None
         return await _endpoint_page(
-            ctx, endpoint_id, status=400, replay_error=_sentence(exc.message), replay_values=kept
+            ctx, endpoint_id, status=400, replay_error=sentence(exc.message), replay_values=values
         )
     return redirect(f"{BASE}/{endpoint_id}?{query({}, done='replayed', queued=str(queued))}")

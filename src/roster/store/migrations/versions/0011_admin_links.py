@@ -31,7 +31,6 @@ def upgrade() -> None:
         sa.Column("console_user_id", sa.String(length=36), nullable=False),
         sa.Column("purpose", sa.String(length=16), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
-        sa.Column("sealed_token", sa.Text(), nullable=True),
         sa.Column("created_by", sa.String(length=100), nullable=False),
         sa.Column("created_at", _TIME, nullable=False),
         sa.Column("expires_at", _TIME, nullable=False),
