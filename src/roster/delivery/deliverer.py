@@ -47,8 +47,10 @@ from roster.directory.sealing import Sealer
 from roster.logging import get_logger
 from roster.model.errors import DirectoryError
 from roster.store import deliveries as store
+from roster.store import delivery_outcomes as outcomes_store
 from roster.store.db import Database
-from roster.store.deliveries import CHANNELS, SET, Channel, Claim, Outcome
+from roster.store.deliveries import CHANNELS, SET, Channel, Claim
+from roster.store.delivery_outcomes import Outcome
 from roster.store.types import utcnow
 
 log = get_logger("roster.delivery")
@@ -149,7 +151,9 @@ class Deliverer:
         purged = 0
         for channel in CHANNELS.values():
             async with self.db.write() as conn:
-                purged += await store.purge_finished(conn, utcnow() - self.retention, channel)
+                purged += await outcomes_store.purge_finished(
+                    conn, utcnow() - self.retention, channel
+                )
         if purged:
             log.info("webhook deliveries purged", count=purged)
         return purged
@@ -243,7 +247,7 @@ class Deliverer:
             try:
                 async with self.db.write() as conn:
                     outcomes = [(c, outcome) for _, c, outcome in batch]
-                    stood = await store.record_outcomes(conn, outcomes, utcnow())
+                    stood = await outcomes_store.record_outcomes(conn, outcomes, utcnow())
                 for (_, c, outcome), stands in zip(batch, stood, strict=True):
                     if stands:
                         self._count(c, outcome)
@@ -346,7 +350,7 @@ class Deliverer:
             await self._record()  # attempts that finished after it
             if unfinished:
                 async with self.db.write() as conn:
-                    await store.release(conn, unfinished)
+                    await outcomes_store.release(conn, unfinished)
         finally:
             await self.sender.close()
             if self.owns_db:

@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import event
 
 from roster.delivery.deliverer import Deliverer
-from roster.store import deliveries as store
+from roster.store import delivery_outcomes as store
 from roster.store.db import Database
-from roster.store.deliveries import Claim, Outcome
+from roster.store.deliveries import Claim
+from roster.store.delivery_outcomes import Outcome
 from tests.support.harness import BACKENDS, LiveServer, make_company, own_server, settings_for
 from tests.support.users import create, okta_user
 from tests.support.webhooks import add_endpoint, deliveries
