@@ -46,6 +46,11 @@ class Run:
         return f"{self.command} {self.variant}".strip()
 
 
+# The sweep's module fixture runs every command below as its own `roster` process (about
+# a hundred, 2-3 s each on a busy machine), all inside the first test's time limit.
+pytestmark = pytest.mark.timeout(900)
+
+
 # Every command that writes, run in this order (each run's setup is an earlier run or
 # the fixture's): the company starts with SCIM on, one token, and a person deleted
 # over SCIM.
