@@ -49,7 +49,8 @@ class PeopleView:
     def from_query(cls, query: Mapping[str, str]) -> PeopleView:
         """The view a URL's query names; a value outside its choices is refused by
         name with the allowed values (the console shows it as a 400 page)."""
-        filters = {k: query.get(k, "").strip()[:200] for k in FILTERS}
+        # NUL never matches a stored value, and PostgreSQL refuses it in a parameter.
+        filters = {k: query.get(k, "").replace("\x00", "").strip()[:200] for k in FILTERS}
         _one_of(filters["status"], STATUSES, "status")
         _one_of(filters["linked"], ("yes", "no"), "linked")
         _one_of(filters["source"], SOURCES, "source")

@@ -175,7 +175,7 @@ def cursor_values(sort: str, raw: Sequence[Any]) -> list[Any] | None:
             elif kind == "date":
                 out.append(date.fromisoformat(str(value)))
             else:
-                if not isinstance(value, str) or len(value) > 400:
+                if not isinstance(value, str) or len(value) > 400 or "\x00" in value:
                     return None
                 out.append(value)
     except (TypeError, ValueError):
