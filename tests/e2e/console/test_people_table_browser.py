@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.console.test_people_table import seed
+from tests.support.browser import ARTIFACTS
 from tests.e2e.console.test_person_edit_browser import LONG
 from tests.e2e.console.test_person_edit_browser import Admin as BrowserAdmin
 from tests.support.harness import Company
@@ -60,6 +61,12 @@ def test_sort_filter_page_and_export_link(company: Company, admin: Any) -> None:
     expect(header).to_contain_text("Department")
     first_cells = page.locator(".people-table tbody tr td[data-label='Department']")
     expect(first_cells.first).to_have_text("D" * 200)
+    admin.look("sorted-ascending")  # the 200-character values on screen
+    for width in (1280, 390):  # the first screen alone, to read at full size
+        page.set_viewport_size({"width": width, "height": 900})
+        shot = ARTIFACTS / f"{company.server.backend}-people-rows-{width}.png"
+        page.locator("#results tbody tr").nth(0).screenshot(path=str(shot))
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.get_by_role("link", name=re.compile("^Department")).click()
     expect(page.locator("th[aria-sort]")).to_have_attribute("aria-sort", "descending")
     expect(first_cells.first).to_have_text("Support")
