@@ -29,10 +29,10 @@ FILTERS = ("q", "department", "manager", "location", "group", "status", "linked"
 EXPORT_BATCH = 500
 
 
-def _one_of(value: str, allowed: tuple[str, ...], name: str) -> str:
+def _one_of(value: str, allowed: tuple[str, ...], name: str, label: str | None = None) -> str:
     if value and value not in allowed:
         choices = ", ".join(allowed)
-        raise invalid(f"{name} must be one of {choices} (not {value[:40]!r})", name)
+        raise invalid(f"{label or name} must be one of {choices} (not {value[:40]!r})", name)
     return value
 
 
@@ -57,7 +57,7 @@ class PeopleView:
         sort = _one_of(query.get("sort", "").strip(), SORTS, "sort") or DEFAULT_SORT
         direction = _one_of(query.get("dir", "").strip(), ("asc", "desc"), "dir")
         size_text = query.get("size", "").strip()
-        _one_of(size_text, tuple(str(s) for s in PAGE_SIZES), "size")
+        _one_of(size_text, tuple(str(s) for s in PAGE_SIZES), "size", "page size")
         descending = direction == "desc" if direction else sort == "newest"
         return cls(
             {k: v for k, v in filters.items() if v},

@@ -339,8 +339,8 @@ def test_bad_parameters_are_a_page_naming_the_choices(company: Company) -> None:
     cases = {
         "sort=salary": "sort must be one of name, email, department, title, start_date",
         "dir=up": "dir must be one of asc, desc",
-        "size=7": "size must be one of 25, 50, 100",
-        "size=-1": "size must be one of",
+        "size=7": "page size must be one of 25, 50, 100",
+        "size=-1": "page size must be one of",
         "status=gone": "status must be one of active, deactivated, deleted",
         "source=ldap": "source must be one of scim, console, csv, cli, sso",
         "linked=maybe": "linked must be one of yes, no",
