@@ -5,10 +5,11 @@ picture (attributes, manager, reports, groups, history), and the fields Roster o
 from __future__ import annotations
 
 import zoneinfo
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from roster.directory import people_table
 from roster.directory.audit import record_change
 from roster.directory.people import Actor
 from roster.model.errors import DirectoryError, invalid, not_found
@@ -22,67 +23,10 @@ from roster.store.db import Database
 from roster.store.tenants import Tenant, TokenRecord
 from roster.store.types import utcnow
 
-PAGE_SIZES = (25, 50, 100)
-STATUSES = ("active", "deactivated", "deleted")
-SORTS = ("email", "newest")
-
-
-@dataclass
-class PeoplePage:
-    people: list[dict[str, Any]]
-    total: int
-    next_after: str | None
-    prev_before: str | None
-    sort: str
-    managers: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-
-def _key(row: dict[str, Any], sort: str) -> str:
-    return str(row["id"] if sort == "newest" else row["user_name_lower"])
-
-
-async def browse_people(
-    db: Database,
-    tenant: Tenant,
-    *,
-    q: str | None = None,
-    status: str | None = None,
-    linked: str | None = None,
-    source: str | None = None,
-    sort: str = "email",
-    after: str | None = None,
-    before: str | None = None,
-    limit: int = 50,
-) -> PeoplePage:
-    status = status if status in STATUSES else None
-    linked = linked if linked in ("yes", "no") else None
-    sort = sort if sort in SORTS else "email"
-    if status == "deleted":
-        sort = "newest"  # userNames repeat among tombstones; ids never do
-    limit = limit if limit in PAGE_SIZES else 50
-    where = store.conditions(
-        tenant.id, q=(q or "").strip()[:200] or None, status=status, linked=linked, source=source
-    )
-    async with db.read() as conn:
-        rows = await store.page(conn, where, sort=sort, limit=limit + 1, after=after, before=before)
-        # A first page that is not full is the whole answer: no second scan to count it
-        # (a rare search match would otherwise scan the company twice).
-        first_and_last = after is None and before is None and len(rows) <= limit
-        total = len(rows) if first_and_last else await store.count(conn, where)
-        managers = await view_store.managers(
-            conn, tenant.id, [r["manager_id"] for r in rows if r["manager_id"]]
-        )
-    backwards = before is not None and after is None
-    more = len(rows) > limit
-    if backwards:
-        rows = rows[-limit:] if more else rows
-        next_after = _key(rows[-1], sort) if rows else None
-        prev_before = _key(rows[0], sort) if more and rows else None
-    else:
-        rows = rows[:limit]
-        next_after = _key(rows[-1], sort) if more and rows else None
-        prev_before = _key(rows[0], sort) if after is not None and rows else None
-    return PeoplePage(rows, total, next_after, prev_before, sort, managers)
+# Manage People's table moved to people_table.py; the manager picker reads it here.
+PAGE_SIZES = people_table.PAGE_SIZES
+PeoplePage = people_table.PeoplePage
+browse_people = people_table.browse_people
 
 
 @dataclass

@@ -83,3 +83,14 @@ async def members(
         .limit(limit)
     )
     return [dict(r._mapping) for r in rows]
+
+
+async def choices(conn: AsyncConnection, tenant_id: int, limit: int = 300) -> list[dict[str, Any]]:
+    """Groups by name, for a filter's choices (no member counts: cheap at any size)."""
+    rows = await conn.execute(
+        sa.select(groups.c.id, groups.c.display_name)
+        .where(groups.c.tenant_id == tenant_id)
+        .order_by(groups.c.display_name_lower, groups.c.id)
+        .limit(limit)
+    )
+    return [dict(r._mapping) for r in rows]

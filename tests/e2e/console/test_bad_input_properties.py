@@ -28,6 +28,7 @@ HTML_ROUTES = ("/admin", "/me", "/saml2")
 # Routes that answer something other than HTML when they succeed.
 NOT_HTML = {
     ("GET", "/admin/import/template.csv"),
+    ("GET", "/admin/people/export.csv"),
     ("GET", "/saml2/{subdomain}/metadata"),
 }
 # Ending the session would leave the rest of the run signed out; the cookie property

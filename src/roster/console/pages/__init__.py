@@ -13,6 +13,7 @@ from roster.console.pages.integrations import router as integrations_router
 from roster.console.pages.log import router as log_router
 from roster.console.pages.people import router as people_router
 from roster.console.pages.people_edit import router as people_edit_router
+from roster.console.pages.people_export import router as people_export_router
 from roster.console.pages.people_import import router as import_router
 from roster.console.pages.set_password import router as set_password_router
 from roster.console.pages.sso import router as sso_router
@@ -27,6 +28,7 @@ for sub in (
     integrations_router,
     sso_router,
     webhooks_router,
+    people_export_router,  # before people_router: /people/export.csv is not a person
     people_router,
     people_edit_router,
     import_router,

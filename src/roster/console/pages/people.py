@@ -1,4 +1,5 @@
-"""Manage People: search, filters, keyset paging; a person's page; add a person while
+"""Manage People: search, filters, sort, page size, keyset paging (the view lives in
+the URL: directory/people_table.py); a person's page; add a person while
 SCIM is off; Roster-owned fields (timezone) editable always. Editing and offboarding a
 person: people_edit.py."""
 
@@ -7,8 +8,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from roster.console.web import Admin, ConsoleError, form_values, redirect, whole_number
-from roster.directory import browse, people, tenants
+from roster.console.web import Admin, ConsoleError, form_values, redirect
+from roster.directory import browse, people, people_table, tenants
 from roster.model.errors import DirectoryError
 from roster.model.person import new_person
 from roster.model.person_edit import freed_address
@@ -17,36 +18,60 @@ from roster.model.registry import UserSchemas
 
 router = APIRouter()
 
-FILTERS = ("q", "status", "linked", "sort", "size")
+
+def people_view(ctx: Admin) -> people_table.PeopleView:
+    """The view the URL asks for; a value outside its choices is a 400 page naming them."""
+    try:
+        return people_table.PeopleView.from_query(ctx.request.query_params)
+    except DirectoryError as exc:
+        raise ConsoleError(400, "Manage People: that view does not exist", exc.message) from None
 
 
 @router.get("/people")
 async def people_list(ctx: Admin) -> Response:
-    params = {k: ctx.request.query_params.get(k, "") for k in FILTERS}
-    size = whole_number(params["size"], "page size", minimum=1, maximum=max(browse.PAGE_SIZES))
-    page = await browse.browse_people(
-        ctx.db,
-        ctx.tenant,
-        q=params["q"] or None,
-        status=params["status"] or None,
-        linked=params["linked"] or None,
-        sort=params["sort"] or "email",
-        after=ctx.request.query_params.get("after"),
-        before=ctx.request.query_params.get("before"),
-        limit=size or 50,
-    )
-    template = (
-        "people/results.html"
-        if ctx.request.headers.get("hx-target") == "results"
-        else "people/list.html"
-    )
+    view = people_view(ctx)
+    partial = ctx.request.headers.get("hx-target") == "results"
+    try:
+        page = await people_table.people_page(
+            ctx.db,
+            ctx.tenant,
+            view,
+            after=ctx.request.query_params.get("after"),
+            before=ctx.request.query_params.get("before"),
+            choices=not partial,
+        )
+    except DirectoryError as exc:
+        raise ConsoleError(400, "Manage People: a broken page link", exc.message) from None
     return ctx.render(
-        template,
+        "people/results.html" if partial else "people/list.html",
         nav="people",
         page=page,
-        params={k: v for k, v in params.items() if v},
+        view=view,
+        params=view.params(),
+        filtered=bool(view.filters),
+        clear_params={k: v for k, v in view.params().items() if k not in view.filters},
+        sorts=SORT_HEADERS,
+        sizes=people_table.PAGE_SIZES,
+        sources=SOURCE_LABELS,
         notice=ctx.request.query_params.get("done"),
     )
+
+
+# The sortable columns, as (sort name, header); the other columns do not sort.
+SORT_HEADERS = {
+    "name": "Name",
+    "department": "Department",
+    "title": "Title",
+    "start_date": "Start date",
+    "status": "Status",
+}
+SOURCE_LABELS = {
+    "scim": "SCIM (identity provider)",
+    "console": "Console",
+    "csv": "CSV import",
+    "cli": "Command line",
+    "sso": "SSO sign-in",
+}
 
 
 def _add_refusal(ctx: Admin) -> str | None:
