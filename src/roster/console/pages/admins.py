@@ -160,6 +160,15 @@ def _refused(exc: DirectoryError) -> ConsoleError | None:
     return None
 
 
+async def _refused_in_place(ctx: Console, admin_id: str, exc: DirectoryError) -> Response:
+    """A refused change of an admin: their page with the reason (404 if they are gone)."""
+    refused = _refused(exc)
+    if refused:
+        raise refused from None
+    status = STATUS_CODES.get(exc.kind, 400)
+    return await _detail_page(ctx, admin_id, status=status, error=_sentence(exc.message))
+
+
 @router.post("/admins/{admin_id}/roles")
 async def admin_roles(admin_id: str, ctx: AccountAdmin) -> Response:
     raw = await ctx.request.form()
@@ -172,11 +181,7 @@ async def admin_roles(admin_id: str, ctx: AccountAdmin) -> Response:
     except ConsoleError as exc:
         return await _detail_page(ctx, admin_id, status=400, error=exc.message)
     except DirectoryError as exc:
-        refused = _refused(exc)
-        if refused:
-            raise refused from None
-        status = STATUS_CODES.get(exc.kind, 400)
-        return await _detail_page(ctx, admin_id, status=status, error=_sentence(exc.message))
+        return await _refused_in_place(ctx, admin_id, exc)
     if user.id == ctx.user.id and not user.is_account_admin:
         return redirect("/admin?done=roles")  # the Admins page is no longer theirs
     return redirect(f"{BASE}/{admin_id}?done=roles")
@@ -189,11 +194,7 @@ async def admin_reset(admin_id: str, ctx: AccountAdmin) -> Response:
             ctx.db, ctx.tenant.subdomain, admin_id, actor=ctx.actor
         )
     except DirectoryError as exc:
-        refused = _refused(exc)
-        if refused:
-            raise refused from None
-        status = STATUS_CODES.get(exc.kind, 400)
-        return await _detail_page(ctx, admin_id, status=status, error=_sentence(exc.message))
+        return await _refused_in_place(ctx, admin_id, exc)
     if admin_id == ctx.user.id:
         # Their own session has just ended: the link is theirs to use now.
         return redirect(admin_links.link_path(link.token))
@@ -227,11 +228,7 @@ async def admin_remove(admin_id: str, ctx: AccountAdmin) -> Response:
     try:
         await admin_team.remove_admin(ctx.db, ctx.tenant.subdomain, admin_id, actor=ctx.actor)
     except DirectoryError as exc:
-        refused = _refused(exc)
-        if refused:
-            raise refused from None
-        status = STATUS_CODES.get(exc.kind, 400)
-        return await _detail_page(ctx, admin_id, status=status, error=_sentence(exc.message))
+        return await _refused_in_place(ctx, admin_id, exc)
     if admin_id == ctx.user.id:
         return redirect("/admin/login?signed_out=1")
     return redirect(f"{BASE}?done=removed")
