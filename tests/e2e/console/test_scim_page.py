@@ -21,6 +21,7 @@ from tests.support.console import PASSWORD, make_admin
 from tests.support.console_client import ConsoleClient
 from tests.support.harness import Company
 from tests.support.helpers import roster_cli
+from tests.support.users import create, deactivate, okta_user
 
 PAGE = "/admin/integrations/scim"
 SECRET = re.compile(r'value="(rstr_scim_[A-Za-z0-9_-]+)"')
@@ -235,11 +236,21 @@ def ui_names(markdown: str) -> set[str]:
 def test_the_docs_name_what_the_screens_show(company: Company) -> None:
     """docs/okta.md and the SCIM section of docs/admin-guide.md, word for word: every
     bold name in them is on one of the screens they walk through."""
+    # The 409's fix is walked through from a deactivated person who holds an email.
+    leaver = create(company, okta_user("leaver@acme.example"))["id"]
+    deactivate(company, leaver)
     company.call(lambda db: tenants.set_scim_enabled(db, company.subdomain, False))
     client, _ = admin(company)
     screens = [
         client.get(path)
-        for path in ("/admin", "/admin/integrations", PAGE, "/admin/log", "/admin/troubleshooting")
+        for path in (
+            "/admin",
+            "/admin/integrations",
+            PAGE,
+            "/admin/log",
+            "/admin/troubleshooting",
+            f"/admin/people/{leaver}",
+        )
     ]
     made = client.post(f"{PAGE}/enable")
     screens.append(client.get(made.headers["location"]))

@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from standardwebhooks import WebhookVerificationError
 
-from roster.store import deliveries as delivery_store
+from roster.store import delivery_outcomes as delivery_store
 from roster.store.db import Database
 from roster.store.tables import webhook_endpoints
 from roster.store.types import utcnow
