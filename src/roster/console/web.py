@@ -156,6 +156,13 @@ class Console:
         return self.session.csrf_token
 
     @property
+    def base_url(self) -> str:
+        """Where people reach this Roster: ROSTER_PUBLIC_URL, or the address asked."""
+        if self.settings.public_url:
+            return self.settings.public_url.rstrip("/")
+        return f"{self.request.url.scheme}://{self.request.url.netloc}"
+
+    @property
     def actor(self) -> Actor:
         return Actor(f"admin:{self.user.email}"[:100], self.request.state.request_id)
 

@@ -45,10 +45,6 @@ def _sentence(message: str) -> str:
     return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
 
-def _base_url(ctx: Console) -> str:
-    return ctx.settings.public_url or str(ctx.request.base_url).rstrip("/")
-
-
 async def _list_page(
     ctx: Console,
     *,
@@ -130,7 +126,7 @@ async def _detail_page(
     reveal, link_id = params.get("reveal", ""), params.get("link", "")
     if reveal and link_id and status == 200:
         token = await ctx.take_secret(LINK, link_id, "admin.link_shown")
-        link_url = admin_links.link_url(_base_url(ctx), token) if token else None
+        link_url = admin_links.link_url(ctx.base_url, token) if token else None
     done = params.get("done", "")
     return ctx.render(
         "admins/detail.html",

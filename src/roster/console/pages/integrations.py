@@ -72,13 +72,6 @@ SETTINGS = (
 )
 
 
-def scim_base_url(ctx: Admin) -> str:
-    if ctx.settings.public_url:
-        return ctx.settings.public_url.rstrip("/") + "/scim/v2"
-    url = ctx.request.url
-    return f"{url.scheme}://{url.netloc}/scim/v2"
-
-
 @router.get("/integrations")
 async def integrations(ctx: Admin) -> Response:
     sso_settings = await sso.get_settings(ctx.db, ctx.tenant)
@@ -114,7 +107,7 @@ async def _scim_page(
         settings_list=[
             (k, label, help_text, tenant.setting(k)) for k, label, help_text in SETTINGS
         ],
-        base_url=scim_base_url(ctx),
+        base_url=f"{ctx.base_url}/scim/v2",
         urn=ctx.settings.company_extension_urn,
         new_token=new_token,
         new_record=new_record,
