@@ -12,6 +12,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
+from roster.console.forms import sentence
 from roster.console.web import AccountAdmin, Console, ConsoleError, form_values, query, redirect
 from roster.directory import admin_links, admin_team
 from roster.directory.admins import ROLES
@@ -39,10 +40,6 @@ BADGES = {
     "reset_expired": "amber",
     "no_password": "gray",
 }
-
-
-def _sentence(message: str) -> str:
-    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
 
 async def _list_page(
@@ -100,7 +97,7 @@ async def admin_invite(ctx: AccountAdmin) -> Response:
         return await _list_page(
             ctx,
             status=STATUS_CODES.get(exc.kind, 400),
-            error=_sentence(exc.message),
+            error=sentence(exc.message),
             field=field,
             values=kept,
         )
@@ -121,7 +118,7 @@ async def _detail_page(
     try:
         view = await admin_team.get_admin(ctx.db, ctx.tenant.subdomain, admin_id)
     except DirectoryError as exc:
-        raise ConsoleError(404, "Admin not found", _sentence(exc.message)) from None
+        raise ConsoleError(404, "Admin not found", sentence(exc.message)) from None
     link_url: str | None = None
     reveal, link_id = params.get("reveal", ""), params.get("link", "")
     if reveal and link_id and status == 200:
@@ -152,7 +149,7 @@ async def admin_page(admin_id: str, ctx: AccountAdmin) -> Response:
 
 def _refused(exc: DirectoryError) -> ConsoleError | None:
     if exc.kind == "not_found":
-        return ConsoleError(404, "Admin not found", _sentence(exc.message))
+        return ConsoleError(404, "Admin not found", sentence(exc.message))
     return None
 
 
@@ -162,7 +159,7 @@ async def _refused_in_place(ctx: Console, admin_id: str, exc: DirectoryError) ->
     if refused:
         raise refused from None
     status = STATUS_CODES.get(exc.kind, 400)
-    return await _detail_page(ctx, admin_id, status=status, error=_sentence(exc.message))
+    return await _detail_page(ctx, admin_id, status=status, error=sentence(exc.message))
 
 
 @router.post("/admins/{admin_id}/roles")
@@ -213,7 +210,7 @@ async def admin_remove_confirm(admin_id: str, ctx: AccountAdmin) -> Response:
     try:
         view = await admin_team.get_admin(ctx.db, ctx.tenant.subdomain, admin_id)
     except DirectoryError as exc:
-        raise ConsoleError(404, "Admin not found", _sentence(exc.message)) from None
+        raise ConsoleError(404, "Admin not found", sentence(exc.message)) from None
     return ctx.render(
         "admins/remove.html", nav="admins", admin=view.user, is_self=admin_id == ctx.user.id
     )

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from roster import inputs
+from roster.console.forms import sentence
 from roster.console.web import (
     LOGIN_CSRF_COOKIE,
     check_address,
@@ -106,8 +107,7 @@ async def set_password(request: Request) -> Response:
     except admin_links.LinkUnusable as exc:
         return _unusable(request, exc.reason)
     except DirectoryError as exc:
-        message = exc.message[:1].upper() + exc.message[1:] + "."
-        return _form(request, holder, token, error=message, status=400)
+        return _form(request, holder, token, error=sentence(exc.message), status=400)
     refusal = await admin_links.password_sign_in_refusal(db, holder)
     if refusal:
         # The password is set (for when password sign-in is allowed again); SSO signs in.
