@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from roster.cli.common import CLI, run
-from roster.directory import groups, tenants
+from roster.directory import roster_groups, tenants
 from roster.store.db import Database
 
 group_app = typer.Typer(help="Roster's own groups.", no_args_is_help=True)
@@ -25,7 +25,7 @@ def group_add(
 
     async def add(db: Database) -> str:
         tenant = await tenants.get_tenant(db, subdomain)
-        group = await groups.add_roster_group(db, tenant, name, type_, actor=CLI)
+        group = await roster_groups.add_roster_group(db, tenant, name, type_, actor=CLI)
         return str(group["id"])
 
     typer.echo(run(add))

@@ -1,5 +1,6 @@
-"""Groups: IdP push (create or take over by name, rename, membership, delete) and
-Roster's own groups, whose type and ownership SCIM never changes."""
+"""Groups as the identity provider pushes them: create or take over by name, rename,
+membership, delete, and the reads its door serves. Roster's own groups, and the type
+SCIM never changes, are in roster_groups."""
 
 from __future__ import annotations
 
@@ -365,74 +366,3 @@ async def list_groups(
             else None
         )
     return GroupPage(total, rows, members)
-
-
-async def add_roster_group(
-    db: Database, tenant: Tenant, name: str, group_type: str, *, actor: Actor
-) -> Group:
-    """A group created in Roster (console or CLI): Roster's to edit; Okta may import it."""
-    name = name.strip()
-    group_type = group_type.strip()
-    if not name or len(name) > 400:
-        raise invalid("a group name is 1 to 400 characters", "name")
-    if not group_type or len(group_type) > 64:
-        raise invalid("a group type is 1 to 64 characters (e.g. Groups, Departments, Teams)")
-    async with db.write() as conn:
-        group_id = new_id()
-        now = utcnow()
-        await store.insert_group(
-            conn,
-            {
-                "tenant_id": tenant.id,
-                "id": group_id,
-                "display_name": name,
-                "display_name_lower": name.lower(),
-                "external_id": None,
-                "group_type": group_type,
-                "source": "roster",
-                "version": 1,
-                "created_at": now,
-                "updated_at": now,
-            },
-        )
-        group = await store.get_group(conn, tenant.id, group_id)
-        assert group is not None
-        await _audit(
-            conn,
-            tenant,
-            actor,
-            "group.create",
-            group_id,
-            changes={"display_name": name, "group_type": group_type, "source": "roster"},
-            group=group,
-        )
-        return group
-
-
-async def set_group_type(
-    db: Database, tenant: Tenant, group_id: str, group_type: str, *, actor: Actor
-) -> Group:
-    """Roster's classification of a group; SCIM never changes it."""
-    group_type = group_type.strip()
-    if not group_type or len(group_type) > 64:
-        raise invalid("a group type is 1 to 64 characters (e.g. Groups, Departments, Teams)")
-    async with db.write() as conn:
-        group = await store.get_group(conn, tenant.id, group_id, for_update=True)
-        if group is None:
-            raise not_found(f"Group {group_id} not found")
-        if group["group_type"] != group_type:
-            retyped = await store.update_group(
-                conn, tenant.id, group_id, {"group_type": group_type, "updated_at": utcnow()}
-            )
-            await _audit(
-                conn,
-                tenant,
-                actor,
-                "group.type",
-                group_id,
-                changes={"group_type": [group["group_type"], group_type]},
-                group=retyped,
-            )
-        updated = await store.get_group(conn, tenant.id, group_id)
-        assert updated is not None
-        return updated

@@ -1,6 +1,6 @@
 """Groups in the console: the list, a group's members, and editing Roster's own groups
 (name, members). Groups pushed by the identity provider are its to change; only their
-type (Roster's classification) is edited here, by groups.set_group_type."""
+type (Roster's classification) is edited here, by set_group_type."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from roster.store import groups_browse as browse_store
 from roster.store import manager_links
 from roster.store.db import Database
 from roster.store.groups import Group
+from roster.store.ids import new_id
 from roster.store.tenants import Tenant
 from roster.store.types import utcnow
 
@@ -159,6 +160,75 @@ async def remove_member(
                 {"removed": removed},
                 removed=removed,
             )
+
+
+async def add_roster_group(
+    db: Database, tenant: Tenant, name: str, group_type: str, *, actor: Actor
+) -> Group:
+    """A group created in Roster (console or CLI): Roster's to edit; Okta may import it."""
+    name = name.strip()
+    group_type = group_type.strip()
+    if not name or len(name) > 400:
+        raise invalid("a group name is 1 to 400 characters", "name")
+    if not group_type or len(group_type) > 64:
+        raise invalid("a group type is 1 to 64 characters (e.g. Groups, Departments, Teams)")
+    async with db.write() as conn:
+        group_id = new_id()
+        now = utcnow()
+        await store.insert_group(
+            conn,
+            {
+                "tenant_id": tenant.id,
+                "id": group_id,
+                "display_name": name,
+                "display_name_lower": name.lower(),
+                "external_id": None,
+                "group_type": group_type,
+                "source": "roster",
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+        group = await store.get_group(conn, tenant.id, group_id)
+        assert group is not None
+        await _audit(
+            conn,
+            tenant,
+            actor,
+            "group.create",
+            group,
+            {"display_name": name, "group_type": group_type, "source": "roster"},
+        )
+        return group
+
+
+async def set_group_type(
+    db: Database, tenant: Tenant, group_id: str, group_type: str, *, actor: Actor
+) -> Group:
+    """Roster's classification of a group; SCIM never changes it."""
+    group_type = group_type.strip()
+    if not group_type or len(group_type) > 64:
+        raise invalid("a group type is 1 to 64 characters (e.g. Groups, Departments, Teams)")
+    async with db.write() as conn:
+        group = await store.get_group(conn, tenant.id, group_id, for_update=True)
+        if group is None:
+            raise not_found(f"Group {group_id} not found")
+        if group["group_type"] != group_type:
+            retyped = await store.update_group(
+                conn, tenant.id, group_id, {"group_type": group_type, "updated_at": utcnow()}
+            )
+            await _audit(
+                conn,
+                tenant,
+                actor,
+                "group.type",
+                retyped or group,
+                {"group_type": [group["group_type"], group_type]},
+            )
+        updated = await store.get_group(conn, tenant.id, group_id)
+        assert updated is not None
+        return updated
 
 
 async def _audit(

@@ -1,12 +1,12 @@
 """Groups and membership. Membership is a set in a table, changed with set SQL: a
-list of ids travels as ONE parameter (a PostgreSQL array, a JSON array on SQLite),
-so adding one member costs the same in a group of ten or of a hundred thousand."""
+list of ids travels as ONE parameter (store/id_lists: a PostgreSQL array, a JSON array
+on SQLite), so adding one member costs the same in a group of ten or of a hundred
+thousand."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -16,71 +16,12 @@ from sqlalchemy.sql.elements import ColumnElement
 from roster.model.errors import DirectoryError
 from roster.model.query import Field, FieldCompare, Order, Resolved
 from roster.store.filtering import compile_filter
+from roster.store.id_lists import STAGE_ABOVE, id_set, ids_in, ids_table, ids_value
 from roster.store.prepared import Prepared, memoized, value_args, value_binds
 from roster.store.tables import group_members, groups, people
 
 Group = dict[str, Any]
 LIVE_PERSON = people.c.deleted_at.is_(None)
-
-
-# Lists longer than this are staged in an indexed temporary table on PostgreSQL, so
-# that set operations against them stay O(n log n) whatever the planner estimates for
-# an unnest() (it assumes 100 rows).
-STAGE_ABOVE = 1000
-_staged = sa.table("roster_staged_ids", sa.column("id", sa.String))
-
-
-def id_list(conn: AsyncConnection, ids: Sequence[str]) -> sa.Subquery:
-    """A one-column (`id`) table of the given ids, bound as a single parameter."""
-    if conn.dialect.name == "postgresql":
-        param = sa.bindparam("id_list", list(ids), type_=postgresql.ARRAY(sa.String))
-        return sa.select(sa.func.unnest(param).label("id")).subquery()
-    each = sa.func.json_each(sa.bindparam("id_list", json.dumps(list(ids)))).table_valued("value")
-    return sa.select(each.c.value.label("id")).subquery()
-
-
-def _ids_table(database: str) -> sa.Subquery:
-    """id_list's table for a prepared statement: the list is the `ids` parameter."""
-    if database == "postgresql":
-        param = sa.bindparam("ids", type_=postgresql.ARRAY(sa.String))
-        return sa.select(sa.func.unnest(param).label("id")).subquery()
-    each = sa.func.json_each(sa.bindparam("ids", type_=sa.String)).table_valued("value")
-    return sa.select(each.c.value.label("id")).subquery()
-
-
-def _ids_in(database: str, column: Any) -> ColumnElement[bool]:
-    """`column IN ids` for a prepared statement (the list is the `ids` parameter)."""
-    if database == "postgresql":
-        param = sa.bindparam("ids", type_=postgresql.ARRAY(sa.String))
-        return cast(ColumnElement[bool], column == sa.any_(param))
-    return cast(ColumnElement[bool], column.in_(sa.select(_ids_table(database).c.id)))
-
-
-def _ids_value(conn: AsyncConnection, ids: Sequence[str]) -> Any:
-    """The `ids` parameter's value: an array on PostgreSQL, JSON text on SQLite."""
-    return list(ids) if conn.dialect.name == "postgresql" else json.dumps(list(ids))
-
-
-async def id_set(conn: AsyncConnection, ids: Sequence[str]) -> sa.Subquery:
-    """Like id_list, for lists compared against large tables: on PostgreSQL a long list
-    goes into an indexed temporary table first (one statement more)."""
-    if conn.dialect.name != "postgresql" or len(ids) <= STAGE_ABOVE:
-        return id_list(conn, ids)
-    await conn.execute(
-        sa.text(
-            "CREATE TEMP TABLE IF NOT EXISTS roster_staged_ids "
-            "(id varchar(64) PRIMARY KEY) ON COMMIT DELETE ROWS"
-        )
-    )
-    await conn.execute(sa.text("DELETE FROM roster_staged_ids"))
-    wanted = id_list(conn, ids)
-    await conn.execute(
-        postgresql.insert(_staged)
-        .from_select(["id"], sa.select(wanted.c.id).distinct())
-        .on_conflict_do_nothing()
-    )
-    await conn.execute(sa.text("ANALYZE roster_staged_ids"))
-    return sa.select(_staged.c.id).subquery()
 
 
 def column_for(f: Field) -> ColumnElement[Any]:
@@ -188,7 +129,7 @@ async def delete_group(conn: AsyncConnection, tenant_id: int, group_id: str) -> 
 _COUNT_LIVE = Prepared(
     per_database=lambda db: sa.select(sa.func.count()).where(
         people.c.tenant_id == sa.bindparam("tenant_id", type_=sa.Integer),
-        _ids_in(db, people.c.id),
+        ids_in(db, people.c.id),
         LIVE_PERSON,
     )
 )
@@ -201,7 +142,7 @@ async def unknown_people(
     if not ids:
         return []
     distinct = sorted(set(ids))
-    found = await _COUNT_LIVE.scalar(conn, tenant_id=tenant_id, ids=_ids_value(conn, distinct))
+    found = await _COUNT_LIVE.scalar(conn, tenant_id=tenant_id, ids=ids_value(conn, distinct))
     if found == len(distinct):
         return []
     wanted = await id_set(conn, distinct)
@@ -213,7 +154,7 @@ async def unknown_people(
 
 
 def _add_members(database: str) -> Any:
-    wanted = _ids_table(database)
+    wanted = ids_table(database)
     source = (
         sa.select(
             sa.bindparam("tenant_id", type_=sa.Integer),
@@ -252,7 +193,7 @@ _REMOVE_MEMBERS = Prepared(
         .where(
             group_members.c.tenant_id == sa.bindparam("tenant_id", type_=sa.Integer),
             group_members.c.group_id == sa.bindparam("group_id", type_=sa.String),
-            _ids_in(db, group_members.c.person_id),
+            ids_in(db, group_members.c.person_id),
         )
         .returning(group_members.c.person_id)
     )
@@ -270,7 +211,7 @@ async def add_members(
     if not ids:
         return []
     rows = await _ADD_MEMBERS.all(
-        conn, tenant_id=tenant_id, group_id=group_id, ids=_ids_value(conn, ids)
+        conn, tenant_id=tenant_id, group_id=group_id, ids=ids_value(conn, ids)
     )
     return [r["person_id"] for r in rows]
 
@@ -288,7 +229,7 @@ async def remove_members(
         return [r["person_id"] for r in rows]
     if len(ids) <= STAGE_ABOVE:
         rows = await _REMOVE_MEMBERS.all(
-            conn, tenant_id=tenant_id, group_id=group_id, ids=_ids_value(conn, ids)
+            conn, tenant_id=tenant_id, group_id=group_id, ids=ids_value(conn, ids)
         )
         return [r["person_id"] for r in rows]
     wanted = await id_set(conn, ids)

@@ -2,6 +2,9 @@
 
 Alembic migrations (store/migrations) own the schema; this module describes it
 for queries and must match the latest migration (a test compares them).
+
+It is long on purpose: one declaration per table and nothing else, so the whole schema
+(every key, index and constraint) reads in one place beside the migrations it mirrors.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from roster.directory import admins, groups
+from roster.directory import admins, roster_groups
 from roster.directory.people import Actor
 from tests.support.console import PASSWORD, make_admin
 from tests.support.console_client import ConsoleClient
@@ -58,7 +58,9 @@ def assert_in_place(r: httpx.Response, heading: str, *words: str) -> None:
 
 def roster_group(company: Company, name: str) -> str:
     async def make(db: Any) -> str:
-        made = await groups.add_roster_group(db, company.tenant, name, "Teams", actor=Actor("test"))
+        made = await roster_groups.add_roster_group(
+            db, company.tenant, name, "Teams", actor=Actor("test")
+        )
         return str(made["id"])
 
     return company.call(make)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from roster.store.groups import STAGE_ABOVE
+from roster.store.id_lists import STAGE_ABOVE
 from tests.support.harness import Company
 from tests.support.helpers import bulk_people
 

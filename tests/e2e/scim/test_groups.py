@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from roster.directory import groups
+from roster.directory import groups, roster_groups
 from roster.directory.people import Actor
 from roster.store import audit
 from tests.support.harness import Company
@@ -171,7 +171,7 @@ def test_put_replaces_name_and_members_and_delete_is_audited(company: Company) -
 def test_push_takes_over_existing_group_by_exact_name_and_keeps_type(company: Company) -> None:
     a, b = bulk_people(company, 2)
     roster_group = company.call(
-        lambda db: groups.add_roster_group(
+        lambda db: roster_groups.add_roster_group(
             db, company.tenant, "Sales", "Departments", actor=Actor("cli")
         )
     )
@@ -198,7 +198,9 @@ def test_group_type_survives_every_sync(company: Company) -> None:
     (a,) = bulk_people(company, 1)
     gid = push(company, "Team A")["id"]
     company.call(
-        lambda db: groups.set_group_type(db, company.tenant, gid, "Teams", actor=Actor("cli"))
+        lambda db: roster_groups.set_group_type(
+            db, company.tenant, gid, "Teams", actor=Actor("cli")
+        )
     )
     patch(
         company,

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from roster.console.forms import kept_form, sentence
 from roster.console.web import Admin, ConsoleError, form_values, redirect
-from roster.directory import groups, roster_groups
+from roster.directory import roster_groups
 from roster.model.errors import DirectoryError
 
 router = APIRouter()
@@ -55,7 +55,7 @@ async def group_create(ctx: Admin) -> Response:
     kept = await kept_form(ctx.request, "name", "group_type")
     try:
         form = await form_values(ctx.request, LABELS)
-        group = await groups.add_roster_group(
+        group = await roster_groups.add_roster_group(
             ctx.db,
             ctx.tenant,
             form.get("name", ""),
@@ -110,7 +110,7 @@ async def _edit(ctx: Admin, group_id: str, action: str) -> Response:
     try:
         form = await form_values(ctx.request, LABELS)
         if action == "type":
-            await groups.set_group_type(
+            await roster_groups.set_group_type(
                 ctx.db, ctx.tenant, group_id, form.get("group_type", ""), actor=ctx.actor
             )
         elif action == "rename":
