@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
+from roster.store import people_search
 from roster.store.tables import group_members, people
 
 BROWSE_COLUMNS = [
@@ -95,27 +96,30 @@ def conditions(
         )
         where.append(people.c.id.in_(members.scalar_subquery()))
     if q:
-        pattern = _like(q.strip())
-        full_name = sa.func.lower(
-            sa.func.coalesce(people.c.given_name, "")
-            + " "
-            + sa.func.coalesce(people.c.family_name, "")
-        )
-        where.append(
-            sa.or_(
-                people.c.user_name_lower.like(pattern, escape="\\"),
-                people.c.email_lower.like(pattern, escape="\\"),
-                full_name.like(pattern, escape="\\"),
-                sa.func.lower(sa.func.coalesce(people.c.display_name, "")).like(
-                    pattern, escape="\\"
-                ),
-                sa.func.lower(sa.func.coalesce(people.c.employee_number, "")).like(
-                    pattern, escape="\\"
-                ),
-                people.c.id == q.strip().lower(),
+        where.append(sa.or_(_search(tenant_id, q.strip()), people.c.id == q.strip().lower()))
+    return where
+
+
+def _search(tenant_id: int, q: str) -> ColumnElement[bool]:
+    """The search box: by an index from three characters on (store/people_search.py)."""
+    if people_search.indexed(q):
+        return people_search.NameSearch(tenant_id, q)
+    pattern = _like(q)
+    full_name = sa.func.lower(
+        sa.func.coalesce(people.c.given_name, "") + " " + sa.func.coalesce(people.c.family_name, "")
+    )
+    return sa.or_(
+        *(
+            column.like(pattern, escape="\\")
+            for column in (
+                people.c.user_name_lower,
+                people.c.email_lower,
+                full_name,
+                sa.func.lower(sa.func.coalesce(people.c.display_name, "")),
+                sa.func.lower(sa.func.coalesce(people.c.employee_number, "")),
             )
         )
-    return where
+    )
 
 
 def _blank_last(column: Any) -> list[tuple[ColumnElement[Any], str]]:

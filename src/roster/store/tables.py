@@ -13,6 +13,22 @@ import sqlalchemy as sa
 
 from roster.store.types import JSONType, UTCDateTime
 
+# Made by migrations for Manage People's search (store/people_search.py) and not
+# described here: a PostgreSQL expression index, and SQLite's FTS5 table (with its
+# shadow tables) and the table that keys it.
+OUTSIDE_THE_MODEL = frozenset(
+    {"ix_people_search", "people_search_rows"}
+    | {f"people_search{s}" for s in ("", "_data", "_idx", "_content", "_docsize", "_config")}
+)
+
+
+def modelled(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Alembic's include_object: everything but OUTSIDE_THE_MODEL."""
+    return name not in OUTSIDE_THE_MODEL
+
+
 metadata = sa.MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",

@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.console.test_people_table import seed
 from tests.e2e.console.test_person_edit_browser import LONG
 from tests.e2e.console.test_person_edit_browser import Admin as BrowserAdmin
 from tests.support.browser import ARTIFACTS
 from tests.support.harness import Company
+from tests.support.people import seed
 
 
 @pytest.fixture
