@@ -96,12 +96,13 @@ def conditions(
         )
         where.append(people.c.id.in_(members.scalar_subquery()))
     if q:
-        where.append(sa.or_(_search(tenant_id, q.strip()), people.c.id == q.strip().lower()))
+        where.append(_search(tenant_id, q.strip()))
     return where
 
 
 def _search(tenant_id: int, q: str) -> ColumnElement[bool]:
-    """The search box: by an index from three characters on (store/people_search.py)."""
+    """The search box (a part of a name, or a person's id): by an index from three
+    characters on (store/people_search.py)."""
     if people_search.indexed(q):
         return people_search.NameSearch(tenant_id, q)
     pattern = _like(q)
@@ -118,7 +119,8 @@ def _search(tenant_id: int, q: str) -> ColumnElement[bool]:
                 sa.func.lower(sa.func.coalesce(people.c.display_name, "")),
                 sa.func.lower(sa.func.coalesce(people.c.employee_number, "")),
             )
-        )
+        ),
+        people.c.id == q.lower(),
     )
 
 
@@ -222,7 +224,8 @@ async def page(
     """`limit` rows after `after` (or, going back, before `before`), in display order;
     `after` and `before` are a row's keys (cursor_values)."""
     keys = _keys(sort)
-    query = sa.select(*columns, *sort_columns(sort)).where(*where)
+    source, where = people_search.source(conn.dialect.name, where)
+    query = sa.select(*columns, *sort_columns(sort)).select_from(source).where(*where)
     backwards = before is not None and after is None
     if after is not None:
         query = query.where(_beyond(keys, after, forward=not descending))
@@ -260,7 +263,8 @@ async def departments(conn: AsyncConnection, tenant_id: int, limit: int = 300) -
 
 
 async def count(conn: AsyncConnection, where: list[ColumnElement[bool]]) -> int:
-    query = sa.select(sa.func.count()).select_from(people).where(*where)
+    source, where = people_search.source(conn.dialect.name, where)
+    query = sa.select(sa.func.count()).select_from(source).where(*where)
     return int((await conn.execute(query)).scalar_one())
 
 
