@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from roster.logging import get_logger
@@ -65,6 +65,7 @@ class ProvisioningLogWriter:
                 async with self.db.write() as conn:
                     for start in range(0, len(batch), 500):
                         await store.insert_entries(conn, batch[start : start + 500])
+                    await store.add_to_hours(conn, batch)
             except Exception:
                 log.exception("provisioning log write failed", entries=len(batch))
                 return
@@ -194,6 +195,40 @@ async def recent_summary(db: Database, tenant: Tenant, *, days: int = 7) -> dict
     total = sum(counts.values())
     failures = sum(n for s, n in counts.items() if s >= 400)
     return {"total": total, "failures": failures, "by_status": counts, "last_at": last_at}
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One hour's or one day's SCIM requests, for a chart."""
+
+    start: datetime
+    end: datetime
+    requests: int
+    failures: int
+
+
+PERIODS = {"7d": (7, 1), "30d": (30, 24)}  # days shown, hours per bar
+
+
+async def activity(db: Database, tenant: Tenant, period: str = "7d") -> list[Bar]:
+    """Requests and failures per hour over the last 7 days, or per day (UTC) over the
+    last 30, oldest first, every bar present (zero where nothing was asked)."""
+    days, per = PERIODS[period]
+    now = utcnow()
+    last = store.hour_of(now) // per * per  # the bar that holds now
+    first = last - (days * 24 // per - 1) * per
+    async with db.read() as conn:
+        counts = await store.hourly_counts(conn, tenant.id, first)
+    bars = []
+    for start in range(first, last + 1, per):
+        requests = failures = 0
+        for hour in range(start, start + per):
+            n, f = counts.get(hour, (0, 0))
+            requests += n
+            failures += f
+        at = datetime.fromtimestamp(start * 3600, UTC)
+        bars.append(Bar(at, at + timedelta(hours=per), requests, failures))
+    return bars
 
 
 def last_seen(at: datetime | None, now: datetime | None = None) -> str:

@@ -10,10 +10,12 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from roster.store.prepared import copy_rows
+from roster.store.tables import provisioning_hours as hours
 from roster.store.tables import provisioning_log as log
 
 Entry = dict[str, Any]
@@ -30,6 +32,50 @@ async def insert_entries(conn: AsyncConnection, rows: Sequence[Entry]) -> None:
     await copy_rows(conn, log, rows)
 
 
+def hour_of(at: datetime) -> int:
+    """An hour as provisioning_hours keys it: whole hours since 1970-01-01 UTC."""
+    return int(at.timestamp()) // 3600
+
+
+async def add_to_hours(conn: AsyncConnection, rows: Sequence[Entry]) -> None:
+    """Count entries into their companies' hours (one statement, any number of rows)."""
+    counts: dict[tuple[int, int], list[int]] = {}
+    for row in rows:
+        count = counts.setdefault((row["tenant_id"], hour_of(row["at"])), [0, 0])
+        count[0] += 1
+        count[1] += row["status"] >= 400
+    if not counts:
+        return
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(hours).values(
+        [
+            {"tenant_id": t, "hour": h, "requests": n, "failures": f}
+            for (t, h), (n, f) in sorted(counts.items())  # one lock order for every writer
+        ]
+    )
+    await conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=[hours.c.tenant_id, hours.c.hour],
+            set_={
+                "requests": hours.c.requests + statement.excluded.requests,
+                "failures": hours.c.failures + statement.excluded.failures,
+            },
+        )
+    )
+
+
+async def hourly_counts(
+    conn: AsyncConnection, tenant_id: int, first_hour: int
+) -> dict[int, tuple[int, int]]:
+    """(requests, failures) by hour from `first_hour` on; hours with none are absent."""
+    rows = await conn.execute(
+        sa.select(hours.c.hour, hours.c.requests, hours.c.failures).where(
+            hours.c.tenant_id == tenant_id, hours.c.hour >= first_hour
+        )
+    )
+    return {int(r[0]): (int(r[1]), int(r[2])) for r in rows}
+
+
 def _conditions(
     tenant_id: int,
     *,
@@ -40,6 +86,7 @@ def _conditions(
     resource_id: str | None = None,
     text: str | None = None,
     since: datetime | None = None,
+    until: datetime | None = None,
 ) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = [log.c.tenant_id == tenant_id]
     if outcome == "failures":
@@ -56,6 +103,8 @@ def _conditions(
         where.append(log.c.resource_id == resource_id)
     if since is not None:
         where.append(log.c.id >= id_floor(since))
+    if until is not None:
+        where.append(log.c.id < id_floor(until))
     if text:
         pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern += "%"
@@ -127,5 +176,9 @@ async def last_entry_at(conn: AsyncConnection, tenant_id: int) -> datetime | Non
 async def purge_before(conn: AsyncConnection, tenant_id: int, cutoff: datetime) -> int:
     result = await conn.execute(
         log.delete().where(log.c.tenant_id == tenant_id, log.c.id < id_floor(cutoff))
+    )
+    # An hour's counts go with the last of its rows.
+    await conn.execute(
+        hours.delete().where(hours.c.tenant_id == tenant_id, hours.c.hour < hour_of(cutoff))
     )
     return int(result.rowcount or 0)

@@ -519,6 +519,19 @@ provisioning_log = sa.Table(
     sa.Index("ix_provisioning_log_resource", "tenant_id", "resource_id"),
 )
 
+# SCIM requests and failures per company and hour (hours since 1970-01-01 UTC), added to
+# by the provisioning log's writer in the transaction that writes the rows: the
+# Overview's and the log's charts read at most 720 rows, never the log itself.
+provisioning_hours = sa.Table(
+    "provisioning_hours",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, sa.ForeignKey("tenants.id"), nullable=False),
+    sa.Column("hour", sa.BigInteger, nullable=False),
+    sa.Column("requests", sa.Integer, nullable=False),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id", "hour"),
+)
+
 # --- CSV import ------------------------------------------------------------------
 
 csv_imports = sa.Table(

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from roster import inputs
+from roster.console import charts
 from roster.console.web import Admin, render
 from roster.directory import browse, provisioning_log, sso, troubleshoot
 from roster.services import services
@@ -35,10 +36,14 @@ async def overview(ctx: Admin) -> Response:
     at_a_glance = await browse.overview(ctx.db, ctx.tenant)
     sso_settings = await sso.get_settings(ctx.db, ctx.tenant)
     summary = None
+    activity = None
     findings = []
     if ctx.user.manages_integrations:
         await services(ctx.request).flush_provisioning_log()
         summary = await provisioning_log.recent_summary(ctx.db, ctx.tenant)
+        activity = await charts.activity_chart(
+            ctx.db, ctx.tenant, ctx.request.query_params.get("chart")
+        )
         findings = [
             f for f in await troubleshoot.diagnose(ctx.db, ctx.tenant) if f.severity != "ok"
         ]
@@ -71,6 +76,7 @@ async def overview(ctx: Admin) -> Response:
     return ctx.render(
         "overview.html",
         nav="overview",
+        activity=activity,
         setup=setup,
         setup_done=all(step.done for step in setup if step.required),
         sso=sso_settings,

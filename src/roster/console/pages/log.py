@@ -3,11 +3,13 @@ detail with its redacted body and what the error means; retention."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter
 from starlette.responses import Response
 
+from roster.console import charts
 from roster.console.forms import kept_form, sentence
 from roster.console.web import (
     ConsoleError,
@@ -22,7 +24,24 @@ from roster.model.errors import DirectoryError
 from roster.services import services
 
 router = APIRouter()
-FILTERS = ("outcome", "status", "method", "type", "q", "order")
+FILTERS = ("outcome", "status", "method", "type", "q", "order", "since", "until")
+
+
+def moment(value: str, name: str) -> datetime | None:
+    """`since`/`until` as the chart's links write them (2026-12-04T13:00Z): UTC."""
+    if not value:
+        return None
+    try:
+        at = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        at = None
+    if at is None or at.tzinfo is None or not 2000 <= at.year <= 9999:
+        raise ConsoleError(
+            400,
+            "Not a time",
+            f"{name} must be a UTC time such as 2026-12-04T13:00Z (not {value[:40]!r})",
+        )
+    return at.astimezone(UTC)
 
 
 async def _flush(ctx: IntegrationsAdmin) -> None:
@@ -57,6 +76,8 @@ async def _log_page(
         else None,
         "resource_type": params["type"] if params["type"] in ("User", "Group") else None,
         "text": params["q"] or None,
+        "since": moment(params["since"], "since"),
+        "until": moment(params["until"], "until"),
     }
     page = await provisioning_log.list_entries(
         ctx.db,
@@ -75,6 +96,9 @@ async def _log_page(
         page=page,
         params={k: v for k, v in params.items() if v},
         summary=await provisioning_log.recent_summary(ctx.db, ctx.tenant),
+        activity=await charts.activity_chart(
+            ctx.db, ctx.tenant, ctx.request.query_params.get("chart")
+        ),
         retention=ctx.tenant.setting("log_retention_days"),
         retention_choices=provisioning_log.RETENTION_CHOICES,
         notice=ctx.request.query_params.get("done") if status == 200 else None,
