@@ -155,9 +155,10 @@ class Tour:
 
     def look(self, name: str, width: int, *, menu: bool) -> None:
         page, where = self.page, f"{name} at {width} px"
-        page.screenshot(
-            path=str(ARTIFACTS / f"{self.backend}-pages-{name}-{width}.png"), full_page=True
-        )
+        shot = ARTIFACTS / f"{self.backend}-pages-{name}-{width}"
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=f"{shot}.png", full_page=True)
+        page.screenshot(path=f"{shot}-first-screen.png")
         sideways = page.evaluate(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
@@ -445,3 +446,93 @@ def test_every_console_page_fits_reads_and_focuses(
     assert len(tour.seen) == sum(len(v) for v in pages.values()) + 4
     assert tour.focus_checked > 300  # the Tab walk reached the pages' controls
     tour.done()
+
+
+def test_the_menu_collapses_on_a_phone_and_opens_by_click_and_keyboard(
+    server: LiveServer, chromium: Any
+) -> None:
+    """At 390 px the menu is one "Menu" button that a click, Enter or Space opens (also
+    without JavaScript), its links reached by Tab with the current page marked; at 1280
+    the links show, Tab goes straight from "Skip to content" to the first one."""
+    from playwright.sync_api import expect
+
+    company = make_company(server)
+    email = make_admin(server, company.subdomain)
+    ARTIFACTS.mkdir(exist_ok=True)
+    links = [
+        "Overview",
+        "Manage People",
+        "CSV import",
+        "Groups",
+        "Custom attributes",
+        "Admins",
+        "Integrations",
+        "Provisioning log",
+        "Troubleshooting",
+    ]
+    for javascript in (True, False):
+        context = chromium.new_context(
+            viewport={"width": 390, "height": 844},
+            base_url=server.url,
+            java_script_enabled=javascript,
+        )
+        page = context.new_page()
+        _sign_in(page, company.subdomain, email)
+        page.goto("/admin/groups")
+        toggle = page.get_by_text("Menu", exact=True)
+        nav = page.get_by_role("navigation", name="Console")
+        expect(toggle).to_be_visible()
+        expect(nav).to_be_hidden()
+        # The page's own heading is on the first screen, not below a list of links.
+        heading = page.get_by_role("heading", name="Groups", level=1)
+        box = heading.bounding_box()
+        assert box is not None and box["y"] + box["height"] < 300, box
+        toggle.click()
+        expect(nav).to_be_visible()
+        for name in links:
+            expect(nav.get_by_role("link", name=name, exact=True)).to_be_visible()
+        expect(nav.locator("a[aria-current='page']")).to_have_text("Groups")
+        page.screenshot(path=str(ARTIFACTS / f"{server.backend}-menu-open-390-js{javascript}.png"))
+        toggle.click()
+        expect(nav).to_be_hidden()
+        context.close()
+
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, base_url=server.url)
+    page = context.new_page()
+    _sign_in(page, company.subdomain, email)
+    page.goto("/admin/log")
+    nav = page.get_by_role("navigation", name="Console")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Tab")
+    toggle = page.locator("summary", has_text="Menu")
+    expect(toggle).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(nav).to_be_visible()
+    for name in links:
+        page.keyboard.press("Tab")
+        expect(nav.get_by_role("link", name=name, exact=True)).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Sign out")).to_be_focused()
+    expect(nav.locator("a[aria-current='page']")).to_have_text("Provisioning log")
+    page.keyboard.press("Shift+Tab")
+    for _ in links:
+        page.keyboard.press("Shift+Tab")
+    expect(toggle).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(nav).to_be_hidden()
+    page.keyboard.press("Space")
+    expect(nav).to_be_visible()
+    page.keyboard.press("Space")
+    expect(nav).to_be_hidden()
+
+    # Wide: the links themselves, no "Menu".
+    page.set_viewport_size({"width": 1280, "height": 900})
+    expect(nav).to_be_visible()
+    expect(toggle).to_be_hidden()
+    page.reload()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(nav.get_by_role("link", name="Overview", exact=True)).to_be_focused()
+    context.close()
+    company.client.close()
