@@ -30,6 +30,7 @@ from roster.directory.csv_columns import HIDDEN_FIELDS, field_labels
 from roster.directory.people import Actor
 from roster.directory.provisioning_log import last_seen
 from roster.directory.sealing import Sealer
+from roster.model.profile import profile_fields
 from roster.model.registry import UserSchemas
 from roster.scim.dialects import idp_name
 from roster.services import services
@@ -99,16 +100,25 @@ def _change_text(value: Any) -> str:
     return str(value)
 
 
+# What the person page calls each field ("Username", "Last name"), over the SCIM names
+# the CSV import uses ("userName"); a custom attribute goes by its own name.
+_CHANGE_LABELS: dict[str, str] = {
+    **field_labels(UserSchemas(DEFAULT_COMPANY_EXTENSION)),
+    **{f.field: f.label for f in profile_fields(UserSchemas(DEFAULT_COMPANY_EXTENSION))},
+    "manager_pending": "Manager (pending)",
+}
+
+
 def changes_view(changes: Any) -> list[tuple[str, str]]:
     """An audit row's changes as (attribute, "old → new" or value) for people to read."""
     if not isinstance(changes, dict):
         return []
-    labels = field_labels(UserSchemas(DEFAULT_COMPANY_EXTENSION))
+    labels = _CHANGE_LABELS
     out = []
     for key, value in changes.items():
         if key in HIDDEN_FIELDS:
             continue
-        label = str(labels.get(key, key))
+        label = str(labels.get(key, key.removeprefix("custom:")))
         if isinstance(value, list) and len(value) == 2 and key not in ("added", "removed"):
             out.append((label, f"{_change_text(value[0])} → {_change_text(value[1])}"))
         else:

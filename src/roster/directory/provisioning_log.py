@@ -255,14 +255,14 @@ def explain(entry: Entry) -> dict[str, Any] | None:
         return {
             "title": "Email address already in use",
             "text": "The identity provider tried to create or rename someone with an email "
-            "or userName that another person in Roster already has.",
+            "or username that another person in Roster already has.",
             "fix": [
                 "If that person was in Roster before SCIM: assign them in Okta with exactly "
                 "this email; Okta's lookup then links them (keep 'Link existing people' on).",
                 "If that person is deactivated: Free this email (below, or on their page) "
                 "gives them a placeholder no one can hold; then retry in Okta.",
-                "If both are provisioned by the IdP: two IdP users share an email; fix the "
-                "duplicate in the IdP.",
+                "If both are provisioned by the identity provider: two of its users share "
+                "an email; fix the duplicate there.",
             ],
         }
     if status == 404 and rid in ("none", "null", "undefined"):
@@ -272,7 +272,7 @@ def explain(entry: Entry) -> dict[str, Any] | None:
             "stored an empty link for this user (often after a failed create or import).",
             "fix": [
                 "In Okta, unassign and reassign the user, or run Provisioning > Force Sync, "
-                "so that Okta looks the user up by userName and stores Roster's id."
+                "so that Okta looks the user up by username and stores Roster's id."
             ],
         }
     if status == 404:
@@ -282,7 +282,7 @@ def explain(entry: Entry) -> dict[str, Any] | None:
             "created here, or deleted).",
             "fix": [
                 "If the person was deleted on purpose, nothing to do. Otherwise reassign the "
-                "user in the IdP so it creates or re-links them."
+                "user in the identity provider so it creates or re-links them."
             ],
         }
     if status == 400 and any(w in detail for w in ("date", "location")):
@@ -314,7 +314,7 @@ def explain(entry: Entry) -> dict[str, Any] | None:
             "title": "Not allowed",
             "text": "The request touches something the identity provider does not own "
             "(for example a group created in Roster).",
-            "fix": ["Change it in Roster instead, or create the group in the IdP."],
+            "fix": ["Change it in Roster instead, or create the group in the identity provider."],
         }
     if status in (412, 429, 503):
         return {

@@ -48,7 +48,7 @@ async def not_linked(conn: AsyncConnection, tenant: Tenant) -> Finding:
         )
         f.fix = [
             "In Okta, assign each of them to the Roster app with exactly the email shown "
-            "here; Okta looks them up by userName and Roster links the existing person "
+            "here; Okta looks them up by username and Roster links the existing person "
             "(keep 'Link existing people' on in the SCIM settings).",
             "Already assigned? Push them again (Okta: Provisioning > Force Sync, or edit "
             "and save the user) so Okta repeats the lookup.",
@@ -76,9 +76,13 @@ async def managers_pending(conn: AsyncConnection, tenant: Tenant) -> Finding:
     if not tenant.setting("sync_managers"):
         f.severity = "warning"
         f.summary = (
-            "Manager sync is off in the SCIM settings: managers sent by the IdP are ignored."
+            "Manager sync is off in the SCIM settings: managers sent by the identity "
+            "provider are ignored."
         )
-        f.fix = ["Turn on 'Sync managers' on the SCIM 2.0 page if the IdP should own managers."]
+        f.fix = [
+            "Turn on 'Sync managers' on the SCIM 2.0 page if the identity provider should "
+            "own managers."
+        ]
         return f
     if total:
         f.severity = "problem"
@@ -91,8 +95,8 @@ async def managers_pending(conn: AsyncConnection, tenant: Tenant) -> Finding:
             "The manager value must be the manager's email, employee number, Roster user "
             "id or SCIM id (tried in that order). With an HRIS feeding Okta, map "
             "managerId to the manager's email or employee ID.",
-            "The manager must be assigned to Roster in the IdP too: once they arrive, "
-            "waiting reports are linked automatically.",
+            "The manager must be assigned to Roster in the identity provider too: once "
+            "they arrive, waiting reports are linked automatically.",
         ]
         f.examples = [
             {

@@ -38,7 +38,7 @@ async def email_conflicts(conn: AsyncConnection, tenant: Tenant) -> Finding:
     f.count = len(entries)
     f.summary = (
         f"{len(entries)} request(s) in the last 30 days were refused because the email or "
-        "userName belongs to another person."
+        "username belongs to another person."
     )
     holders: dict[str, dict[str, Any]] = {}
     ids = {m.group(1) for e in entries if (m := _PERSON.search(e["error_detail"] or ""))}
@@ -72,8 +72,8 @@ async def email_conflicts(conn: AsyncConnection, tenant: Tenant) -> Finding:
             )
         else:
             detail = (
-                f"held by {person_label(holder)}, already provisioned by the IdP: two IdP users "
-                "map to one email; fix the duplicate in Okta"
+                f"held by {person_label(holder)}, already provisioned by the identity "
+                "provider: two of its users map to one email; fix the duplicate in Okta"
             )
         example = {
             "label": sent or f"{e['method']} {e['path']}",
@@ -144,7 +144,7 @@ async def unknown_ids(conn: AsyncConnection, tenant: Tenant) -> Finding:
         'Roster never hands out a null or "None" id. The IdP kept a link from before '
         "(another app instance, or an import that failed).",
         "In Okta, unassign and reassign the affected users (or Provisioning > Force Sync) "
-        "so Okta looks them up by userName and stores Roster's id.",
+        "so Okta looks them up by username and stores Roster's id.",
     ]
     f.examples = [
         {

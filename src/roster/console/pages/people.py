@@ -78,7 +78,7 @@ def _add_refusal(ctx: Admin) -> str | None:
     if ctx.tenant.scim_enabled:
         return (
             "SCIM is on: people are created by your identity provider. Assign the person to "
-            "Roster in Okta (or your IdP) and they appear here within seconds."
+            "Roster in Okta (or your identity provider) and they appear here within seconds."
         )
     return None
 

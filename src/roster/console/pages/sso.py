@@ -84,7 +84,7 @@ async def sso_metadata(ctx: IntegrationsAdmin) -> Response:
     if not xml:
         return await _page(
             ctx,
-            error="Paste the IdP's metadata XML or choose its file.",
+            error="Paste the identity provider's metadata XML or choose its file.",
             field="metadata",
             values=values,
             status=400,
