@@ -3,11 +3,10 @@ JavaScript, no build): the Overview and the provisioning log show it.
 
 Each bar is an hour (last 7 days) or a day (last 30 days, UTC). A bar's failures are a
 red cap on top of its requests and a link to the log filtered to those failures in that
-hour or day, for the mouse; every bar says its figures in a tooltip (`<title>`). The
-picture is one image to assistive technology (its label gives the totals) and its bars
-are not in the tab order: the same figures and links are given as text beside it (the
-latest periods with failures), since a 5-pixel bar is no target for a finger or a
-keyboard.
+hour or day, in the tab order with its figures as its name; every bar says its figures
+in a tooltip (`<title>`). The chart is a group named by its totals, not an image (an
+image may not hold links). The latest periods with failures are also links in the text
+beside it, since a 5-pixel bar is a poor target for a finger.
 """
 
 from __future__ import annotations
@@ -28,6 +27,7 @@ WIDTH = 1000  # the SVG's own units; it is drawn at the width of its box
 HEIGHT = 160
 GAP = 0.2  # of each bar's slot
 LINKED_FAILURES = 5
+LINK_WIDTH = 14.0  # of WIDTH: 4 px in a phone's chart
 
 
 @dataclass(frozen=True)
@@ -67,13 +67,16 @@ def chart(bars: list[Bar], period: str) -> Chart:
     peak = max((b.requests for b in bars), default=0)
     slot = WIDTH / max(1, len(bars))
     width = slot * (1 - GAP)
+    # A link (a bar's failures) is at least LINK_WIDTH wide, centred on its bar, so that
+    # a phone's narrow chart still gives it a few pixels to point at and to show focus.
+    link_width = max(width, LINK_WIDTH)
     parts: list[Markup] = []
     for i, bar in enumerate(bars):
         if not bar.requests:
             continue
         x = f"{i * slot + slot * GAP / 2:.2f}"
         height = max(2.0, HEIGHT * bar.requests / peak)
-        failed = min(height, max(2.0, HEIGHT * bar.failures / peak)) if bar.failures else 0.0
+        failed = min(height, max(4.0, HEIGHT * bar.failures / peak)) if bar.failures else 0.0
         top = f"{HEIGHT - height:.2f}"
         tip = (
             f"{_when(bar, hourly)}: {bar.requests:,} request{'s' * (bar.requests != 1)}, "
@@ -89,14 +92,14 @@ def chart(bars: list[Bar], period: str) -> Chart:
         if failed:
             parts.append(
                 Markup(
-                    '<a href="{href}" tabindex="-1"><rect class="bar-failed" x="{x}" '
+                    '<a href="{href}" aria-label="{tip}"><rect class="bar-failed" x="{x}" '
                     'y="{y}" width="{w}" height="{h}"><title>{tip}</title></rect></a>'
                 ).format(
                     href=failures_href(bar),
                     tip=tip,
-                    x=x,
+                    x=f"{i * slot + slot / 2 - link_width / 2:.2f}",
                     y=top,
-                    w=f"{width:.2f}",
+                    w=f"{link_width:.2f}",
                     h=f"{failed:.2f}",
                 )
             )
@@ -109,7 +112,7 @@ def chart(bars: list[Bar], period: str) -> Chart:
     )
     svg = Markup(
         '<svg class="chart-bars" viewBox="0 0 {w} {h}" preserveAspectRatio="none" '
-        'role="img" aria-label="{label}" focusable="false">'
+        'role="group" aria-label="{label}">'
         '<line class="chart-base" x1="0" y1="{h}" x2="{w}" y2="{h}"/>{bars}</svg>'
     ).format(w=WIDTH, h=HEIGHT, label=label, bars=Markup("").join(parts))
     failed_periods = [
