@@ -162,7 +162,7 @@ def test_a_primary_email_is_no_one_elses_email(server: LiveServer) -> None:
     for user in (ada, bob):
         current = company.client.get(f"/Users/{user['id']}").json()["emails"]
         _patch(
-            company, user["id"], {"op": "replace", "path": "emails", "value": current + [shared]}
+            company, user["id"], {"op": "replace", "path": "emails", "value": [*current, shared]}
         )
     assert _found(company, 'emails eq "team@work.example"') == [
         "ada@work.example",
