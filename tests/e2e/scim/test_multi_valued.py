@@ -249,3 +249,36 @@ def test_the_hot_path_reads_no_value_rows(server: LiveServer) -> None:
     with count_queries(company) as statements:
         _patch(company, ids[1], {"op": "replace", "value": {"title": "Countess"}})
     assert not [s for s in statements if "person_values" in s], statements
+
+
+def test_csv_import_keeps_the_rule_and_the_rows(server: LiveServer) -> None:
+    """A CSV row may not create someone whose email is another person's other email;
+    the people it creates and updates are found by filters on their emails."""
+    from roster.directory import csv_import, tenants
+
+    company = make_company(server, allow_csv_import=True)
+    create(company, _ada())
+
+    async def apply(db: Database, text: str) -> Any:
+        tenant = await tenants.get_tenant(db, company.subdomain)
+        return await csv_import.apply(db, tenant, text, actor=Actor("admin:a@work.example"))
+
+    from roster.model.errors import DirectoryError
+
+    async def refused(db: Database) -> str:
+        try:
+            await apply(db, "email,givenName\nnew@work.example,New\nada@old.example,Taken\n")
+        except DirectoryError as refusal:
+            return refusal.message
+        return "applied"
+
+    assert "rejected" in server.call(refused)
+    assert _found(company, 'emails eq "new@work.example"') == []  # nothing written
+
+    async def good(db: Database) -> Any:
+        return await apply(db, "email,givenName\nnew@work.example,New\nada@work.example,Augusta\n")
+
+    plan = server.call(good)
+    assert plan.summary["create"] == 1 and plan.summary["update"] == 1
+    assert _found(company, 'emails eq "NEW@work.example"') == ["new@work.example"]
+    assert _found(company, 'emails eq "ada@old.example"') == ["ada@work.example"]
