@@ -43,6 +43,33 @@ ATTRS = (
     Attr("customSince", "date", True, ("2020-02-29", "2021-12-31", "2019-01-01", None)),
 )
 BY_PATH = {a.path: a for a in ATTRS}
+
+
+@dataclass(frozen=True)
+class Multi:
+    """A multi-valued attribute kept value by value: filters match when any value does."""
+
+    name: str  # emails, phoneNumbers
+    values: tuple[str, ...]  # filter values for `value` (people get addresses built apart)
+    types: tuple[str | None, ...]
+
+
+# Emails: each person's are their own (`<local>.<i>.<k>@<domain>`, see the differential
+# test), so filter values are pieces of them in several cases; phone numbers are shared
+# from a small pool, with a letter in one so that case matters.
+EMAIL_LOCALS = ("alice", "ALICE", "élodie", "Élodie", "bob", "o'neil", "50%off", "a_b")
+EMAIL_DOMAINS = ("example.com", "Example.COM", "ex.org")
+PHONES = ("+1 555 0100", "+1 555 0101", "555-0199", "(555) 0100 x1", "555 0100 X1")
+MULTI = (
+    Multi(
+        "emails",
+        ("alice", "ÉLODIE", "example.com", "EX.ORG", "50%", "a_b", "@", ".1.", ".0@", "o'n"),
+        ("work", "Work", "home", "other", None),
+    ),
+    Multi("phoneNumbers", (*PHONES, "555", "X1", "+1", "0100"), ("work", "mobile", "MOBILE", None)),
+)
+MULTI_BY_NAME = {m.name: m for m in MULTI}
+SUBS = {"value": "string", "type": "string", "primary": "boolean"}
 OPS = {
     "string": ("eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le"),
     "boolean": ("eq", "ne"),
@@ -52,7 +79,65 @@ OPS = {
 
 
 Leaf = tuple[str, str, Any]  # (path, op, value); op "pr" has no value
+# ("[]", attribute, inner): a value filter, `emails[type eq "work" and value co "@"]`,
+# whose inner leaves name sub-attributes only.
 Node = Leaf | tuple[str, Any, Any] | tuple[str, Any]
+
+
+def _multi_values(multi: Multi, sub: str, i_max: int = 48) -> st.SearchStrategy[Any]:
+    if sub == "primary":
+        return st.sampled_from([True, False])
+    if sub == "type":
+        present = [t for t in multi.types if t]
+        return st.one_of(st.sampled_from(present), st.sampled_from(present).map(str.upper))
+    pieces = st.sampled_from(multi.values)
+    if multi.name != "emails":
+        return st.one_of(pieces, st.sampled_from(PHONES).map(str.lower))
+    whole = st.builds(
+        lambda local, i, k, domain: f"{local}.{i}.{k}@{domain}",
+        st.sampled_from(EMAIL_LOCALS),
+        st.integers(0, i_max - 1),
+        st.integers(0, 2),
+        st.sampled_from(EMAIL_DOMAINS),
+    )
+    return st.one_of(pieces, whole, whole.map(str.upper))
+
+
+@st.composite
+def multi_leaves(draw: st.DrawFn, inside: Multi | None = None) -> Leaf:
+    """`emails.value co "x"`, `phoneNumbers.type eq "work"`, `emails pr` (a leaf on a
+    multi-valued attribute), or, `inside` a value filter, `type eq "work"`."""
+    multi = inside or draw(st.sampled_from(MULTI))
+    sub = draw(st.sampled_from(tuple(SUBS)))
+    if inside is not None:
+        path = sub
+    elif sub == "value" and draw(st.booleans()):
+        path = multi.name  # `emails co "x"` stands for emails.value
+    else:
+        path = f"{multi.name}.{sub}"
+    if draw(st.integers(0, 9)) == 0:
+        return (path, "pr", None)
+    if draw(st.integers(0, 14)) == 0:
+        return (path, draw(st.sampled_from(["eq", "ne"])), None)  # null
+    op = draw(st.sampled_from(OPS[SUBS[sub]]))
+    return (path, op, draw(_multi_values(multi, sub)))
+
+
+@st.composite
+def value_filters(draw: st.DrawFn) -> Node:
+    multi = draw(st.sampled_from(MULTI))
+    inner = draw(
+        st.recursive(
+            multi_leaves(multi),
+            lambda sub: st.one_of(
+                st.tuples(st.just("and"), sub, sub),
+                st.tuples(st.just("or"), sub, sub),
+                st.tuples(st.just("not"), sub),
+            ),
+            max_leaves=3,
+        )
+    )
+    return ("[]", multi.name, inner)
 
 
 def _values_for(attr: Attr) -> st.SearchStrategy[Any]:
@@ -103,9 +188,10 @@ def leaves(draw: st.DrawFn) -> Leaf:
     return (attr.path, op, value)
 
 
-def filters() -> st.SearchStrategy[Node]:
+def filters(*, multi_valued: bool = True) -> st.SearchStrategy[Node]:
+    base = st.one_of(leaves(), multi_leaves(), value_filters()) if multi_valued else leaves()
     return st.recursive(
-        leaves(),
+        base,
         lambda inner: st.one_of(
             st.tuples(st.just("and"), inner, inner),
             st.tuples(st.just("or"), inner, inner),
@@ -130,6 +216,8 @@ def render(node: Node) -> str:
         return f"({render(node[1])} {node[0]} {render(node[2])})"
     if node[0] == "not":
         return f"not ({render(node[1])})"
+    if node[0] == "[]":
+        return f"{node[1]}[{render(node[2])}]"
     path, op, value = node
     if op == "pr":
         return f"{path} pr"

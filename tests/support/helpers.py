@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from roster.directory.provisioning_log import WRITER_TASK_NAME
+from roster.store import person_values
 from roster.store import tenants as tenant_store
 from roster.store.db import Database
 from roster.store.ids import new_id
@@ -59,6 +60,14 @@ def bulk_people(company: Company, count: int, prefix: str = "p") -> list[str]:
                 )
             for start in range(0, len(rows), 2000):
                 await conn.execute(sa.insert(people), rows[start : start + 2000])
+                await person_values.insert_rows(
+                    conn,
+                    [
+                        v
+                        for row in rows[start : start + 2000]
+                        for v in person_values.rows_for(company.tenant.id, row)
+                    ],
+                )
         return ids
 
     return company.call(insert)

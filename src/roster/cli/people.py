@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from roster.cli.common import CLI, fail, run
-from roster.directory import people, person_edits, tenants
+from roster.directory import people, person_edits, tenants, tombstones
 from roster.model.person import new_person
 from roster.model.person_edit import field_named, read_edit
 from roster.store.db import Database
@@ -41,7 +41,7 @@ def person_restore(subdomain: str, person_id: str) -> None:
 
     async def restore(db: Database) -> None:
         tenant = await tenants.get_tenant(db, subdomain)
-        await people.restore_person(db, tenant, person_id, actor=CLI)
+        await tombstones.restore_person(db, tenant, person_id, actor=CLI)
 
     run(restore)
     typer.echo(f"restored {person_id}")

@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.store.people import LIVE
-from roster.store.tables import people
+from roster.store.tables import people, person_values
 
 SQLITE_IN_LIST = 1000  # values per IN list
 
@@ -97,6 +97,39 @@ async def manager_candidates(
             ).where(people.c.tenant_id == tenant_id, LIVE, sa.or_(*conditions))
         )
         out.extend(dict(r._mapping) for r in rows)
+    return out
+
+
+async def other_email_holders(
+    conn: AsyncConnection, tenant_id: int, emails: list[str]
+) -> dict[str, dict[str, Any]]:
+    """Lowercased address -> the live person who has it among their emails other than
+    the primary one: a new person may not take it as theirs (decision 0016)."""
+    out: dict[str, dict[str, Any]] = {}
+    size = _chunk(conn)
+    for start in range(0, len(emails), size):
+        chunk = emails[start : start + size]
+        rows = await conn.execute(
+            sa.select(person_values.c.value_lower, people.c.id, people.c.user_name, people.c.active)
+            .select_from(
+                person_values.join(
+                    people,
+                    sa.and_(
+                        people.c.tenant_id == person_values.c.tenant_id,
+                        people.c.id == person_values.c.person_id,
+                    ),
+                )
+            )
+            .where(
+                person_values.c.tenant_id == tenant_id,
+                person_values.c.kind == "email",
+                _among(conn, person_values.c.value_lower, chunk, "addresses"),
+                people.c.email_lower.is_distinct_from(person_values.c.value_lower),
+                LIVE,
+            )
+        )
+        for r in rows:
+            out.setdefault(r.value_lower, dict(r._mapping))
     return out
 
 

@@ -22,7 +22,12 @@ from roster.directory.csv_columns import (
     field_labels,
     map_headers,
 )
-from roster.directory.csv_matching import ManagerReferences, manager_candidates, matching_people
+from roster.directory.csv_matching import (
+    ManagerReferences,
+    manager_candidates,
+    matching_people,
+    other_email_holders,
+)
 from roster.directory.person_values import NO_PENDING_MANAGER, pending_manager
 from roster.directory.tenants import custom_attributes
 from roster.model.registry import UserSchemas
@@ -183,6 +188,10 @@ async def plan_import(
     existing = await matching_people(conn, tenant.id, keys, fields, lock=lock)
     by_email = {p["email_lower"]: p for p in existing if p["email_lower"]}
     by_user_name = {p["user_name_lower"]: p for p in existing}
+    new_emails = sorted(
+        {e for p in parsed if (e := p.email.lower()) not in by_email and e not in by_user_name}
+    )
+    others = await other_email_holders(conn, tenant.id, new_emails)
     resolver = ManagerReferences()
     refs = sorted({p.manager_ref.strip().lower() for p in parsed if p.manager_ref})
     for r in await manager_candidates(conn, tenant.id, refs):
@@ -210,6 +219,20 @@ async def plan_import(
         email = p.email.lower()
         match = by_email.get(email) or by_user_name.get(email)
         values = p.values
+        other = others.get(email) if match is None else None
+        if other is not None:
+            state = "active" if other["active"] else "deactivated"
+            plan.rows.append(
+                RowResult(
+                    p.line,
+                    "reject",
+                    p.email,
+                    f"email {p.email!r} is already one of the emails of person {other['id']} "
+                    f"(userName {other['user_name']!r}, {state}), as an address other than "
+                    "their primary; a person's primary email must be theirs alone",
+                )
+            )
+            continue
         user_name = values["user_name_lower"]
         holder = by_user_name.get(user_name)
         if holder is not None and (match is None or holder["id"] != match["id"]):

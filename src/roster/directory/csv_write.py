@@ -17,7 +17,7 @@ from roster.directory.csv_matching import ManagerReferences
 from roster.directory.csv_plan import Plan, Progress
 from roster.directory.outbox import queue_welcome
 from roster.model.person import REPLACEABLE
-from roster.store import statistics
+from roster.store import person_values, statistics
 from roster.store import tenants as tenant_store
 from roster.store.people import LIVE
 from roster.store.tables import people
@@ -42,6 +42,9 @@ async def write_plan(
         for start in range(0, len(plan.creates), CHUNK):
             chunk = plan.creates[start : start + CHUNK]
             await conn.execute(people.insert(), chunk)
+            await person_values.insert_rows(
+                conn, [v for row in chunk for v in person_values.rows_for(tenant.id, row)]
+            )
             done += len(chunk)
             if progress:
                 progress("write", done, total)
@@ -59,7 +62,7 @@ async def write_plan(
     if len(plan.creates) + len(plan.updates) >= ANALYZE_AT:
         # The per-row updates below, and SCIM's lookups after the commit, probe the
         # primary key only if the planner knows the table is no longer nearly empty.
-        await statistics.analyze(conn, ["people"])
+        await statistics.analyze(conn, ["people", "person_values"])
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for person, changes in plan.updates:
         params = {**changes, "_id": person["id"], "_version": person["version"] + 1}
@@ -88,6 +91,9 @@ async def write_plan(
         for start in range(0, len(rows), CHUNK):
             chunk = rows[start : start + CHUNK]
             await conn.execute(statement, chunk)
+            await person_values.replace_many(
+                conn, tenant.id, [{**row, "id": row["_id"]} for row in chunk]
+            )
             done += len(chunk)
             if progress:
                 progress("write", done, total)

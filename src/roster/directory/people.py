@@ -1,8 +1,10 @@
-"""People: creation, replacement, deactivation, tombstones, managers, linking.
+"""People: creation, replacement, deactivation, managers, linking.
 
 One transaction per operation, an audit row per write. SCIM, the console, CSV import
 and the CLI all come through here, so a rule lives in one place. What a write stores is
-worked out in person_values.py; reading people (one, or a page) is person_views.py.
+worked out in person_values.py, which emails are taken in email_uniqueness.py; reading
+people (one, or a page) is person_views.py; tombstones (SCIM DELETE, restore) are
+tombstones.py.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from roster.directory import audit
 from roster.directory.audit import Actor as Actor  # re-exported: callers name it here
 from roster.directory.audit import diff, jsonable
-from roster.directory.groups import record_member_gone
+from roster.directory.email_uniqueness import refuse_taken_emails, refuse_taken_keys
 from roster.directory.outbox import queue_welcome
 from roster.directory.person_values import (
     conflict_detail,
@@ -59,7 +61,7 @@ def _keys(values: dict[str, Any]) -> dict[str, Any]:
     return {"user_name": values["user_name"], "email": values["email"]}
 
 
-async def _record_moved(
+async def record_moved(
     conn: AsyncConnection, tenant: Tenant, actor: Actor, moved: list[Person], from_id: str
 ) -> None:
     """Each moved report is a change of its own (audit row, person.updated and
@@ -141,6 +143,7 @@ async def create_person(
                 )
                 if not linkable:
                     raise conflict(conflict_detail(target, **_keys(values)))
+                await refuse_taken_emails(conn, tenant, values, target)
                 # Linking keeps the person's data: only what the IdP sends is written.
                 kept = {k: v for k, v in values.items() if v not in (None, [], {})}
                 kept["custom"] = {**(target["custom"] or {}), **data.custom}
@@ -156,6 +159,7 @@ async def create_person(
                     request=request,
                 )
                 return Written(linked_person, created=True, linked=True)
+            await refuse_taken_emails(conn, tenant, values, None)
             await register_custom_attributes(conn, tenant, data)
             person_id = new_id()
             now = utcnow()
@@ -270,7 +274,7 @@ async def _apply_update(
         )
         if moved:
             data.notes.append(f"moved {len(moved)} direct report(s) to this person's manager")
-            await _record_moved(conn, tenant, actor, moved, person["id"])
+            await record_moved(conn, tenant, actor, moved, person["id"])
     if any(k in changes for k in ("email", "employee_number")):
         linked = await manager_links.link_pending_reports(conn, tenant.id, updated)
         if linked:
@@ -290,11 +294,6 @@ async def _apply_update(
 
 
 InputFor = Callable[[Person], Awaitable[PersonInput]]
-
-
-def _changed(value: str | None, current_lower: str | None) -> str | None:
-    """The value if it differs (regardless of case) from what the person has now."""
-    return value if value and value.lower() != current_lower else None
 
 
 async def update_person(
@@ -322,17 +321,7 @@ async def update_person(
             values = field_values(data)
             if "active" not in data.fields:
                 values.pop("active", None)
-            # Only a new userName or email can collide (Okta's deactivation and most
-            # updates change neither).
-            holders = await store.holder_of(
-                conn,
-                tenant.id,
-                user_name=_changed(values["user_name"], person["user_name_lower"]),
-                email=_changed(values["email"], person["email_lower"]),
-                excluding=person_id,
-            )
-            if holders:
-                raise conflict(conflict_detail(holders[0], **_keys(values)))
+            await refuse_taken_keys(conn, tenant, values, person)
             current_hash = (
                 await store.password_hash(conn, tenant.id, person_id)
                 if data.password is not None and keeps_passwords(tenant)
@@ -359,70 +348,3 @@ async def update_person(
         raise conflict(
             f"User {person_id}: the new userName or email was taken by a concurrent request"
         ) from None
-
-
-async def delete_person(
-    db: Database,
-    tenant: Tenant,
-    person_id: str,
-    *,
-    actor: Actor,
-    condition: Precondition | None = None,
-) -> None:
-    """SCIM DELETE: a tombstone. 404 from then on; the data stays, an admin can restore."""
-    async with db.write() as conn:
-        person = await store.get_person(conn, tenant.id, person_id, for_update=True)
-        if person is None:
-            raise not_found(f"User {person_id} not found")
-        if condition is not None:
-            condition.check_write("User", person_id, person["version"])
-        deleted_at = utcnow()
-        left = await store.set_deleted(conn, tenant.id, person_id, deleted_at)
-        await record_member_gone(conn, tenant, actor, person_id, left)
-        await session_store.delete_subject_sessions(conn, tenant.id, "person", person_id)
-        new_manager = person["manager_id"] if tenant.setting("reassign_reporters") else None
-        moved = await manager_links.reassign_reports(conn, tenant.id, person_id, new_manager)
-        notes = [f"{len(moved)} direct report(s) moved"] if moved else []
-        await _record_moved(conn, tenant, actor, moved, person_id)
-        await _audit(
-            conn,
-            tenant,
-            actor,
-            "person.delete",
-            person_id,
-            request=None,
-            changes={"deleted": [False, True]},
-            notes=notes,
-            person={**person, "deleted_at": deleted_at},
-        )
-
-
-async def restore_person(db: Database, tenant: Tenant, person_id: str, *, actor: Actor) -> Person:
-    async with db.write() as conn:
-        person = await store.get_any_person(conn, tenant.id, person_id)
-        if person is None:
-            raise not_found(f"no person {person_id} in {tenant.subdomain}")
-        if person["deleted_at"] is None:
-            raise conflict(f"person {person_id} is not deleted")
-        holders = await store.holder_of(
-            conn, tenant.id, user_name=person["user_name"], email=person["email"]
-        )
-        if holders:
-            raise conflict(
-                "cannot restore: "
-                + conflict_detail(holders[0], user_name=person["user_name"], email=person["email"])
-            )
-        await store.restore(conn, tenant.id, person_id, utcnow())
-        restored = await store.get_person(conn, tenant.id, person_id)
-        assert restored is not None
-        await _audit(
-            conn,
-            tenant,
-            actor,
-            "person.restore",
-            person_id,
-            request=None,
-            changes={"deleted": [True, False]},
-            person=restored,
-        )
-        return restored

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from roster.directory import people
+from roster.directory import people, tombstones
 from roster.directory.audit import Actor
 from roster.directory.browse import timezones
 from roster.directory.people import Written
@@ -178,14 +178,15 @@ async def delete_person(db: Database, tenant: Tenant, person_id: str, *, actor: 
     refusal = offboarding_refusal(tenant)
     if refusal:
         raise forbidden(refusal)
-    await people.delete_person(db, tenant, person_id, actor=actor)
+    await tombstones.delete_person(db, tenant, person_id, actor=actor)
 
 
 async def free_email(db: Database, tenant: Tenant, person_id: str, *, actor: Actor) -> Written:
     """Give a deactivated person a username and email no one else can ever hold
     (`freed+<id>@roster.invalid`), so the identity provider can create someone new with
-    the old ones. The old values stay in the audit trail. Allowed while SCIM is on: it is
-    the fix for the IdP's "email already in use"."""
+    the old ones. Their other emails go too: an address of theirs would block it as the
+    new person's primary email (decision 0016). The old values stay in the audit trail.
+    Allowed while SCIM is on: it is the fix for the IdP's "email already in use"."""
     placeholder = freed_address(person_id)
 
     async def make_input(person: Person) -> PersonInput:
@@ -196,7 +197,8 @@ async def free_email(db: Database, tenant: Tenant, person_id: str, *, actor: Act
             )
         data = _base(person)
         data.fields.update(user_name=placeholder, email=placeholder)
-        data.fields["emails"] = _with_email(person["emails"], person["email"], placeholder)
+        primary = _with_email(person["emails"], person["email"], placeholder)
+        data.fields["emails"] = [e for e in primary if e.get("value") == placeholder][:1]
         data.notes.append("email and username freed for someone new")
         return data
 

@@ -27,9 +27,14 @@ def _state(p: Person) -> str:
     return "active" if p["active"] else "deactivated"
 
 
+def holder_situation(holder: Person) -> str:
+    """Who holds a userName or email: their id, userName and whether they are active."""
+    return f"person {holder['id']} (userName {holder['user_name']!r}, {_state(holder)})"
+
+
 def conflict_detail(holder: Person, *, user_name: str | None, email: str | None) -> str:
     """Why a create or update collides, and what the admin does about it."""
-    who = f"person {holder['id']} (userName {holder['user_name']!r}, {_state(holder)})"
+    who = holder_situation(holder)
     if user_name and holder["user_name_lower"] == user_name.lower():
         what = f"userName {user_name!r} is already taken by {who}"
     else:

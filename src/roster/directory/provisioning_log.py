@@ -263,6 +263,10 @@ def explain(entry: Entry) -> dict[str, Any] | None:
                 "gives them a placeholder no one can hold; then retry in Okta.",
                 "If both are provisioned by the identity provider: two of its users share "
                 "an email; fix the duplicate there.",
+                "If the address is one of the other person's other emails (or one of the "
+                "sent emails is their work email): a work email belongs to one person "
+                "alone, as Roster signs people in and matches them by it; remove the "
+                "address from one of them in your identity provider.",
             ],
         }
     if status == 404 and rid in ("none", "null", "undefined"):

@@ -102,7 +102,18 @@ class FieldNot:
     expr: Resolved
 
 
-Resolved = FieldCompare | FieldPresent | FieldAnd | FieldOr | FieldNot
+@dataclass(frozen=True)
+class FieldAny:
+    """A filter on a multi-valued attribute kept value by value (`values`: email,
+    phone): true when any one value satisfies `expr`, whose fields are the
+    sub-attributes (value, type, primary). `emails.value co "@x"` is one comparison;
+    `emails[type eq "work" and value co "@x"]` asks both of the same value."""
+
+    values: str
+    expr: Resolved
+
+
+Resolved = FieldCompare | FieldPresent | FieldAnd | FieldOr | FieldNot | FieldAny
 
 
 @dataclass(frozen=True)

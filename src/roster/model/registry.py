@@ -64,8 +64,12 @@ class Attribute:
     max_length: int | None = None
     # Values sent by a client are dropped without error (Roster owns the attribute).
     ignored_on_input: bool = False
-    # Filterable and sortable (a whitelisted column or custom value behind it).
+    # Filterable and sortable (a whitelisted column or custom value behind it); a
+    # sub-attribute of a multi-valued attribute kept value by value is filterable only.
     filterable: bool = False
+    # A multi-valued attribute whose every value is kept as a row of its own, under
+    # this kind ("email", "phone"), so that filters match any value (RFC 7644 §3.4.2.2).
+    values: str | None = None
     # What people call it (the console); empty: the name in words ("costCenter" ->
     # "Cost center"), see model/profile.py.
     label: str = ""
@@ -169,6 +173,10 @@ def filterable_paths(attributes: Sequence[Attribute], prefix: str = "") -> tuple
     for attr in attributes:
         if attr.filterable and attr.field is not None:
             out.append(f"{prefix}{attr.name}")
+        if attr.values:
+            subs = (f"{prefix}{attr.name}.{s.name}" for s in attr.sub_attributes if s.filterable)
+            out.extend(subs)
+            continue
         out.extend(filterable_paths(attr.sub_attributes, f"{prefix}{attr.name}."))
     return tuple(out)
 
@@ -182,8 +190,9 @@ _TYPE_PRIMARY = (
         "type",
         description="A label: work, home, other.",
         canonical_values=("work", "home", "other"),
+        filterable=True,
     ),
-    _s("primary", kind="boolean", description="The one primary value."),
+    _s("primary", kind="boolean", description="The one primary value.", filterable=True),
 )
 
 ID = _s(
@@ -284,7 +293,10 @@ USER_CORE_ATTRIBUTES: tuple[Attribute, ...] = (
         "emails",
         kind="complex",
         multi_valued=True,
-        description="Email addresses; one primary.",
+        values="email",
+        description="Email addresses; one primary. Filters match any of them; the "
+        "primary one is the person's work email (sign-in, matching), unique in the company "
+        "among everyone's emails.",
         sub_attributes=(
             _s(
                 "value",
@@ -302,8 +314,9 @@ USER_CORE_ATTRIBUTES: tuple[Attribute, ...] = (
         "phoneNumbers",
         kind="complex",
         multi_valued=True,
-        description="Phone numbers.",
-        sub_attributes=(_s("value"), *_TYPE_PRIMARY),
+        values="phone",
+        description="Phone numbers. Filters match any of them.",
+        sub_attributes=(_s("value", filterable=True, max_length=64), *_TYPE_PRIMARY),
     ),
     _s(
         "groups",
@@ -489,6 +502,14 @@ class UserSchemas:
                 return found.sub("value")
             return found
         return None
+
+    def values_of(self, urn: str | None, attr: str) -> str | None:
+        """The kind of values (email, phone) a path's multi-valued attribute keeps row by
+        row, or None: filters on it match any value."""
+        if urn is not None and urn.lower() != CORE_USER.lower():
+            return None
+        found = self.core.attribute(attr)
+        return found.values if found is not None else None
 
     @functools.cached_property
     def filterable(self) -> tuple[str, ...]:

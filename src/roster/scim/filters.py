@@ -21,6 +21,7 @@ from roster.model.query import (
     Compare,
     Field,
     FieldAnd,
+    FieldAny,
     FieldCompare,
     FieldNot,
     FieldOr,
@@ -309,17 +310,40 @@ def _typed(field_: Field, op: str, value: Value) -> Value | date | datetime:
     return value
 
 
+ValuesOf = Callable[[AttrPath], str | None]
+
+
 def resolve(
     expr: Filter,
     lookup: AttributeLookup,
     parent: AttrPath | None = None,
     *,
     filterable: Sequence[str] = (),
+    values_of: ValuesOf | None = None,
 ) -> Resolved:
     """Check every attribute of a filter against the registry and type its values.
-    `filterable` names what the registry lets a filter use, for the refusal."""
+    `filterable` names what the registry lets a filter use, for the refusal.
+    `values_of` says which multi-valued attributes are kept value by value: a filter on
+    one (`emails.value eq`, `emails[type eq "work"]`) becomes a FieldAny, true when any
+    value matches (RFC 7644 §3.4.2.2)."""
+    return _Resolver(lookup, filterable, values_of).resolve(expr, parent, by_value=False)
 
-    def field_for(path: AttrPath) -> Field:
+
+@dataclass(frozen=True)
+class _Resolver:
+    lookup: AttributeLookup
+    filterable: Sequence[str]
+    values_of: ValuesOf | None
+
+    def refuse(self, full: AttrPath) -> ScimError:
+        return invalid_filter(
+            f"{full.text()} cannot be used in a filter; the attributes that can be "
+            f"filtered are: {', '.join(self.filterable)}"
+            if self.filterable
+            else f"{full.text()} cannot be used in a filter"
+        )
+
+    def field_for(self, path: AttrPath, parent: AttrPath | None, by_value: bool) -> Field:
         full = path
         if parent is not None:
             if path.urn or path.sub:
@@ -327,35 +351,41 @@ def resolve(
                     f"inside [...] use sub-attribute names only, not {path.text()}"
                 )
             full = AttrPath(parent.urn, parent.attr, path.attr)
-        attr = lookup(full)
+        attr = self.lookup(full)
+        if by_value:
+            # A value's own sub-attribute (value, type, primary), compared row by row.
+            if attr is None or not attr.filterable:
+                raise self.refuse(full)
+            return Field(attr.name, attr.kind, attr.case_exact, full.text())
         if attr is None or not attr.filterable or attr.field is None:
-            raise invalid_filter(
-                f"{full.text()} cannot be used in a filter; the attributes that can be "
-                f"filtered are: {', '.join(filterable)}"
-                if filterable
-                else f"{full.text()} cannot be used in a filter"
-            )
+            raise self.refuse(full)
         return Field(attr.field, attr.kind, attr.case_exact, full.text())
 
-    if isinstance(expr, Compare):
-        f = field_for(expr.path)
-        return FieldCompare(f, expr.op, _typed(f, expr.op, expr.value))
-    if isinstance(expr, Present):
-        return FieldPresent(field_for(expr.path))
-    if isinstance(expr, And):
-        return FieldAnd(
-            resolve(expr.left, lookup, parent, filterable=filterable),
-            resolve(expr.right, lookup, parent, filterable=filterable),
-        )
-    if isinstance(expr, Or):
-        return FieldOr(
-            resolve(expr.left, lookup, parent, filterable=filterable),
-            resolve(expr.right, lookup, parent, filterable=filterable),
-        )
-    if isinstance(expr, Not):
-        return FieldNot(resolve(expr.expr, lookup, parent, filterable=filterable))
-    if parent is not None:
-        raise invalid_filter("a value filter [...] cannot be nested in another")
-    if expr.path.sub:
-        raise invalid_filter(f"{expr.path.text()}[...]: the filter follows the attribute itself")
-    return resolve(expr.filter, lookup, expr.path, filterable=filterable)
+    def kept_values(self, path: AttrPath) -> str | None:
+        return self.values_of(path) if self.values_of is not None else None
+
+    def resolve(self, expr: Filter, parent: AttrPath | None, *, by_value: bool) -> Resolved:
+        if isinstance(expr, Compare | Present):
+            kind = None if parent is not None else self.kept_values(expr.path)
+            f = self.field_for(expr.path, parent, by_value or kind is not None)
+            leaf: Resolved = (
+                FieldCompare(f, expr.op, _typed(f, expr.op, expr.value))
+                if isinstance(expr, Compare)
+                else FieldPresent(f)
+            )
+            return FieldAny(kind, leaf) if kind else leaf
+        if isinstance(expr, And | Or):
+            left = self.resolve(expr.left, parent, by_value=by_value)
+            right = self.resolve(expr.right, parent, by_value=by_value)
+            return FieldAnd(left, right) if isinstance(expr, And) else FieldOr(left, right)
+        if isinstance(expr, Not):
+            return FieldNot(self.resolve(expr.expr, parent, by_value=by_value))
+        if parent is not None:
+            raise invalid_filter("a value filter [...] cannot be nested in another")
+        if expr.path.sub:
+            raise invalid_filter(
+                f"{expr.path.text()}[...]: the filter follows the attribute itself"
+            )
+        kind = self.kept_values(expr.path)
+        inner = self.resolve(expr.filter, expr.path, by_value=kind is not None)
+        return FieldAny(kind, inner) if kind else inner

@@ -12,6 +12,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from roster.model.query import (
     Field,
     FieldAnd,
+    FieldAny,
     FieldCompare,
     FieldNot,
     FieldOr,
@@ -22,17 +23,26 @@ from roster.model.query import (
 ColumnFor = Callable[[Field], ColumnElement[Any]]
 # A comparison the caller compiles itself (e.g. group membership as EXISTS), or None.
 Special = Callable[[FieldCompare], ColumnElement[bool] | None]
+# A filter over the values of a multi-valued attribute (an EXISTS over its rows).
+AnyOf = Callable[[FieldAny], ColumnElement[bool]]
 
 
 def compile_filter(
-    expr: Resolved, column_for: ColumnFor, special: Special | None = None
+    expr: Resolved,
+    column_for: ColumnFor,
+    special: Special | None = None,
+    any_of: AnyOf | None = None,
 ) -> ColumnElement[bool]:
     if isinstance(expr, FieldAnd | FieldOr):
-        left = compile_filter(expr.left, column_for, special)
-        right = compile_filter(expr.right, column_for, special)
+        left = compile_filter(expr.left, column_for, special, any_of)
+        right = compile_filter(expr.right, column_for, special, any_of)
         return sa.and_(left, right) if isinstance(expr, FieldAnd) else sa.or_(left, right)
+    if isinstance(expr, FieldAny):
+        if any_of is None:
+            raise ValueError(f"{expr.values} values cannot be filtered here")
+        return any_of(expr)
     if isinstance(expr, FieldNot):
-        inner = compile_filter(expr.expr, column_for, special)
+        inner = compile_filter(expr.expr, column_for, special, any_of)
         # SQL's NOT of a comparison with NULL is NULL; SCIM's "not" includes those rows.
         return sa.not_(sa.func.coalesce(inner, sa.false()))
     if special is not None and isinstance(expr, FieldCompare):

@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from roster.model.query import Field, FieldCompare, Resolved
+from roster.store.person_values import insert_rows, replace_values, rows_for
 from roster.store.prepared import Prepared, memoized, value_args, value_binds
-from roster.store.tables import group_members, people
+from roster.store.tables import group_members, people, person_values
 
 Person = dict[str, Any]
 
@@ -85,6 +86,7 @@ async def insert_person(conn: AsyncConnection, values: dict[str, Any]) -> Person
     )
     row = await prepared.first(conn, **value_args(values))
     assert row is not None
+    await insert_rows(conn, rows_for(row["tenant_id"], row))
     return row
 
 
@@ -163,6 +165,45 @@ def _holders(by_user_name: bool, by_email: bool, excluding: bool) -> Prepared:
     return Prepared(lookups[0] if len(lookups) == 1 else sa.union_all(*lookups))
 
 
+async def email_holders(
+    conn: AsyncConnection,
+    tenant_id: int,
+    addresses: list[str],
+    *,
+    excluding: str | None,
+    as_primary: bool,
+) -> list[Person]:
+    """Live people other than `excluding` with one of these addresses (compared without
+    case) among their emails, or, with `as_primary`, as their primary email. One probe
+    of ix_person_values_value per address."""
+    if not addresses:
+        return []
+    query = (
+        sa.select(*PERSON_COLUMNS)
+        .select_from(
+            person_values.join(
+                people,
+                sa.and_(
+                    people.c.tenant_id == person_values.c.tenant_id,
+                    people.c.id == person_values.c.person_id,
+                ),
+            )
+        )
+        .where(
+            person_values.c.tenant_id == tenant_id,
+            person_values.c.kind == "email",
+            person_values.c.value_lower.in_(sorted({a.lower() for a in addresses})),
+            LIVE,
+        )
+    )
+    if excluding is not None:
+        query = query.where(person_values.c.person_id != excluding)
+    if as_primary:
+        query = query.where(people.c.email_lower == person_values.c.value_lower)
+    rows = [dict(r._mapping) for r in await conn.execute(query)]
+    return list({row["id"]: row for row in rows}.values())
+
+
 _HOLDERS = {
     (u, e, x): _holders(u, e, x)
     for u in (True, False)
@@ -202,7 +243,7 @@ async def update_person(
             .returning(*PERSON_COLUMNS)
         ),
     )
-    return await prepared.first(
+    written = await prepared.first(
         conn,
         key_tenant_id=tenant_id,
         key_person_id=person_id,
@@ -210,6 +251,9 @@ async def update_person(
         new_version=expected_version + 1,
         **value_args(values),
     )
+    if written is not None:
+        await replace_values(conn, tenant_id, person_id, values)
+    return written
 
 
 async def set_deleted(conn: AsyncConnection, tenant_id: int, person_id: str, at: Any) -> list[str]:

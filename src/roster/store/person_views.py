@@ -25,6 +25,7 @@ from roster.store.people import (
     equality,
     sort_column_for,
 )
+from roster.store.person_values import any_value
 from roster.store.prepared import Prepared, memoized
 from roster.store.tables import group_members, groups, people
 
@@ -256,7 +257,7 @@ async def list_people(
         return [_split_view(r) for r in await prepared.all(conn, **values)]
     conditions = [people.c.tenant_id == tenant_id, LIVE]
     if where is not None:
-        conditions.append(compile_filter(where, column_for))
+        conditions.append(compile_filter(where, column_for, any_of=any_value))
     if after_id is not None:
         conditions.append(people.c.id > after_id)
     order_by = _order_by(order)
@@ -282,5 +283,5 @@ async def count_people(conn: AsyncConnection, tenant_id: int, *, where: Resolved
     query = (
         sa.select(sa.func.count()).select_from(people).where(people.c.tenant_id == tenant_id, LIVE)
     )
-    condition = compile_filter(where, column_for)
+    condition = compile_filter(where, column_for, any_of=any_value)
     return int((await conn.execute(query.where(condition))).scalar_one())

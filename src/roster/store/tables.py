@@ -154,6 +154,31 @@ people = sa.Table(
     ),
 )
 
+# Every email and phone number a person has, one row each in the order the identity
+# provider sent them, so that filters on multi-valued attributes (`emails.value eq`,
+# `emails[type eq "work"]`, `phoneNumbers co`) are SQL over all values (RFC 7644
+# §3.4.2.2: any value matches). The person's `emails` and `phone_numbers` columns stay
+# the document that is rendered (one row read per GET); these rows are written from
+# them in the same transaction (store/person_values.py) and only ever searched.
+person_values = sa.Table(
+    "person_values",
+    metadata,
+    sa.Column("tenant_id", sa.Integer, nullable=False),
+    sa.Column("person_id", sa.String(36), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # email, phone
+    sa.Column("position", sa.Integer, nullable=False),  # as sent, from 0
+    sa.Column("value", sa.String(320), nullable=False),
+    sa.Column("value_lower", sa.String(320), nullable=False),
+    sa.Column("type", sa.String(32), nullable=True),
+    sa.Column("is_primary", sa.Boolean, nullable=False, default=False),
+    sa.PrimaryKeyConstraint("tenant_id", "person_id", "kind", "position"),
+    sa.ForeignKeyConstraint(
+        ["tenant_id", "person_id"], ["people.tenant_id", "people.id"], ondelete="CASCADE"
+    ),
+    # Who has this address (filters' `emails eq`, the uniqueness check): one probe.
+    sa.Index("ix_person_values_value", "tenant_id", "kind", "value_lower", "person_id"),
+)
+
 groups = sa.Table(
     "groups",
     metadata,

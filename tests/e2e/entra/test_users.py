@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from roster.directory import people
+from roster.directory import tombstones
 from roster.directory.people import Actor
 from tests.support.harness import Company
 from tests.support.users import (
@@ -322,7 +322,7 @@ def test_delete_makes_a_tombstone(company: Company) -> None:
     assert audit_events(company, user["id"])[0]["action"] == "person.delete"
     # An admin can restore it, under the same id.
     restored = company.call(
-        lambda db: people.restore_person(db, company.tenant, user["id"], actor=Actor("cli"))
+        lambda db: tombstones.restore_person(db, company.tenant, user["id"], actor=Actor("cli"))
     )
     assert restored["id"] == user["id"]
     assert get(company, user["id"])["userName"] == user["userName"]
@@ -338,7 +338,7 @@ def test_deleted_user_name_can_be_provisioned_again(company: Company) -> None:
 
     with pytest.raises(DirectoryError) as exc:
         company.call(
-            lambda db: people.restore_person(db, company.tenant, user["id"], actor=Actor("cli"))
+            lambda db: tombstones.restore_person(db, company.tenant, user["id"], actor=Actor("cli"))
         )
     assert exc.value.kind == "conflict" and again["id"] in exc.value.message
 

@@ -6,7 +6,11 @@ The reference follows RFC 7644 §3.4.2.2 with Roster's documented choices: attri
 with caseExact false compare without regard to case (Unicode, not just ASCII); a
 missing value is never equal, greater or less than anything, `ne` and `not` include
 it; `pr` means present and not empty; dates compare as dates and, for co/sw/ew, as
-their YYYY-MM-DD text; numbers as numbers.
+their YYYY-MM-DD text; numbers as numbers. A multi-valued attribute (emails,
+phoneNumbers; each person has none to three of each) matches when any one value
+matches by those rules, so a person with none matches no comparison (and `not` of
+one); a value filter `emails[type eq "work" and value co "@"]` asks it all of one
+value; `primary` is false on every value but the primary one.
 """
 
 from __future__ import annotations
@@ -24,7 +28,12 @@ from tests.support.filters import (
     ATTRS,
     BY_PATH,
     COMPANY,
+    EMAIL_DOMAINS,
+    EMAIL_LOCALS,
     ENTERPRISE,
+    MULTI_BY_NAME,
+    PHONES,
+    SUBS,
     Attr,
     Node,
     filters,
@@ -43,11 +52,34 @@ def _person(i: int, rnd: Any) -> dict[str, Any]:
     local = rnd.choice(("alice", "ALICE", "élodie", "Élodie", "bob", "o'neil", "50%off", "a_b"))
     domain = rnd.choice(("example.com", "Example.COM", "ex.org"))
     values["userName"] = f"{local}{i}@{domain}"
+    emails = []
+    for k in range(rnd.choice((0, 1, 1, 2, 3))):
+        address = f"{rnd.choice(EMAIL_LOCALS)}.{i}.{k}@{rnd.choice(EMAIL_DOMAINS)}"
+        email: dict[str, Any] = {"value": address}
+        kind = rnd.choice(MULTI_BY_NAME["emails"].types)
+        if kind:
+            email["type"] = kind
+        emails.append(email)
+    if emails:
+        emails[rnd.randrange(len(emails))]["primary"] = True  # what the codec keeps
+    phones = []
+    for _ in range(rnd.choice((0, 1, 2, 2))):
+        phone: dict[str, Any] = {"value": rnd.choice(PHONES)}
+        kind = rnd.choice(MULTI_BY_NAME["phoneNumbers"].types)
+        if kind:
+            phone["type"] = kind
+        phones.append(phone)
+    if phones and rnd.random() < 0.5:
+        phones[rnd.randrange(len(phones))]["primary"] = True
+    values["emails"], values["phoneNumbers"] = emails, phones
     return values
 
 
 def _scim_body(values: dict[str, Any]) -> dict[str, Any]:
     body: dict[str, Any] = {"userName": values["userName"], "active": values["active"]}
+    for key in ("emails", "phoneNumbers"):
+        if values[key]:
+            body[key] = values[key]
     name = {k: values[f"name.{k}"] for k in ("givenName", "familyName") if values[f"name.{k}"]}
     if name:
         body["name"] = name
@@ -99,6 +131,8 @@ def people(server: LiveServer) -> Iterator[tuple[Company, list[dict[str, Any]]]]
         r = company.client.post("/Users", json=_scim_body(values))
         assert r.status_code == 201, r.text
         values["id"] = r.json()["id"]
+        for key in ("emails", "phoneNumbers"):  # kept as sent, order too
+            assert r.json().get(key, []) == values[key], r.text
     yield company, crowd
     company.client.close()
 
@@ -120,9 +154,30 @@ def evaluate(node: Node, person: dict[str, Any]) -> bool:
         return evaluate(node[1], person) or evaluate(node[2], person)
     if node[0] == "not":
         return not evaluate(node[1], person)
+    if node[0] == "[]":
+        return any(_evaluate_value(node[2], value) for value in person[node[1]])
     path, op, expected = node
-    attr = BY_PATH[path]
-    actual = person[path]
+    head, _, sub = path.partition(".")
+    if head in MULTI_BY_NAME:
+        leaf = (sub or "value", op, expected)
+        return any(_evaluate_value(leaf, value) for value in person[head])
+    return _compare(BY_PATH[path], person[path], op, expected)
+
+
+def _evaluate_value(node: Node, value: dict[str, Any]) -> bool:
+    """A filter over one value of a multi-valued attribute (its sub-attributes)."""
+    if node[0] == "and":
+        return _evaluate_value(node[1], value) and _evaluate_value(node[2], value)
+    if node[0] == "or":
+        return _evaluate_value(node[1], value) or _evaluate_value(node[2], value)
+    if node[0] == "not":
+        return not _evaluate_value(node[1], value)
+    sub, op, expected = node
+    actual = bool(value.get("primary")) if sub == "primary" else value.get(sub)
+    return _compare(Attr(sub, SUBS[sub], False, ()), actual, op, expected)
+
+
+def _compare(attr: Attr, actual: Any, op: str, expected: Any) -> bool:
     if op == "pr":
         return actual is not None and actual != ""
     if expected is None:
@@ -150,7 +205,11 @@ def _valid_for_roster(node: Node) -> bool:
         return _valid_for_roster(node[1]) and _valid_for_roster(node[2])
     if node[0] == "not":
         return _valid_for_roster(node[1])
+    if node[0] == "[]":
+        return True
     path, op, value = node
+    if path not in BY_PATH:
+        return True  # emails, phoneNumbers: strings and booleans
     attr = BY_PATH[path]
     if attr.kind == "date" and op not in ("co", "sw", "ew", "pr") and value is not None:
         try:

@@ -46,7 +46,7 @@ from tests.support.users import PATCH_OP, okta_user
 PEOPLE = 300  # created over SCIM, one by one, as Okta creates them
 OTHERS = 20_000  # bulk-loaded: the other companies of the deployment
 WASTE = 5  # rows a statement may read and throw away (an UPDATE's stale version check)
-BIG_TABLES = ("people", "groups", "group_members")
+BIG_TABLES = ("people", "groups", "group_members", "person_values")
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -143,6 +143,17 @@ def _operations(ids: list[str], group_id: str, run: str) -> dict[str, tuple[str,
         "look up by userName": (
             "GET",
             '/Users?filter=userName eq "plan.200@co.example"&startIndex=1&count=100',
+            None,
+        ),
+        # Ping's lookup, and any filter on emails: over every email, not just the primary.
+        "look up by email": (
+            "GET",
+            '/Users?filter=emails.value eq "plan.201@co.example"&startIndex=1&count=100',
+            None,
+        ),
+        "look up by work email": (
+            "GET",
+            '/Users?filter=emails[type eq "work" and value eq "plan.202@co.example"]',
             None,
         ),
         "import, first page": ("GET", "/Users?startIndex=1&count=100", None),

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from roster.console.web import Admin, ConsoleError, form_values, redirect
-from roster.directory import browse, people, people_table, tenants
+from roster.directory import browse, people, people_table, tenants, tombstones
 from roster.model.errors import DirectoryError
 from roster.model.person import new_person
 from roster.model.person_edit import freed_address
@@ -161,7 +161,7 @@ async def person_timezone(person_id: str, ctx: Admin) -> Response:
 @router.post("/people/{person_id}/restore")
 async def person_restore(person_id: str, ctx: Admin) -> Response:
     try:
-        await people.restore_person(ctx.db, ctx.tenant, person_id, actor=ctx.actor)
+        await tombstones.restore_person(ctx.db, ctx.tenant, person_id, actor=ctx.actor)
     except DirectoryError as exc:
         raise ConsoleError(409, "Not restored", exc.message) from None
     return redirect(f"/admin/people/{person_id}?done=restored")

@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from roster import inputs
 from roster.console.web import Admin, ConsoleError, redirect, safe_next
-from roster.directory import browse, people, person_edits, tenants
+from roster.directory import browse, person_edits, tenants, tombstones
 from roster.model.errors import DirectoryError, conflict, forbidden
 from roster.model.person_edit import FieldErrors, freed_address, read_edit
 from roster.model.profile import ProfileField
@@ -227,7 +227,7 @@ async def _do(ctx: Admin, person_id: str, action: str) -> Response:
         elif action == "delete":
             await person_edits.delete_person(ctx.db, ctx.tenant, person_id, actor=ctx.actor)
         elif action == "restore":
-            await people.restore_person(ctx.db, ctx.tenant, person_id, actor=ctx.actor)
+            await tombstones.restore_person(ctx.db, ctx.tenant, person_id, actor=ctx.actor)
         else:
             await person_edits.free_email(ctx.db, ctx.tenant, person_id, actor=ctx.actor)
     except DirectoryError as exc:

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from roster.directory import people, person_views
+from roster.directory import people, person_views, tombstones
 from roster.directory.person_views import Page, PersonView
 from roster.model.person import PersonInput
 from roster.model.query import AttrPath, Field, Order, Resolved
@@ -71,7 +71,13 @@ def user_filter(ctx: ScimContext, filter_text: str | None) -> Resolved | None:
     if filter_text is None or filter_text == "":
         return None
     ast = parse_filter(filter_text, max_length=ctx.settings.max_filter_length)
-    return resolve(ast, _lookup(ctx.schemas), filterable=ctx.schemas.filterable)
+    schemas = ctx.schemas
+    return resolve(
+        ast,
+        _lookup(schemas),
+        filterable=schemas.filterable,
+        values_of=lambda path: schemas.values_of(path.urn, path.attr),
+    )
 
 
 def _order(ctx: ScimContext, sort_by: str | None, sort_order: str | None) -> Order:
@@ -218,7 +224,7 @@ async def patch_user(person_id: str, request: Request, ctx: Scim) -> ScimRespons
 
 @router.delete("/Users/{person_id}", status_code=204)
 async def delete_user(person_id: str, request: Request, ctx: Scim) -> ScimResponse:
-    await people.delete_person(
+    await tombstones.delete_person(
         ctx.db,
         ctx.tenant,
         valid_id("User", person_id),
