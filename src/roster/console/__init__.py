@@ -14,9 +14,9 @@ from starlette.staticfiles import StaticFiles
 
 from roster.console.pages import router
 from roster.console.pages.home import unserved
+from roster.console.rendering import HERE
 from roster.console.security import SecurityHeadersMiddleware
 from roster.console.web import (
-    HERE,
     AccessNeeded,
     ConsoleError,
     LoginRequired,

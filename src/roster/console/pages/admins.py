@@ -13,7 +13,8 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from roster.console.forms import sentence
-from roster.console.web import AccountAdmin, Console, ConsoleError, form_values, query, redirect
+from roster.console.rendering import query
+from roster.console.web import AccountAdmin, Console, ConsoleError, form_values, redirect
 from roster.directory import admin_links, admin_team
 from roster.directory.admins import ROLES
 from roster.model.errors import DirectoryError

@@ -12,12 +12,12 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from roster.console.forms import kept_form, sentence
+from roster.console.rendering import query
 from roster.console.web import (
     Admin,
     ConsoleError,
     IntegrationsAdmin,
     form_values,
-    query,
     redirect,
 )
 from roster.directory import sso, tenants, tokens

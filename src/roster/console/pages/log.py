@@ -11,11 +11,11 @@ from starlette.responses import Response
 
 from roster.console import charts
 from roster.console.forms import kept_form, sentence
+from roster.console.rendering import holder_id
 from roster.console.web import (
     ConsoleError,
     IntegrationsAdmin,
     form_values,
-    holder_id,
     redirect,
     whole_number,
 )

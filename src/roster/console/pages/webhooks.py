@@ -19,12 +19,12 @@ from starlette.responses import Response
 
 from roster import inputs
 from roster.console.forms import kept, sentence
+from roster.console.rendering import query
 from roster.console.web import (
     Console,
     ConsoleError,
     IntegrationsAdmin,
     form_values,
-    query,
     redirect,
     whole_number,
 )
