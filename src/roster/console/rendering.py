@@ -26,6 +26,12 @@ def _fmt_time(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
 
 
+def _fmt_seconds(value: datetime | None) -> str:
+    """The provisioning log's times: to the second, as an admin matches them to the
+    identity provider's own log."""
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "—"
+
+
 def _fmt_date(value: date | None) -> str:
     return value.isoformat() if value else "—"
 
@@ -44,6 +50,7 @@ env = Environment(
     lstrip_blocks=True,
 )
 env.filters["time"] = _fmt_time
+env.filters["seconds"] = _fmt_seconds
 env.filters["date"] = _fmt_date
 env.filters["person_name"] = _person_name
 env.filters["idp"] = idp_name

@@ -142,6 +142,7 @@ async def list_entries(
             **filters,
         )
         total = await store.count_entries(conn, tenant.id, **filters)
+        await _label_tokens(conn, tenant.id, rows)
     more = len(rows) > limit
     rows = rows[:limit]
     return LogPage(rows, encode_after(rows[-1]) if more and rows else None, total)
@@ -149,7 +150,20 @@ async def list_entries(
 
 async def get_entry(db: Database, tenant: Tenant, entry_id: str) -> Entry | None:
     async with db.read() as conn:
-        return await store.get_entry(conn, tenant.id, entry_id)
+        entry = await store.get_entry(conn, tenant.id, entry_id)
+        if entry is not None:
+            await _label_tokens(conn, tenant.id, [entry])
+        return entry
+
+
+async def _label_tokens(conn: Any, tenant_id: int, entries: list[Entry]) -> None:
+    """Each entry's `token_label`: the label the admin gave the token that sent it (a
+    company has a handful of tokens, read in one statement)."""
+    if not any(e.get("token_id") for e in entries):
+        return
+    labels = {t.id: t.label for t in await tenant_store.list_tokens(conn, tenant_id)}
+    for entry in entries:
+        entry["token_label"] = labels.get(entry.get("token_id") or "")
 
 
 # Columns that shadow another (case-folded copies) or keep the books.

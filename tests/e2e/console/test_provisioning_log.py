@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -14,6 +15,7 @@ from roster.directory import provisioning_log, tenants
 from roster.directory.outbox import recent
 from roster.scim.dialects import idp_name
 from roster.store import provisioning_log as log_store
+from roster.store import tenants as tenant_store
 from roster.store.db import Database
 from roster.store.ids import new_id
 from roster.store.types import utcnow
@@ -216,3 +218,22 @@ def test_quiet_connection_and_welcome_emails(server: LiveServer) -> None:
     assert "SCIM enabled but nothing arrives" in client.get("/admin/troubleshooting").text
     client.close()
     company.client.close()
+
+
+def test_the_log_shows_seconds_and_which_token_sent_each_request(company: Company) -> None:
+    async def label(db: Database) -> str:
+        async with db.read() as conn:
+            tokens = await tenant_store.list_tokens(conn, company.tenant.id)
+        return next(t.label for t in tokens if t.id == company.token_id)
+
+    token_label = company.call(label)
+    assert company.client.get("/Users/00000000-0000-7000-8000-000000000001").status_code == 404
+    client = signed_in(company)
+    page = client.get("/admin/log")
+    assert page.status_code == 200
+    assert f"token {token_label}" in page.text
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC</a>", page.text), page.text[:2000]
+    entry = re.search(r'href="/admin/log/([0-9a-f-]{36})"', page.text)
+    assert entry
+    detail = client.get(f"/admin/log/{entry.group(1)}").text
+    assert f"{token_label} <span" in detail
