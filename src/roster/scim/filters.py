@@ -329,11 +329,18 @@ def resolve(
             full = AttrPath(parent.urn, parent.attr, path.attr)
         attr = lookup(full)
         if attr is None or not attr.filterable or attr.field is None:
+            # An attribute Roster keeps but does not filter on (addresses.locality, the
+            # other complex multi-valued ones): said so, lest it read as unknown.
+            kept = (
+                " (Roster keeps and returns it, but does not filter on it)"
+                if attr is not None and attr.returned != "never"
+                else ""
+            )
             raise invalid_filter(
-                f"{full.text()} cannot be used in a filter; the attributes that can be "
-                f"filtered are: {', '.join(filterable)}"
+                f"{full.text()} cannot be used in a filter{kept}; the attributes that can "
+                f"be filtered are: {', '.join(filterable)}"
                 if filterable
-                else f"{full.text()} cannot be used in a filter"
+                else f"{full.text()} cannot be used in a filter{kept}"
             )
         return Field(attr.field, attr.kind, attr.case_exact, full.text())
 
