@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.support.harness import Company
+from tests.support.helpers import count_queries
 from tests.support.users import (
     assert_scim_error,
     audit_events,
@@ -261,3 +262,35 @@ def test_an_unknown_group_attribute_is_accepted_and_noted(company: Company) -> N
     assert again.status_code in (200, 204), again.text
     events = audit_events(company, group["id"])
     assert len(events) == 2 and events[0]["notes"][0].startswith("not kept: description — ")
+
+
+def test_kept_attributes_cost_no_statement(company: Company) -> None:
+    """GET and an import page read the kept attributes with the person's row: a page of
+    fully filled people takes as many statements as a page of bare ones."""
+    for i in range(5):
+        bare = {"userName": f"bare{i}@example.com", "emails": [{"value": f"bare{i}@example.com"}]}
+        create(company, bare)
+    full = [
+        create(
+            company,
+            {**full_user(), "userName": f"full{i}@example.com", "emails": [], "externalId": str(i)},
+        )
+        for i in range(5)
+    ]
+
+    def statements(query: dict[str, Any]) -> int:
+        with count_queries(company) as recorded:
+            assert len(search(company, query)["Resources"]) == 5
+        return len(recorded)
+
+    bare_page = statements({"filter": 'userName sw "bare"', "count": "5"})
+    full_page = statements({"filter": 'userName sw "full"', "count": "5"})
+    assert full_page == bare_page
+    bare_user = search(company, {"filter": 'userName eq "bare0@example.com"'})["Resources"][0]
+    with count_queries(company) as bare_get:
+        get(company, bare_user["id"])
+    with count_queries(company) as full_get:
+        assert get(company, full[0]["id"])["addresses"]
+    # The token, then the person with their groups and manager: nothing more.
+    assert full_get == bare_get
+    assert len([s for s in full_get if s.startswith("SELECT")]) == 2, full_get
