@@ -20,6 +20,7 @@ from roster.model.registry import (
     CORE_USER,
     ENTERPRISE_USER,
     GROUP_SCHEMA,
+    MULTI_VALUED,
     USER_SCHEMA,
     Stored,
     UserSchemas,
@@ -121,12 +122,14 @@ def person_patch(changes: Mapping[str, Any], schemas: UserSchemas) -> dict[str, 
             if field == "manager_pending" and (not new or "manager_id" in changes):
                 continue  # a pending reference cleared: the manager_id change tells it
             ops.append(_operation(f"{ENTERPRISE_USER}:manager", {"value": new} if new else None))
-        elif field == "custom":
+        elif field in ("custom", MULTI_VALUED):
+            # Both keep {attribute: value}: a patch per attribute that changed.
+            prefix = f"{schemas.company_urn}:" if field == "custom" else ""
             old = (change.get("old") or {}) if isinstance(change, Mapping) else {}
             for key in sorted(set(old) | set(new or {})):
                 value = (new or {}).get(key)
                 if old.get(key) != value:
-                    ops.append(_operation(f"{schemas.company_urn}:{key}", value))
+                    ops.append(_operation(f"{prefix}{key}", value))
     return patch(ops)
 
 

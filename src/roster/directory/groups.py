@@ -230,6 +230,11 @@ async def change_group(
                 values["external_id"] = change.external_id
             moved = await _apply_membership(conn, tenant, group_id, change)
             if not values and not moved["added"] and not moved["removed"]:
+                if change.notes:
+                    # Nothing to write; what was not kept is still noted, as for people.
+                    await _audit(
+                        conn, tenant, actor, action, group_id, request=request, notes=change.notes
+                    )
                 return group
             changes: dict[str, Any] = diff(
                 group, {k: v for k, v in values.items() if k in ("display_name", "external_id")}

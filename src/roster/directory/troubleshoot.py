@@ -21,7 +21,12 @@ from roster.directory.troubleshoot_people import (
     managers_pending,
     not_linked,
 )
-from roster.directory.troubleshoot_requests import email_conflicts, quiet_connection, unknown_ids
+from roster.directory.troubleshoot_requests import (
+    attributes_not_kept,
+    email_conflicts,
+    quiet_connection,
+    unknown_ids,
+)
 from roster.store import tenants as tenant_store
 from roster.store.db import Database
 from roster.store.tenants import Tenant
@@ -33,6 +38,7 @@ CHECKS = (
     managers_pending,
     dates_and_location,
     custom_never_received,
+    attributes_not_kept,
     quiet_connection,
 )
 

@@ -1,6 +1,7 @@
 """Troubleshooting checks on the identity provider's requests: refused because the
 email or userName belongs to another person (409), asking for ids Roster never had
-(404), or not arriving at all (no token used in 7 days).
+(404), carrying attributes Roster does not keep (noted on their changes), or not
+arriving at all (no token used in 7 days).
 """
 
 from __future__ import annotations
@@ -8,11 +9,19 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from roster.directory.troubleshoot_findings import SAMPLES, Finding, person_label, recent_log
+from roster.directory.troubleshoot_findings import (
+    RECENT,
+    SAMPLES,
+    Finding,
+    person_label,
+    recent_log,
+)
+from roster.model.person import NOT_KEPT, not_kept_name
+from roster.store import audit as audit_store
 from roster.store import people as people_store
 from roster.store import tenants as tenant_store
 from roster.store.tables import provisioning_log
@@ -154,6 +163,75 @@ async def unknown_ids(conn: AsyncConnection, tenant: Tenant) -> Finding:
         }
         for e in never[:SAMPLES]
     ]
+    return f
+
+
+# How many of the identity provider's recent changes with such a note are read.
+NOTED_CHANGES = 500
+
+
+async def attributes_not_kept(conn: AsyncConnection, tenant: Tenant) -> Finding:
+    """Attributes in no schema Roster knows are accepted (identity providers send
+    them) and noted on the change (scim/users.py); here they are named, so that an
+    admin maps them to a custom attribute instead of believing they were kept."""
+    f = Finding(
+        "not_kept",
+        "Attributes sent but not kept",
+        "ok",
+        "Everything the identity provider sent in the last 30 days is kept.",
+        link="/admin/attributes",
+    )
+    rows = await audit_store.recent_notes(
+        conn,
+        tenant.id,
+        utcnow() - RECENT,
+        actor_prefix="token:",
+        containing=NOT_KEPT,
+        limit=NOTED_CHANGES,
+    )
+    seen: dict[str, dict[str, Any]] = {}  # the attribute -> its newest change, and a count
+    for row in rows:
+        for note in row["notes"] or []:
+            name = not_kept_name(note) if isinstance(note, str) else None
+            if name is None:
+                continue
+            if name not in seen:
+                seen[name] = {"row": row, "note": note, "count": 0}
+            seen[name]["count"] += 1
+    if not seen:
+        return f
+    names = sorted(seen, key=str.lower)
+    f.severity = "warning"
+    f.count = len(names)
+    f.summary = (
+        f"Your identity provider sends {', '.join(names[:SAMPLES])}"
+        + (f" and {len(names) - SAMPLES} more" if len(names) > SAMPLES else "")
+        + ", which Roster does not keep — map "
+        + ("it" if len(names) == 1 else "each")
+        + " to a custom attribute."
+    )
+    f.fix = [
+        "Roster accepts these (the request succeeds) but keeps nothing of them, so the "
+        "identity provider believes a value was written that is not there.",
+        "To keep one: on the Custom attributes page add an attribute (its name starts with "
+        "'custom'), then in the identity provider map the source field to it under the "
+        "company extension URN shown there.",
+        "Otherwise remove the mapping in the identity provider so it stops sending it.",
+    ]
+    for name in names[:SAMPLES]:
+        found = seen[name]
+        row = found["row"]
+        f.examples.append(
+            {
+                "label": name,
+                "detail": f"your identity provider sends {name}, which Roster does not keep "
+                f"— map it to a custom attribute (in {found['count']} recent change(s), "
+                f"last {row['at']:%Y-%m-%d %H:%M} UTC)",
+                "href": f"/admin/log?q={quote(row['request_id'])}"
+                if row["request_id"]
+                else "/admin/log",
+            }
+        )
     return f
 
 

@@ -11,6 +11,7 @@ from roster.model.errors import invalid
 from roster.model.registry import (
     COMPANY_BASE_ATTRIBUTES,
     ENTERPRISE_ATTRIBUTES,
+    MULTI_VALUED,
     USER_CORE_ATTRIBUTES,
     Attribute,
     CustomAttribute,
@@ -38,16 +39,34 @@ COMPANY_DATES = {
 }
 # Fields Roster owns that an admin's edit sets with the rest (SCIM never sends them).
 ROSTER_SET = ("timezone",)
-# Attributes Roster owns or computes: accepted in input and dropped without error.
-IGNORED_CORE = {"id", "meta", "groups", "timezone", "schemas"}
 # Every field a full replace sets (absent -> cleared); Roster-owned ones are not here.
 REPLACEABLE = (
     [f for f, _ in CORE_TEXT.values()]
     + [f for f, _ in NAME_TEXT.values()]
     + [f for f, _ in ENTERPRISE_TEXT.values()]
     + list(COMPANY_DATES.values())
-    + ["location", "emails", "email", "phone_numbers"]
+    + ["location", "emails", "email", "phone_numbers", MULTI_VALUED]
 )
+
+# How a request's attribute that Roster does not keep is noted in the change's audit
+# row (the provisioning log's "What Roster did"); Troubleshooting reads the name back.
+NOT_KEPT = "not kept: "
+_WHY = " — "
+_LONGEST_NAME = 200
+
+
+def not_kept(name: str, why: str = "it is in no schema Roster knows") -> str:
+    """The note for an attribute sent and not kept: `name` as the request spelled it."""
+    if len(name) > _LONGEST_NAME:
+        name = name[:_LONGEST_NAME] + "…"
+    return f"{NOT_KEPT}{name}{_WHY}{why}; map it to a custom attribute to keep it"
+
+
+def not_kept_name(note: str) -> str | None:
+    """The attribute a `not_kept` note names, or None for any other note."""
+    if not note.startswith(NOT_KEPT):
+        return None
+    return note[len(NOT_KEPT) :].partition(_WHY)[0] or None
 
 
 class _Unset:

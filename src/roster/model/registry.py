@@ -34,7 +34,15 @@ ValueFormat = Literal["", "email", "timezone", "person"]
 
 # How a value is validated and compared; SCIM's own type is `Attribute.type`.
 Kind = Literal[
-    "string", "boolean", "integer", "decimal", "dateTime", "date", "reference", "complex"
+    "string",
+    "boolean",
+    "integer",
+    "decimal",
+    "dateTime",
+    "date",
+    "reference",
+    "binary",
+    "complex",
 ]
 CUSTOM_TYPES: dict[str, Kind] = {
     "string": "string",
@@ -80,6 +88,10 @@ class Attribute:
     def scim_type(self) -> str:
         if self.kind == "date":
             return "string"
+        if self.kind == "string" and self.reference_types:
+            # A URL kept and compared as text (profileUrl, photos.value): SCIM calls it a
+            # reference, the filters and the length rule treat it as any string.
+            return "reference"
         return self.kind
 
     def sub(self, name: str) -> Attribute | None:
@@ -181,6 +193,20 @@ def filterable_paths(attributes: Sequence[Attribute], prefix: str = "") -> tuple
     return tuple(out)
 
 
+# The domain field that keeps the core User's complex multi-valued attributes other
+# than emails, phoneNumbers and groups (addresses, ims, photos, entitlements, roles,
+# x509Certificates): one JSON object per person, {attribute name: [values]}
+# (decision 0017).
+MULTI_VALUED = "multi_valued"
+# At most this many values of one such attribute per person.
+MAX_VALUES = 50
+
+
+def kept_lists(attributes: Sequence[Attribute]) -> tuple[Attribute, ...]:
+    """Of `attributes`, the complex multi-valued ones kept in the MULTI_VALUED field."""
+    return tuple(a for a in attributes if a.field == MULTI_VALUED)
+
+
 def _s(name: str, field_name: str | None = None, **kw: Any) -> Attribute:
     return Attribute(name=name, field=field_name, **kw)
 
@@ -228,6 +254,89 @@ META = _s(
     ),
 )
 
+
+def _values(
+    name: str,
+    description: str,
+    *subs: Attribute,
+    canonical: tuple[str, ...] = (),
+) -> Attribute:
+    """A complex multi-valued attribute kept as it is sent (in the MULTI_VALUED field),
+    with a type (its canonical values RFC 7643's), at most one primary value, and
+    `display` where the RFC has one. Not filterable (decision 0017)."""
+    return _s(
+        name,
+        MULTI_VALUED,
+        kind="complex",
+        multi_valued=True,
+        description=description,
+        sub_attributes=(
+            *subs,
+            _s("type", max_length=64, description="A label.", canonical_values=canonical),
+            _s("primary", kind="boolean", description="The one primary value."),
+        ),
+    )
+
+
+def _display() -> Attribute:
+    return _s("display", max_length=400, description="A human-readable name.")
+
+
+ADDRESSES = _values(
+    "addresses",
+    "Physical mailing addresses.",
+    _s("formatted", max_length=1000, description="The full address, for display."),
+    _s("streetAddress", max_length=400, description="Street, house number, suite."),
+    _s("locality", max_length=200, description="City or locality."),
+    _s("region", max_length=200, description="State or region."),
+    _s("postalCode", max_length=40, description="Zip or postal code."),
+    _s("country", max_length=100, description="Country, as an ISO 3166-1 alpha-2 code."),
+    canonical=("work", "home", "other"),
+)
+IMS = _values(
+    "ims",
+    "Instant messaging addresses.",
+    _s("value", max_length=400, description="The instant messaging address."),
+    _display(),
+    canonical=("aim", "gtalk", "icq", "xmpp", "msn", "skype", "qq", "yahoo"),
+)
+PHOTOS = _values(
+    "photos",
+    "URLs of photos of the person.",
+    _s(
+        "value",
+        max_length=2048,
+        reference_types=("external",),
+        description="The URL of a photo (an image file, not a web page).",
+    ),
+    _display(),
+    canonical=("photo", "thumbnail"),
+)
+ENTITLEMENTS = _values(
+    "entitlements",
+    "Things the person is entitled to, as the identity provider names them.",
+    _s("value", max_length=400, description="The entitlement."),
+    _display(),
+)
+ROLES = _values(
+    "roles",
+    "Roles of the person, as the identity provider names them (not Roster's admin roles).",
+    _s("value", max_length=400, description="The role."),
+    _display(),
+)
+X509_CERTIFICATES = _values(
+    "x509Certificates",
+    "The person's X.509 certificates (DER, base64).",
+    _s(
+        "value",
+        kind="binary",
+        max_length=16384,
+        case_exact=True,
+        description="A DER-encoded certificate, base64.",
+    ),
+    _display(),
+)
+
 USER_CORE_ATTRIBUTES: tuple[Attribute, ...] = (
     ID,
     EXTERNAL_ID,
@@ -251,6 +360,20 @@ USER_CORE_ATTRIBUTES: tuple[Attribute, ...] = (
             _s("familyName", "family_name", max_length=200, filterable=True, label="Last name"),
             _s("givenName", "given_name", max_length=200, filterable=True, label="First name"),
             _s("middleName", "middle_name", max_length=200, filterable=True),
+            _s(
+                "honorificPrefix",
+                "honorific_prefix",
+                max_length=60,
+                filterable=True,
+                description="e.g. Ms., Dr.",
+            ),
+            _s(
+                "honorificSuffix",
+                "honorific_suffix",
+                max_length=60,
+                filterable=True,
+                description="e.g. III, PhD.",
+            ),
         ),
     ),
     _s(
@@ -260,9 +383,37 @@ USER_CORE_ATTRIBUTES: tuple[Attribute, ...] = (
         filterable=True,
         description="Name shown in the product.",
     ),
+    _s(
+        "nickName",
+        "nick_name",
+        max_length=200,
+        filterable=True,
+        description="The casual way to address the person (e.g. Bob for Robert).",
+    ),
+    _s(
+        "profileUrl",
+        "profile_url",
+        max_length=2048,
+        filterable=True,
+        reference_types=("external",),
+        description="A URL of the person's online profile.",
+    ),
     _s("title", "title", max_length=200, filterable=True, description="Job title."),
+    _s(
+        "userType",
+        "user_type",
+        max_length=200,
+        filterable=True,
+        description="The person's relation to the company, e.g. Employee, Contractor.",
+    ),
     _s("locale", "locale", max_length=35, filterable=True, description="e.g. en-US."),
-    _s("preferredLanguage", "preferred_language", max_length=35, filterable=True),
+    _s(
+        "preferredLanguage",
+        "preferred_language",
+        max_length=35,
+        filterable=True,
+        description="The preferred written or spoken language, e.g. en-US.",
+    ),
     _s(
         "timezone",
         "timezone",
@@ -318,6 +469,9 @@ USER_CORE_ATTRIBUTES: tuple[Attribute, ...] = (
         description="Phone numbers. Filters match any of them.",
         sub_attributes=(_s("value", filterable=True, max_length=64), *_TYPE_PRIMARY),
     ),
+    IMS,
+    PHOTOS,
+    ADDRESSES,
     _s(
         "groups",
         kind="complex",
@@ -331,6 +485,9 @@ USER_CORE_ATTRIBUTES: tuple[Attribute, ...] = (
             _s("type", mutability="readOnly", canonical_values=("direct",)),
         ),
     ),
+    ENTITLEMENTS,
+    ROLES,
+    X509_CERTIFICATES,
 )
 
 ENTERPRISE_ATTRIBUTES: tuple[Attribute, ...] = (

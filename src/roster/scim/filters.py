@@ -335,12 +335,19 @@ class _Resolver:
     filterable: Sequence[str]
     values_of: ValuesOf | None
 
-    def refuse(self, full: AttrPath) -> ScimError:
+    def refuse(self, full: AttrPath, attr: Attribute | None = None) -> ScimError:
+        # An attribute Roster keeps but does not filter on (addresses.locality, the
+        # other complex multi-valued ones): said so, lest it read as unknown.
+        kept = (
+            " (Roster keeps and returns it, but does not filter on it)"
+            if attr is not None and attr.returned != "never"
+            else ""
+        )
         return invalid_filter(
-            f"{full.text()} cannot be used in a filter; the attributes that can be "
+            f"{full.text()} cannot be used in a filter{kept}; the attributes that can be "
             f"filtered are: {', '.join(self.filterable)}"
             if self.filterable
-            else f"{full.text()} cannot be used in a filter"
+            else f"{full.text()} cannot be used in a filter{kept}"
         )
 
     def field_for(self, path: AttrPath, parent: AttrPath | None, by_value: bool) -> Field:
@@ -355,10 +362,10 @@ class _Resolver:
         if by_value:
             # A value's own sub-attribute (value, type, primary), compared row by row.
             if attr is None or not attr.filterable:
-                raise self.refuse(full)
+                raise self.refuse(full, attr)
             return Field(attr.name, attr.kind, attr.case_exact, full.text())
         if attr is None or not attr.filterable or attr.field is None:
-            raise self.refuse(full)
+            raise self.refuse(full, attr)
         return Field(attr.field, attr.kind, attr.case_exact, full.text())
 
     def kept_values(self, path: AttrPath) -> str | None:

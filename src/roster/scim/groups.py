@@ -6,12 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 from roster.model.group import GroupChange, MembershipStep
+from roster.model.person import not_kept
 from roster.model.query import And, Compare, Filter, Or
-from roster.model.registry import CORE_GROUP
+from roster.model.registry import CORE_GROUP, GROUP_ATTRIBUTES
 from roster.model.values import as_text
 from roster.model.versions import etag
 from roster.scim.errors import invalid_path, invalid_value, too_many
 from roster.scim.patch import Operation
+
+# Keys of a Group document that are not noted as not kept: its attributes, and what
+# names its schema or Roster computes.
+_KNOWN = frozenset(
+    {"schemas", "meta", CORE_GROUP.lower()} | {a.name.lower() for a in GROUP_ATTRIBUTES}
+)
 
 
 def _lower(obj: dict[str, Any]) -> dict[str, Any]:
@@ -60,6 +67,11 @@ def parse_group(body: dict[str, Any], *, max_members: int) -> GroupChange:
     change.steps.append(
         MembershipStep("replace", member_ids(top.get("members"), "members", max_members))
     )
+    change.notes.extend(
+        not_kept(key)
+        for key, value in body.items()
+        if isinstance(key, str) and key.lower() not in _KNOWN and value is not None
+    )
     return change
 
 
@@ -89,7 +101,7 @@ def parse_group_patch(
         attr = op.path.path.attr.lower()
         where = f"Operations[{i}] ({op.path.path.text()})"
         if op.path.path.urn and op.path.path.urn.lower() != CORE_GROUP.lower():
-            change.notes.append(f"ignored {op.path.path.text()}")
+            change.notes.append(not_kept(op.path.path.text()))
             continue
         if attr == "id":
             # Okta's rename carries the id; it is checked, never trusted.
@@ -107,7 +119,7 @@ def parse_group_patch(
         if attr in ("schemas", "meta"):
             continue
         if attr != "members":
-            change.notes.append(f"ignored {op.path.path.text()}")
+            change.notes.append(not_kept(op.path.path.text()))
             continue
         if op.path.path.sub or op.path.sub:
             raise invalid_path(f"{where}: change members as a whole, not a sub-attribute")

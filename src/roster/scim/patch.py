@@ -309,5 +309,9 @@ def _apply(
 def _identity(value: Any) -> Any:
     if isinstance(value, dict):
         v = _get_ci(value, "value")
+        if v is None:
+            # A value with no `value` (an address): the whole value is its identity, or
+            # adding a second address would find it already there.
+            return repr(sorted((str(k).lower(), repr(x)) for k, x in value.items()))
         return v.lower() if isinstance(v, str) else repr(v)
     return value.lower() if isinstance(value, str) else repr(value)

@@ -13,13 +13,16 @@ from roster.model.person import (
     COMPANY_DATES,
     CORE_TEXT,
     ENTERPRISE_TEXT,
-    IGNORED_CORE,
     NAME_TEXT,
     PersonInput,
+    not_kept,
 )
 from roster.model.registry import (
     CORE_USER,
+    ENTERPRISE_ATTRIBUTES,
     ENTERPRISE_USER,
+    MULTI_VALUED,
+    USER_CORE_ATTRIBUTES,
     USER_SCHEMA,
     CustomAttribute,
     Stored,
@@ -37,6 +40,14 @@ from roster.model.values import (
 from roster.model.versions import etag
 from roster.scim.dialects import rewrite_user
 from roster.scim.errors import invalid_value
+from roster.scim.multi_valued import parse_kept_lists, render_kept_lists
+
+# What a User document may carry that is no attribute (`schemas`) or that Roster
+# computes (`meta`); with the registry's attributes, every other key is noted as not
+# kept. (`timezone` is an attribute Roster owns: /Schemas says SCIM's is ignored.)
+_CORE_KEYS = frozenset({"schemas", "meta"} | {a.name.lower() for a in USER_CORE_ATTRIBUTES})
+_ENTERPRISE_KEYS = frozenset(a.name.lower() for a in ENTERPRISE_ATTRIBUTES)
+_NAME_KEYS = frozenset(NAME_TEXT)
 
 
 def _lower_keys(obj: dict[str, Any]) -> dict[str, Any]:
@@ -134,15 +145,18 @@ def parse_user(body: dict[str, Any], schemas: UserSchemas) -> PersonInput:
     out.fields["user_name"] = user_name
     for key, (fname, size) in CORE_TEXT.items():
         out.fields[fname] = as_text(top.get(key), key_name(key), size)
-    name = _object(top.get("name"), "name")
+    name_raw = top.get("name")
+    name = _object(name_raw, "name")
     for key, (fname, size) in NAME_TEXT.items():
         out.fields[fname] = as_text(name.get(key), f"name.{key_name(key)}", size)
+    _note_unknown(name_raw, _NAME_KEYS, "name.", out.notes)
     if "active" in top and top["active"] is not None:
         out.fields["active"] = _boolean(top["active"], "active")
     emails = _emails(top.get("emails"))
     out.fields["emails"] = emails
     out.fields["email"] = next((e["value"] for e in emails if e.get("primary")), None)
     out.fields["phone_numbers"] = _phones(top.get("phonenumbers"))
+    out.fields[MULTI_VALUED] = parse_kept_lists(top, out.notes)
     password = top.get("password")
     if password is not None and password != "":
         if not isinstance(password, str) or len(password) > 1024:
@@ -152,19 +166,21 @@ def parse_user(body: dict[str, Any], schemas: UserSchemas) -> PersonInput:
     enterprise_urn = ENTERPRISE_USER.lower()
     company_urn = schemas.company_urn.lower()
     known_urns = {CORE_USER.lower(), enterprise_urn, company_urn}
-    for key, value in top.items():
-        if key in known_urns or key.startswith("urn:"):
-            if key not in known_urns and value is not None:
-                out.notes.append(f"ignored unknown extension {key}")
+    for key, value in body.items():
+        if not isinstance(key, str) or value is None:
             continue
-        if (
-            key not in CORE_TEXT
-            and key not in IGNORED_CORE
-            and key not in {"username", "name", "active", "emails", "phonenumbers", "password"}
-        ):
-            out.notes.append(f"ignored unknown attribute {key}")
+        lkey = key.lower()
+        if lkey in known_urns or lkey in _CORE_KEYS:
+            continue
+        if lkey.startswith("urn:") and isinstance(value, dict):
+            # An extension Roster does not know: each of its attributes, by its full name.
+            out.notes.extend(not_kept(f"{key}:{sub}") for sub, v in value.items() if v is not None)
+        else:
+            out.notes.append(not_kept(key))
 
-    ent = _object(top.get(enterprise_urn), ENTERPRISE_USER)
+    ent_raw = top.get(enterprise_urn)
+    ent = _object(ent_raw, ENTERPRISE_USER)
+    _note_unknown(ent_raw, _ENTERPRISE_KEYS, f"{ENTERPRISE_USER}:", out.notes)
     for key, (fname, size) in ENTERPRISE_TEXT.items():
         out.fields[fname] = as_text(ent.get(key), f"{ENTERPRISE_USER}:{key_name(key)}", size)
     out.manager_ref = _manager_ref(ent.get("manager"), f"{ENTERPRISE_USER}:manager.value")
@@ -193,10 +209,14 @@ def parse_user(body: dict[str, Any], schemas: UserSchemas) -> PersonInput:
         attr = custom_by_name.get(key)
         if attr is None:
             if not is_custom_name(original):
-                out.notes.append(
-                    f"ignored {schemas.company_urn}:{original}: custom attribute names are "
-                    "'custom' followed by letters, digits or '_' (e.g. customDepartmentCode)"
-                )
+                if value is not None:
+                    out.notes.append(
+                        not_kept(
+                            f"{schemas.company_urn}:{original}",
+                            "custom attribute names are 'custom' followed by letters, "
+                            "digits or '_' (e.g. customDepartmentCode)",
+                        )
+                    )
                 continue
             attr = CustomAttribute(original, "string")  # registered on first use
             out.new_custom.append(attr)
@@ -206,6 +226,17 @@ def parse_user(body: dict[str, Any], schemas: UserSchemas) -> PersonInput:
         out.custom.setdefault(attr.name, None)
     out.custom = {k: v for k, v in out.custom.items() if v is not None}
     return out
+
+
+def _note_unknown(raw: Any, known: frozenset[str], prefix: str, notes: list[str]) -> None:
+    """A note for each attribute of a complex value (name, an extension) that its schema
+    lacks, as the request spelled it."""
+    if isinstance(raw, dict):
+        notes.extend(
+            not_kept(f"{prefix}{key}")
+            for key, value in raw.items()
+            if isinstance(key, str) and key.lower() not in known and value is not None
+        )
 
 
 def extension_owner(schemas: UserSchemas) -> Callable[[str], str | None]:
@@ -239,6 +270,11 @@ _CANONICAL = {
         "familyName",
         "givenName",
         "middleName",
+        "honorificPrefix",
+        "honorificSuffix",
+        "nickName",
+        "profileUrl",
+        "userType",
         "employeeNumber",
         "costCenter",
         "organization",
@@ -301,6 +337,7 @@ def render_user(
     if person.get("phone_numbers"):
         phones = person["phone_numbers"]
         doc["phoneNumbers"] = [dict(p) for p in phones] if for_patch else phones
+    render_kept_lists(doc, person.get(MULTI_VALUED), for_patch=for_patch)
     doc["groups"] = [
         {
             "value": g["id"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -9,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.store.ids import new_id
 from roster.store.prepared import Prepared, value_args, value_binds
+from roster.store.provisioning_log import id_floor
 from roster.store.tables import audit_events
 from roster.store.types import utcnow
 
@@ -91,5 +93,39 @@ async def events_of_request(
             audit_events.c.request_id == request_id,
         )
         .order_by(audit_events.c.id)
+    )
+    return [dict(r._mapping) for r in await conn.execute(query)]
+
+
+async def recent_notes(
+    conn: AsyncConnection,
+    tenant_id: int,
+    since: datetime,
+    *,
+    actor_prefix: str,
+    containing: str,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """The newest changes since `since` by actors named `actor_prefix...` (the identity
+    provider's tokens) with a note containing `containing`: a range of the primary key
+    (ids are time-ordered), newest first, at most `limit`. The notes are matched in
+    their JSON text, which both databases give for a cast."""
+    query = (
+        sa.select(
+            audit_events.c.id,
+            audit_events.c.at,
+            audit_events.c.resource_type,
+            audit_events.c.resource_id,
+            audit_events.c.request_id,
+            audit_events.c.notes,
+        )
+        .where(
+            audit_events.c.tenant_id == tenant_id,
+            audit_events.c.id >= id_floor(since),
+            audit_events.c.actor.startswith(actor_prefix, autoescape=True),
+            sa.cast(audit_events.c.notes, sa.Text).contains(containing, autoescape=True),
+        )
+        .order_by(audit_events.c.id.desc())
+        .limit(limit)
     )
     return [dict(r._mapping) for r in await conn.execute(query)]

@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 from datetime import timedelta
+from html import unescape
 from typing import Any
 
 from roster.directory import provisioning_log, tenants
@@ -93,7 +94,8 @@ def test_log_page_lists_failures_first_and_explains_them(company: Company) -> No
 def test_a_logged_request_says_what_roster_did_with_it(company: Company) -> None:
     body = okta_user("kept.or.not@co.example")
     body["password"] = "Okta-r4ndom!"
-    body["nickName"] = "Kit"
+    body["nickName"] = "Kit"  # kept
+    body["favoriteColor"] = "green"  # in no schema: accepted and noted
     created = company.client.post("/Users", json=body)
     assert created.status_code == 201
     entry = eventually(lambda: next((e for e in _entries(company) if e["status"] == 201), None))
@@ -103,6 +105,11 @@ def test_a_logged_request_says_what_roster_did_with_it(company: Company) -> None
     done = detail.text.split("What Roster did", 1)[1].split("</section>", 1)[0]
     assert "person.create" in done
     assert "password discarded: the company does not accept passwords" in done
+    assert (
+        "not kept: favoriteColor — it is in no schema Roster knows; map it to a custom "
+        "attribute to keep it" in done
+    )
+    assert "nickName" not in done and "nick name" in done  # among the fields written
     client.close()
 
 
@@ -205,6 +212,45 @@ def test_troubleshooting_finds_each_common_failure(server: LiveServer) -> None:
     assert "early.bird@co.example" in doctor.stdout
     client.close()
     company.client.close()
+
+
+def test_troubleshooting_names_what_the_identity_provider_sends_and_roster_does_not_keep(
+    company: Company,
+) -> None:
+    client = signed_in(company)
+    finding = '<section class="card finding {}" id="not_kept"'
+    page = client.get("/admin/troubleshooting").text
+    assert finding.format("ok") in page
+    assert "Everything the identity provider sent in the last 30 days is kept." in page
+    body = okta_user("sends.more@co.example")
+    body["nickName"] = "Kit"  # kept: no finding
+    body["favoriteColor"] = "green"
+    body["urn:example:acme:2.0:User"] = {"shoeSize": 9}
+    created = company.client.post("/Users", json=body)
+    assert created.status_code == 201
+    request_id = created.headers["x-request-id"]
+    # The same attribute again, on a PATCH that changes nothing else: counted once more.
+    again = company.client.patch(
+        f"/Users/{created.json()['id']}",
+        json={
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "add", "path": "favoriteColor", "value": "red"}],
+        },
+    )
+    assert again.status_code == 200
+    text = unescape(client.get("/admin/troubleshooting").text)
+    assert finding.format("warning") in text
+    assert (
+        "Your identity provider sends favoriteColor, urn:example:acme:2.0:User:shoeSize, "
+        "which Roster does not keep — map each to a custom attribute." in text
+    )
+    assert (
+        "your identity provider sends favoriteColor, which Roster does not keep — map it to "
+        "a custom attribute (in 2 recent change(s)" in text
+    )
+    assert f'href="/admin/log?q={request_id}">urn:example:acme:2.0:User:shoeSize' in text
+    assert "nickName" not in text.split('id="not_kept"', 1)[1].split("</section>", 1)[0]
+    client.close()
 
 
 def test_quiet_connection_and_welcome_emails(server: LiveServer) -> None:

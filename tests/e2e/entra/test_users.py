@@ -109,7 +109,7 @@ def test_filtered_email_path_creates_the_work_email_when_missing(company: Compan
     ]
 
 
-def test_filtered_paths_for_phones_and_unsupported_addresses(company: Company) -> None:
+def test_filtered_paths_for_phones_and_addresses(company: Company) -> None:
     user = entra_user(company)
     r = company.client.patch(
         f"/Users/{user['id']}",
@@ -138,7 +138,8 @@ def test_filtered_paths_for_phones_and_unsupported_addresses(company: Company) -
         {"value": "+1 425 555 0101", "type": "work"},
         {"value": "+1 425 555 0102", "type": "mobile"},
     ]
-    assert "addresses" not in after
+    assert after["addresses"] == [{"type": "work", "locality": "Redmond"}]
+    assert get(company, user["id"])["addresses"] == after["addresses"]
     assert after["name"]["formatted"] == "Given Family"
     after = entra_patch_ops(
         company,
@@ -190,19 +191,30 @@ def test_string_booleans_in_create_and_emails(company: Company) -> None:
     assert "active" in assert_scim_error(r, 400, "invalidValue")["detail"]
 
 
-def test_add_of_an_unknown_attribute_is_ignored(company: Company) -> None:
+def test_add_of_nickname_is_kept(company: Company) -> None:
     user = entra_user(company)
     after = entra_patch(company, user["id"], "add_nickname")
-    assert "nickName" not in after
+    sent = payload("entra", "add_nickname")["Operations"][0]["value"]
+    assert after["nickName"] == sent
+    assert after["meta"]["version"] != user["meta"]["version"]
+    assert get(company, user["id"])["nickName"] == sent
+
+
+def test_add_of_an_unknown_attribute_is_accepted_and_noted(company: Company) -> None:
+    user = entra_user(company)
+    unknown = {"op": "Add", "path": "favoriteColor", "value": "green"}
+    after = entra_patch_ops(company, user["id"], unknown)
+    assert "favoriteColor" not in after
     assert after["meta"]["version"] == user["meta"]["version"]  # nothing was written
-    # Sent along with a real change, the ignored attribute is noted in the audit row.
-    body = payload("entra", "add_nickname")
-    body["Operations"].append({"op": "Add", "path": "title", "value": "Buyer"})
-    r = company.client.patch(f"/Users/{user['id']}", json=body, headers=ENTRA_HEADERS)
-    assert r.status_code == 200 and r.json()["title"] == "Buyer"
-    assert "nickName" not in r.json()
+    # ... but the note is recorded, with a real change or without one.
     notes = " ".join(audit_events(company, user["id"])[0]["notes"] or [])
-    assert "nickname" in notes.lower()
+    assert "not kept: favoriteColor" in notes
+    after = entra_patch_ops(
+        company, user["id"], unknown, {"op": "Add", "path": "title", "value": "Buyer"}
+    )
+    assert after["title"] == "Buyer" and "favoriteColor" not in after
+    notes = " ".join(audit_events(company, user["id"])[0]["notes"] or [])
+    assert "not kept: favoriteColor" in notes
 
 
 def test_manager_as_urn_path_with_bare_string(company: Company) -> None:

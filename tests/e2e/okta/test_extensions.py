@@ -155,22 +155,24 @@ def test_custom_attribute_defined_ahead_keeps_its_type(company: Company) -> None
     assert "customHeadcount" in assert_scim_error(r, 400, "invalidValue")["detail"]
 
 
-def test_unknown_attributes_and_extensions_are_ignored_and_noted(company: Company) -> None:
+def test_unknown_attributes_and_extensions_are_accepted_and_noted(company: Company) -> None:
     body = payload("okta", "create_user")
-    body["nickName"] = "Testy"
+    body["nickName"] = "Testy"  # a core attribute: kept
+    body["favoriteColor"] = "green"  # in no schema: accepted, noted
     body["urn:example:params:scim:schemas:extension:acme:2.0:User"] = {"badge": "7"}
     body["schemas"].append("urn:example:params:scim:schemas:extension:acme:2.0:User")
     body[FIFTEEN_FIVE] = {"favouriteColour": "blue"}
     user = create(company, body)
-    assert "nickName" not in user
+    assert user["nickName"] == "Testy"
+    assert "favoriteColor" not in user
     assert "urn:example:params:scim:schemas:extension:acme:2.0:User" not in user
     assert FIFTEEN_FIVE not in user
     names = {a["name"] for a in company.client.get(f"/Schemas/{FIFTEEN_FIVE}").json()["attributes"]}
     assert "favouriteColour" not in names
     notes = " ".join(n for e in audit_events(company, user["id"]) for n in e["notes"] or [])
-    assert "nickname" in notes.lower()
-    assert "acme" in notes
-    assert "favouriteColour" in notes
+    assert "not kept: favoriteColor" in notes and "nickName" not in notes
+    assert "not kept: urn:example:params:scim:schemas:extension:acme:2.0:User:badge" in notes
+    assert f"not kept: {FIFTEEN_FIVE}:favouriteColour" in notes
 
 
 def test_timezone_from_okta_is_ignored(company: Company) -> None:

@@ -83,7 +83,7 @@ def test_root_search_pages_across_both_types_stably(company: Company) -> None:
 
 
 def test_root_search_refusals(company: Company) -> None:
-    refused = company.client.post("/.search", json={"filter": 'nickName eq "x"'})
+    refused = company.client.post("/.search", json={"filter": 'favoriteColor eq "x"'})
     assert_scim_error(refused, 400, "invalidFilter")
     detail = refused.json()["detail"]
     assert "neither Users nor Groups" in detail and "userName" in detail
@@ -139,13 +139,21 @@ def test_resource_endpoints_match_without_regard_to_case(
 
 def test_invalid_filter_lists_what_the_registry_lets_a_filter_use(company: Company) -> None:
     company.client.post("/Users", json=okta_user("x@example.com"))
-    r = company.client.get("/Users", params={"filter": 'nickName eq "x"'})
+    r = company.client.get("/Users", params={"filter": 'favoriteColor eq "x"'})
     assert_scim_error(r, 400, "invalidFilter")
     detail = r.json()["detail"]
-    assert "nickName cannot be used in a filter" in detail
+    assert "favoriteColor cannot be used in a filter;" in detail
     listed = detail.split("filtered are: ", 1)[1].split(", ")
     assert listed == list(UserSchemas(company.server.settings.company_extension_urn).filterable)
     assert "userName" in listed and "emails.value" in listed and "manager.value" in listed
+    assert "nickName" in listed and "addresses.locality" not in listed
+    # An attribute Roster keeps but does not filter on is refused as such, not as unknown.
+    kept = company.client.get("/Users", params={"filter": 'addresses[locality eq "x"]'})
+    assert_scim_error(kept, 400, "invalidFilter")
+    assert (
+        "addresses.locality cannot be used in a filter (Roster keeps and returns it, but "
+        "does not filter on it)" in kept.json()["detail"]
+    )
     # A company's own custom attribute is listed once it exists.
     company.client.post(
         "/Users",
@@ -154,7 +162,7 @@ def test_invalid_filter_lists_what_the_registry_lets_a_filter_use(company: Compa
             company.server.settings.company_extension_urn: {"customLevel": "L3"},
         },
     )
-    again = company.client.get("/Users", params={"filter": 'nickName eq "x"'}).json()["detail"]
+    again = company.client.get("/Users", params={"filter": 'favoriteColor eq "x"'}).json()["detail"]
     assert "customLevel" in again.split("filtered are: ", 1)[1]
     groups = company.client.get("/Groups", params={"filter": 'userName eq "x"'})
     assert_scim_error(groups, 400, "invalidFilter")

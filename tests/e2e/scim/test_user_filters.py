@@ -213,7 +213,8 @@ def test_service_provider_config_tells_the_truth(company: Company) -> None:
 
 def test_bad_filters_are_400_invalid_filter(crew: Company) -> None:
     for text in (
-        'nickName eq "x"',
+        'favoriteColor eq "x"',
+        'addresses.locality eq "x"',
         'userName xx "x"',
         'userName eq "unterminated',
         "(userName pr",

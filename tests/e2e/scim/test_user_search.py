@@ -73,7 +73,7 @@ def test_post_search(crew: Company) -> None:
     assert set(body["Resources"][0]) == {"schemas", "id", "userName"}
     r = crew.client.post("/Users/.search", json={"schemas": ["urn:bad"], "filter": "userName pr"})
     assert_scim_error(r, 400)
-    r = crew.client.post("/Users/.search", json={"filter": "nickName pr"})
+    r = crew.client.post("/Users/.search", json={"filter": "favoriteColor pr"})
     assert_scim_error(r, 400, "invalidFilter")
 
 
