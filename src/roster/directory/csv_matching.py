@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.store.people import LIVE
+from roster.store.person_values import WITH_PEOPLE
 from roster.store.tables import people, person_values
 
 SQLITE_IN_LIST = 1000  # values per IN list
@@ -111,15 +112,7 @@ async def other_email_holders(
         chunk = emails[start : start + size]
         rows = await conn.execute(
             sa.select(person_values.c.value_lower, people.c.id, people.c.user_name, people.c.active)
-            .select_from(
-                person_values.join(
-                    people,
-                    sa.and_(
-                        people.c.tenant_id == person_values.c.tenant_id,
-                        people.c.id == person_values.c.person_id,
-                    ),
-                )
-            )
+            .select_from(WITH_PEOPLE)
             .where(
                 person_values.c.tenant_id == tenant_id,
                 person_values.c.kind == "email",

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from roster.model.query import Field, FieldCompare, Resolved
-from roster.store.person_values import insert_rows, replace_values, rows_for
+from roster.store.person_values import WITH_PEOPLE, insert_rows, replace_values, rows_for
 from roster.store.prepared import Prepared, memoized, value_args, value_binds
 from roster.store.tables import group_members, people, person_values
 
@@ -180,15 +180,7 @@ async def email_holders(
         return []
     query = (
         sa.select(*PERSON_COLUMNS)
-        .select_from(
-            person_values.join(
-                people,
-                sa.and_(
-                    people.c.tenant_id == person_values.c.tenant_id,
-                    people.c.id == person_values.c.person_id,
-                ),
-            )
-        )
+        .select_from(WITH_PEOPLE)
         .where(
             person_values.c.tenant_id == tenant_id,
             person_values.c.kind == "email",

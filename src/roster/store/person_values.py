@@ -27,6 +27,15 @@ _KINDS = {column: kind for kind, column in COLUMNS.items()}
 
 Row = dict[str, Any]
 
+# Each value with the person who holds it.
+WITH_PEOPLE = person_values.join(
+    people,
+    sa.and_(
+        people.c.tenant_id == person_values.c.tenant_id,
+        people.c.id == person_values.c.person_id,
+    ),
+)
+
 
 def rows_of(tenant_id: int, person_id: str, kind: str, values: Any) -> list[Row]:
     """The rows of one kind of a person's values, in the order they were sent."""
