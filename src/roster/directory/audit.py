@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roster.directory.events import events_of
-from roster.redaction import redact
+from roster.redaction import redact, redact_text
 from roster.store import audit as store
 from roster.store.events import add_pending
 
@@ -90,7 +90,7 @@ async def record_change(
         request_id=actor.request_id,
         request=redact(request) if request is not None else None,
         changes=changes,
-        notes=list(notes) or None,
+        notes=_notes(notes),
     )
 
 
@@ -132,8 +132,14 @@ async def record_changes(
                 "resource_id": resource_id,
                 "request_id": actor.request_id,
                 "changes": changed,
-                "notes": list(notes) or None,
+                "notes": _notes(notes),
             }
             for action, resource_type, resource_id, changed, _ in changes
         ],
     )
+
+
+def _notes(notes: Sequence[str]) -> list[str] | None:
+    """Notes quote what a request sent (an attribute's name, as spelled): a token sent
+    where no token belongs is removed from them as from the request."""
+    return [redact_text(n) for n in notes] or None

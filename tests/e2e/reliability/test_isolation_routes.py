@@ -23,8 +23,9 @@ ROUTES = scim_routes()
 ID_ROUTES = [r for r in ROUTES if r.params]
 # Path parameters that name no company data (the same for every company).
 NEUTRAL_PARAMS = {"name", "schema_id"}
-# Tables written after the response, in batches: compared separately.
-ASYNC_TABLES = {"provisioning_log"}
+# Tables written after the response, in batches (the log's rows and their hourly
+# counts, in one transaction): compared separately, by whose token wrote the rows.
+ASYNC_TABLES = {"provisioning_log", "provisioning_hours"}
 
 
 def _b_value(route: RouteInfo, param: str, b: dict[str, Any]) -> str:
