@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from roster.directory import admins, tenants, tokens
-from tests.support.browser import ARTIFACTS
-from tests.support.console import PASSWORD, make_admin
+from tests.support.browser import ARTIFACTS, sign_in
+from tests.support.console import make_admin
 from tests.support.harness import LiveServer
 
 AXE = Path(__file__).resolve().parents[2] / "vendor" / "axe.min.js"
@@ -73,15 +73,6 @@ class Screens:
             " + v.nodes.map(n => n.target.join(' ')).join(', '))"
         )
         self.problems += [f"{name}: {v}" for v in found]
-
-
-def sign_in(page: Any, subdomain: str, email: str) -> None:
-    page.goto("/admin/login")
-    page.get_by_label("Company").fill(subdomain)
-    page.get_by_label("Work email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/admin")
 
 
 def test_scim_setup_tokens_and_disabling_in_a_browser(server: LiveServer, chromium: Any) -> None:

@@ -24,7 +24,7 @@ from roster.directory import admin_team, admins
 from roster.directory import tenants as tenant_commands
 from roster.directory.audit import SYSTEM
 from roster.store.db import Database
-from tests.support.browser import ARTIFACTS
+from tests.support.browser import ARTIFACTS, sign_in
 from tests.support.console import PASSWORD, eventually, make_admin
 from tests.support.console_client import ConsoleClient
 from tests.support.harness import Company, LiveServer, make_company
@@ -229,15 +229,6 @@ class Tour:
         assert not self.problems, "\n".join(self.problems)
 
 
-def _sign_in(page: Any, subdomain: str, email: str) -> None:
-    page.goto("/admin/login")
-    page.get_by_label("Company").fill(subdomain)
-    page.get_by_label("Work email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/admin")
-
-
 def _seed(server: LiveServer) -> tuple[Company, dict[str, str]]:
     """A company with SCIM, SSO, a webhook, an import and every kind of long value; the
     ids each console address needs."""
@@ -427,7 +418,7 @@ def test_every_console_page_fits_reads_and_focuses(
     tour.visit("/admin/login", "login", menu=False)
     unusable = "/admin/set-password?token=" + secrets.token_urlsafe(8)
     tour.visit(unusable, "link-unusable", status=404, menu=False)
-    _sign_in(page, company.subdomain, ids["me"])
+    sign_in(page, company.subdomain, ids["me"])
     for shown in pages.values():
         for name, url in shown:
             tour.visit(url, name)
@@ -440,7 +431,7 @@ def test_every_console_page_fits_reads_and_focuses(
         viewport={"width": 1280, "height": 900}, base_url=server.url, bypass_csp=True
     )
     tour.page = context.new_page()
-    _sign_in(tour.page, company.subdomain, them)
+    sign_in(tour.page, company.subdomain, them)
     tour.visit("/admin/people", "forbidden", status=403)
     context.close()
     assert len(tour.seen) == sum(len(v) for v in pages.values()) + 4
@@ -477,7 +468,7 @@ def test_the_menu_collapses_on_a_phone_and_opens_by_click_and_keyboard(
             java_script_enabled=javascript,
         )
         page = context.new_page()
-        _sign_in(page, company.subdomain, email)
+        sign_in(page, company.subdomain, email)
         page.goto("/admin/groups")
         toggle = page.get_by_text("Menu", exact=True)
         nav = page.get_by_role("navigation", name="Console")
@@ -499,7 +490,7 @@ def test_the_menu_collapses_on_a_phone_and_opens_by_click_and_keyboard(
 
     context = chromium.new_context(viewport={"width": 390, "height": 844}, base_url=server.url)
     page = context.new_page()
-    _sign_in(page, company.subdomain, email)
+    sign_in(page, company.subdomain, email)
     page.goto("/admin/log")
     nav = page.get_by_role("navigation", name="Console")
     page.keyboard.press("Tab")

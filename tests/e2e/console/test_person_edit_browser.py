@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from roster.directory import tenants
-from tests.support.browser import ARTIFACTS
-from tests.support.console import PASSWORD, make_admin
+from tests.support.browser import ARTIFACTS, sign_in
+from tests.support.console import make_admin
 from tests.support.harness import Company
 from tests.support.users import create, deactivate, okta_user, stored
 from tests.support.webhooks import company_events, last_seq
@@ -43,12 +43,7 @@ class Admin:
         )
         self.page = self.context.new_page()
         self.problems: list[str] = []
-        self.page.goto("/admin/login")
-        self.page.get_by_label("Company").fill(company.subdomain)
-        self.page.get_by_label("Work email").fill(self.email)
-        self.page.get_by_label("Password").fill(PASSWORD)
-        self.page.get_by_role("button", name="Sign in").click()
-        self.page.wait_for_url("**/admin")
+        sign_in(self.page, company.subdomain, self.email)
 
     def look(self, shot: str) -> None:
         """Screenshots at 1280 and 390 px; no sideways scroll and no axe violation at

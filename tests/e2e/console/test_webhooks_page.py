@@ -21,6 +21,7 @@ import pytest
 
 from roster.directory import admins, webhooks
 from tests.support.audit_sweep import audit_rows
+from tests.support.browser import sign_in
 from tests.support.console import PASSWORD, make_admin
 from tests.support.console_client import ConsoleClient
 from tests.support.harness import WEBHOOK_ENV, Company, LiveServer, settings_for
@@ -372,12 +373,7 @@ def test_in_a_browser_a_reload_shows_nothing_and_adds_nothing(
     email = make_admin(company.server, company.subdomain)
     context = chromium.new_context(base_url=company.server.url)
     page = context.new_page()
-    page.goto("/admin/login")
-    page.get_by_label("Company").fill(company.subdomain)
-    page.get_by_label("Work email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/admin")
+    sign_in(page, company.subdomain, email)
     page.goto(PAGE)
     url = f"http://127.0.0.1:9/{secrets.token_hex(4)}/" + "long-path/" * 30
     page.get_by_label("Endpoint URL").fill(url)
